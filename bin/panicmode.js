@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Runs the built CLI when `npm run build` has produced it, else the TypeScript
+// sources through tsx, so `npx panicmode` works straight after `npm install`.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const built = join(root, 'dist', 'src', 'cli', 'main.js');
+let entry;
+if (existsSync(built) && !process.env.PANICMODE_FROM_SOURCE) {
+  entry = built;
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = join(root, 'src', 'cli', 'main.ts');
+}
+const { main } = await import(pathToFileURL(entry).href);
+const code = await main(process.argv.slice(2));
+if (typeof code === 'number') process.exitCode = code;

@@ -1,0 +1,134 @@
+/**
+ * The Metrics snapshot: one value per periodic tick, produced by combining every
+ * periodic collector's latest sample. A collector that failed or has no data on this
+ * host leaves its field `null` and names itself in `degraded`, so rules over that
+ * field simply do not evaluate while every other rule goes on.
+ */
+
+export interface CpuSample {
+  /** Busy share of all cores, 0–100, from /proc/stat deltas between two ticks. */
+  usagePercent: number;
+  perCore: number[];
+  iowaitPercent: number;
+  stealPercent: number;
+}
+
+export interface MemorySample {
+  totalBytes: number;
+  availableBytes: number;
+  /** total − MemAvailable */
+  usedBytes: number;
+  usagePercent: number;
+  swapTotalBytes: number;
+  swapUsedBytes: number;
+  /** 0 when the host has no swap. */
+  swapUsagePercent: number;
+}
+
+export interface LoadSample {
+  load1: number;
+  load5: number;
+  load15: number;
+  runningTasks: number;
+  totalTasks: number;
+}
+
+export interface MountUsage {
+  mountPoint: string;
+  device: string;
+  fsType: string;
+  totalBytes: number;
+  usedBytes: number;
+  availableBytes: number;
+  usagePercent: number;
+}
+
+export interface DiskUsageSample {
+  mounts: MountUsage[];
+}
+
+export interface DeviceIo {
+  device: string;
+  readBytesPerSec: number;
+  writeBytesPerSec: number;
+  readIops: number;
+  writeIops: number;
+  /** Share of wall time the device had I/O in flight, 0–100. */
+  utilizationPercent: number;
+}
+
+export interface DiskIoSample {
+  devices: DeviceIo[];
+  /** The busiest device's utilisation, what a `disk_io` rule compares. */
+  maxUtilizationPercent: number;
+}
+
+export interface NetworkSample {
+  /** TCP connections by state name (ESTABLISHED, TIME_WAIT, LISTEN, ...), v4 + v6. */
+  connectionsByState: Record<string, number>;
+  /** All TCP sockets except LISTEN. */
+  totalConnections: number;
+  /** Established connections per remote address (v4 dotted, v6 compressed). */
+  establishedPerRemoteIp: Record<string, number>;
+  /** Connections not seen in the previous tick, per second (0 on the first tick). */
+  newConnectionsPerSec: number;
+  rxBytesPerSec: number;
+  txBytesPerSec: number;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  name: string;
+  uid: number;
+  state: string;
+  /** Share of one core over the last tick (can exceed 100 on multi-threaded processes). */
+  cpuPercent: number;
+  rssBytes: number;
+}
+
+export interface ProcessSample {
+  count: number;
+  topByCpu: ProcessInfo[];
+  topByMemory: ProcessInfo[];
+}
+
+export interface SelfSample {
+  cpuPercent: number;
+  rssBytes: number;
+  openFds: number;
+  eventLoopLagMs: number;
+}
+
+export interface Metrics {
+  /** unix ms of the tick */
+  ts: number;
+  cpu: CpuSample | null;
+  memory: MemorySample | null;
+  load: LoadSample | null;
+  disk: DiskUsageSample | null;
+  diskIo: DiskIoSample | null;
+  network: NetworkSample | null;
+  processes: ProcessSample | null;
+  self: SelfSample | null;
+  /** Custom command metrics by name (custom_metrics:), when present. */
+  custom: Record<string, number>;
+  /** Collector name → why it produced nothing this tick. */
+  degraded: Record<string, string>;
+}
+
+export type MetricKey = Exclude<keyof Metrics, 'ts' | 'degraded' | 'custom'>;
+
+export const emptyMetrics = (ts: number): Metrics => ({
+  ts,
+  cpu: null,
+  memory: null,
+  load: null,
+  disk: null,
+  diskIo: null,
+  network: null,
+  processes: null,
+  self: null,
+  custom: {},
+  degraded: {},
+});

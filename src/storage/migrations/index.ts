@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './2026-11-21-001-initial.js';
+
+/**
+ * Every migration, by its date-prefixed name. Listed statically (not read from the
+ * directory) so the same code runs from sources under tsx and from the build.
+ */
+const migrations: Record<string, Migration> = {
+  '2026-11-21-001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
