@@ -1,0 +1,79 @@
+/**
+ * `monitors:` → RuleSpecs. Periodic monitor types compile into rules over the metrics
+ * stream; event-driven ones (auth_failures) are handed to their own detectors; types
+ * whose collector has not arrived yet compile against a placeholder that is reported
+ * once at start ("not available yet") instead of silently doing nothing.
+ */
+import type { Severity } from '../model/incident.js';
+import type { RuleSpec } from './rule-spec.js';
+import { eventDrivenTypes, labelFor, selectorFor, unitFor } from './monitor-selectors.js';
+
+export interface MonitorLike {
+  name: string;
+  type: string;
+  threshold: number;
+  enabled?: boolean;
+  actions: string[];
+  window?: number;
+  duration?: number;
+  paths?: string[];
+  metric?: string;
+  comparison?: 'above' | 'below';
+  inclusive?: boolean;
+  severity?: Severity;
+}
+
+/** The severity a monitor raises: explicit, else the strongest alert action it names. */
+export const severityOf = (m: Pick<MonitorLike, 'severity' | 'actions'>): Severity => {
+  if (m.severity) return m.severity;
+  if (m.actions.includes('alert_critical')) return 'critical';
+  if (m.actions.includes('alert_warning')) return 'warning';
+  if (m.actions.includes('alert_info')) return 'info';
+  return 'warning';
+};
+
+const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1));
+
+export interface CompiledMonitors {
+  rules: RuleSpec[];
+  /** enabled monitors handled by an event-driven detector (auth_failures) */
+  eventDriven: MonitorLike[];
+  /** enabled monitors that cannot run yet, with why */
+  unavailable: { monitor: MonitorLike; reason: string }[];
+}
+
+export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: MonitorLike) => string | undefined): CompiledMonitors => {
+  const out: CompiledMonitors = { rules: [], eventDriven: [], unavailable: [] };
+  for (const m of monitors) {
+    if (m.enabled === false) continue;
+    if (eventDrivenTypes.has(m.type)) {
+      if (m.type === 'auth_failures') out.eventDriven.push(m);
+      else out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
+      continue;
+    }
+    const select = selectorFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m) });
+    if (!select) {
+      out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
+      continue;
+    }
+    const comparison = m.comparison ?? 'above';
+    const sign = comparison === 'above' ? (m.inclusive ? '≥' : '>') : m.inclusive ? '≤' : '<';
+    const unit = unitFor(m.type);
+    const label = labelFor(m.type);
+    out.rules.push({
+      name: m.name,
+      monitorType: m.type,
+      severity: severityOf(m),
+      actions: m.actions,
+      threshold: m.threshold,
+      comparison,
+      inclusive: m.inclusive ?? false,
+      durationMs: m.duration ?? 0,
+      select,
+      describe: (v, subject) =>
+        `${label}${subject ? ' ' + subject : ''} ${fmt(v)}${unit} ${sign} ${fmt(m.threshold)}${unit}` +
+        (m.duration ? ` for ${Math.round(m.duration / 1000)}s` : ''),
+    });
+  }
+  return out;
+};

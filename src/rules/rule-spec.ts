@@ -1,0 +1,24 @@
+/**
+ * A rule in the form the compiler consumes: what to measure, how to compare, how
+ * long it must hold, and what incident to raise. `monitors:` entries, the anomaly
+ * detector and the self-check all become RuleSpecs, so they share one evaluation path.
+ */
+import type { Severity } from '../model/incident.js';
+import type { SubjectSelector } from './subject.js';
+
+export interface RuleSpec {
+  name: string;
+  /** cpu_usage, ..., `anomaly:cpu_spike`, `self_check:memory` */
+  monitorType: string;
+  severity: Severity;
+  actions: string[];
+  threshold: number;
+  comparison: 'above' | 'below';
+  /** true: fires at exactly the threshold too */
+  inclusive: boolean;
+  /** the condition must hold this long before firing (0 = at once) */
+  durationMs: number;
+  select: SubjectSelector;
+  /** "CPU 97.3% > 80%" — how the incident describes a breach */
+  describe(value: number, subjectKey: string): string;
+}
