@@ -1,0 +1,38 @@
+/**
+ * `run_script` and the `actions:` entries of type script: runs the user's program
+ * (never through a shell) with the incident in PANIC_* environment variables, the
+ * contract PanicMode's scripts already use.
+ */
+import type { Action, ActionContext, ActionOutcome } from './action.js';
+import type { Host } from '../host/host.js';
+import { ActionError } from '../errors.js';
+
+export const incidentEnv = (ctx: ActionContext): NodeJS.ProcessEnv => {
+  const i = ctx.incident;
+  const sev = i.severity[0]!.toUpperCase() + i.severity.slice(1);
+  return {
+    ...process.env,
+    PANIC_INCIDENT_NAME: i.name,
+    PANIC_SEVERITY: sev,
+    PANIC_DESCRIPTION: i.description,
+    PANIC_DETAILS: i.metadata.details,
+    PANIC_THRESHOLD: String(i.metadata.threshold),
+    PANIC_CURRENT_VALUE: String(i.metadata.currentValue),
+    PANIC_MONITOR_TYPE: i.metadata.monitorType,
+    PANIC_IPS: (i.metadata.ips ?? []).join(' '),
+    PANIC_PIDS: (i.metadata.pids ?? []).join(' '),
+  };
+};
+
+export const scriptAction = (name: string, path: string, host: Host, timeoutMs: number): Action => ({
+  name,
+  kind: 'background',
+  run: async (ctx): Promise<ActionOutcome> => {
+    if (ctx.dryRun) return { outcome: 'dry_run', summary: `would run ${path}`, target: path };
+    const r = await host.exec(path, [], { timeoutMs, env: incidentEnv(ctx) });
+    if (r.code !== 0) {
+      throw new ActionError(name, `${path} exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(0, 200)}`);
+    }
+    return { outcome: 'ok', summary: `ran ${path}`, target: path };
+  },
+});
