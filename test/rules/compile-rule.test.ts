@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestScheduler } from 'rxjs/testing';
+import { map } from 'rxjs';
+import { compileRule } from '../../src/rules/compile-rule.js';
+import { compileMonitors } from '../../src/rules/compile-monitors.js';
+import { emptyMetrics, type Metrics } from '../../src/model/metrics.js';
+
+const cpuAt = (ts: number, usagePercent: number): Metrics => ({
+  ...emptyMetrics(ts),
+  cpu: { usagePercent, perCore: [usagePercent], iowaitPercent: 0, stealPercent: 0 },
+});
+
+const rule = (extra: Record<string, unknown> = {}) =>
+  compileMonitors([{ name: 'high_cpu', type: 'cpu_usage', threshold: 80, actions: ['alert_critical'], ...extra }]).rules[0]!;
+
+const scheduler = () => new TestScheduler((a, e) => assert.deepEqual(a, e));
+
+test('fires on every breached tick, exclusive edge: exactly at threshold does not fire', () => {
+  scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const src = cold('a-b-c-d|', { a: 79, b: 80, c: 81, d: 90 });
+    let t = 0;
+    const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(rule()), map((i) => `${i.status}:${i.metadata.currentValue}`));
+    expectObservable(out).toBe('----c-d|', { c: 'firing:81', d: 'firing:90' });
+    expectSubscriptions(src.subscriptions).toBe('^------!');
+  });
+});
+
+test('inclusive edge fires at exactly the threshold', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a-b|', { a: 79, b: 80 });
+    let t = 0;
+    const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(rule({ inclusive: true })), map((i) => i.metadata.currentValue));
+    expectObservable(out).toBe('--b|', { b: 80 });
+  });
+});
+
+test('below comparison fires when the value drops under the threshold', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a-b|', { a: 90, b: 10 });
+    let t = 0;
+    const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(rule({ comparison: 'below' })), map((i) => i.metadata.currentValue));
+    expectObservable(out).toBe('--b|', { b: 10 });
+  });
+});
+
+test('resolved is emitted once after clearTicks clear ticks; flapping does not resolve', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    //                 breach  flap   breach  clear clear clear  clear
+    const src = cold('a b c d e f g h|', { a: 95, b: 70, c: 96, d: 50, e: 50, f: 50, g: 50, h: 95 });
+    let t = 0;
+    const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(rule(), { clearTicks: 3 }), map((i) => `${i.status}:${i.metadata.currentValue}`));
+    expectObservable(out).toBe('a - c - - f - h|', { a: 'firing:95', c: 'firing:96', f: 'resolved:50', h: 'firing:95' });
+  });
+});
+
+test('duration: fires only once the breach has held for the duration (snapshot time)', () => {
+  const spec = rule({ duration: 3000 });
+  scheduler().run(({ cold, expectObservable }) => {
+    // ts: 1000, 2000, 3000, 4000, 5000, 6000 — breach starts at 2000, held 3000 ms at 5000
+    const src = cold('a b c d e f|', { a: 10, b: 90, c: 90, d: 90, e: 90, f: 90 });
+    let t = 0;
+    const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(spec), map((i) => i.ts));
+    expectObservable(out).toBe('- - - - e f|', { e: 5000, f: 6000 });
+  });
+});
+
+test('a gap in the breach restarts the duration', () => {
+  const spec = rule({ duration: 2000 });
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a b c d e|', { a: 90, b: 90, c: 10, d: 90, e: 90 });
+    let t = 0;
+    const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(spec), map((i) => i.ts));
+    expectObservable(out).toBe('---------|');
+  });
+});
+
+test('a degraded collector (null metric) neither fires nor resolves', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a b c d e|', { a: 95, b: -1, c: -1, d: -1, e: 95 });
+    let t = 0;
+    const out = src.pipe(
+      map((v) => (v < 0 ? emptyMetrics((t += 1000)) : cpuAt((t += 1000), v))),
+      compileRule(rule(), { clearTicks: 1 }),
+      map((i) => i.status),
+    );
+    expectObservable(out).toBe('a - - - e|', { a: 'firing', e: 'firing' });
+  });
+});
+
+test('source error is propagated and early unsubscribe tears down', () => {
+  scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const src = cold('a-#', { a: 95 });
+    let t = 0;
+    const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(rule()), map((i) => i.status));
+    expectObservable(out).toBe('a-#', { a: 'firing' });
+    const src2 = cold('a-b-c-d', { a: 95, b: 95, c: 95, d: 95 });
+    let t2 = 0;
+    const out2 = src2.pipe(map((v) => cpuAt((t2 += 1000), v)), compileRule(rule()), map((i) => i.status));
+    expectObservable(out2, '^--!').toBe('a-b', { a: 'firing', b: 'firing' });
+    expectSubscriptions(src2.subscriptions).toBe('^--!');
+  });
+});
+
+test('disk_usage rules evaluate each mount separately and resolve a vanished mount', () => {
+  const spec = compileMonitors([{ name: 'disk', type: 'disk_usage', threshold: 90, actions: ['alert_warning'] }]).rules[0]!;
+  const disk = (ts: number, mounts: [string, number][]): Metrics => ({
+    ...emptyMetrics(ts),
+    disk: { mounts: mounts.map(([mountPoint, usagePercent]) => ({ mountPoint, usagePercent, device: 'sda', fsType: 'ext4', totalBytes: 100, usedBytes: usagePercent, availableBytes: 100 - usagePercent })) },
+  });
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a b|', {
+      a: disk(1, [['/', 95], ['/data', 50]]),
+      b: disk(2, [['/data', 50]]),
+    });
+    const out = src.pipe(compileRule(spec), map((i) => `${i.status}:${i.key}`));
+    expectObservable(out).toBe('a b|', { a: 'firing:disk_usage|disk|/', b: 'resolved:disk_usage|disk|/' });
+  });
+});
+
