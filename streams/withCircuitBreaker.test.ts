@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestScheduler } from 'rxjs/testing';
+import { throwError, type Observable } from 'rxjs';
+import { createCircuitBreaker } from './circuitBreaker.js';
+import { withCircuitBreaker } from './withCircuitBreaker.js';
+
+const scheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+
+test('withCircuitBreaker: failures open the circuit, inputs are rejected, the trial after openDuration closes it', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+    const boom = new Error('script exit 1');
+    const breaker = createCircuitBreaker({ maxFailures: 2, failureWindowMs: 60_000, openDurationMs: 10_000, now: () => ts.now() });
+    const source = cold('  a 1s b 1s c 1s d 10s e|');
+    //                    a(0) b(1001) c(2002) d(3003) e(13004)
+    const action = (x: string): Observable<string> =>
+      x === 'a' || x === 'b' ? throwError(() => boom) : cold('500ms (r|)', { r: x.toUpperCase() });
+    const result = source.pipe(withCircuitBreaker(breaker, action));
+    expectObservable(result).toBe('A 1s B 1s C 1s D 10s 500ms (E|)', {
+      A: { outcome: 'failed', input: 'a', error: boom },
+      B: { outcome: 'failed', input: 'b', error: boom },
+      C: { outcome: 'rejected', input: 'c' },
+      D: { outcome: 'rejected', input: 'd' },
+      E: { outcome: 'ok', input: 'e', value: 'E' },
+    });
+    expectSubscriptions(source.subscriptions).toBe('^ 13004ms !');
+  });
+});
+
+test('withCircuitBreaker: an action that throws synchronously is a failed result, not a stream error', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable }) => {
+    const boom = new Error('bad input');
+    const breaker = createCircuitBreaker({ maxFailures: 5, failureWindowMs: 1000, openDurationMs: 1000, now: () => ts.now() });
+    const source = cold('a|');
+    const result = source.pipe(
+      withCircuitBreaker(breaker, (): Observable<never> => {
+        throw boom;
+      }),
+    );
+    expectObservable(result).toBe('a|', { a: { outcome: 'failed', input: 'a', error: boom } });
+  });
+});
+
+test('withCircuitBreaker: empty, never, source error, early unsubscribe tears down in-flight actions', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+    const breaker = () => createCircuitBreaker({ maxFailures: 1, failureWindowMs: 1000, openDurationMs: 1000, now: () => ts.now() });
+    const slow = cold('5s (r|)', { r: 1 });
+    const err = new Error('source broke');
+    expectObservable(cold('|').pipe(withCircuitBreaker(breaker(), () => slow))).toBe('|');
+    expectObservable(cold('-').pipe(withCircuitBreaker(breaker(), () => slow))).toBe('-');
+    expectObservable(cold('a 1s #', undefined, err).pipe(withCircuitBreaker(breaker(), () => slow))).toBe('- 1s #', undefined, err);
+    const source = cold('a|');
+    expectObservable(source.pipe(withCircuitBreaker(breaker(), () => slow)), '^ 2s !').toBe('-');
+    // slow is subscribed by: error case (0..1001), early unsubscribe case (0..2001)
+    expectSubscriptions(slow.subscriptions).toBe(['^ 1000ms !', '^ 2s !']);
+  });
+});
