@@ -1,0 +1,415 @@
+/**
+ * The PanicMode config, as io-ts codecs: the single source of truth for what a config
+ * may say, its defaults, and the decoded `Config` type (field names are the YAML keys,
+ * durations are milliseconds). It accepts the PanicMode config reference (performance,
+ * monitors, actions, anomaly, alerts, integrations, circuit_breakers, storage,
+ * custom_metrics, file_monitor, http_api, firewall) and our extensions (processes,
+ * users, websocket, retention, dry_run, per-monitor comparison/severity/auth_log, ...).
+ * Every object is strict: an unknown key is an error (see struct.ts).
+ *
+ * Cross-field rules (an action must exist, a custom monitor must name a metric, a
+ * channel needs its integration) live in cross-checks.ts; this file is shape only.
+ */
+import * as t from 'io-ts';
+import { Duration, ms } from './duration.js';
+import { struct, optional, withDefault, list, dict } from './struct.js';
+import {
+  bool, bindAddress, count, ipOrCidr, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
+  stringMap, stringOrList, text,
+} from './scalars.js';
+import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
+
+// ─── performance ────────────────────────────────────────────────────────────
+
+export const Performance = struct({
+  /** % CPU PanicMode itself may use before it alerts about itself */
+  cpu_limit: withDefault(nonNegative, 5),
+  /** MB of RSS PanicMode itself may use */
+  memory_limit_mb: withDefault(nonNegative, 50),
+  /** how often periodic collectors run */
+  check_interval: withDefault(Duration, ms(5000)),
+});
+
+// ─── monitors ───────────────────────────────────────────────────────────────
+
+export const monitorTypes = [
+  'cpu_usage', 'memory_usage', 'swap_usage', 'disk_usage', 'disk_io', 'connection_rate', 'auth_failures',
+  'file_monitor', 'process_count', 'load_average', 'custom',
+] as const;
+export type MonitorType = (typeof monitorTypes)[number];
+
+/** Actions a monitor may name without defining them under `actions:`. */
+export const builtinActions = [
+  'alert_critical', 'alert_warning', 'alert_info', 'block_ip', 'freeze_top_process', 'mass_freeze', 'mass_freeze_top',
+  'kill_process', 'rate_limit', 'snapshot', 'run_script', 'restart_process',
+] as const;
+/** `mass_freeze_cluster:<name>`: a cluster of the mass-freeze policy file. */
+export const massFreezeClusterAction = /^mass_freeze_cluster:([A-Za-z0-9_.-]+)$/;
+
+export const severities = ['info', 'warning', 'critical'] as const;
+
+/** Where SSH auth failures are read from (extension of the auth_failures monitor). */
+export const AuthLog = struct({
+  /** auto: the first of /var/log/auth.log, /var/log/secure, journald that works */
+  source: withDefault(oneOf(['auto', 'file', 'journal'] as const), 'auto' as const),
+  /** log file to tail when source is file (or auto); default: auto-detected */
+  path: optional(text),
+  /** only count lines whose sshd pid is a live sshd process (defeats forged log lines) */
+  verify_pid: withDefault(bool, false),
+});
+
+export const Monitor = struct({
+  name: text,
+  type: oneOf(monitorTypes, `a monitor type (one of ${monitorTypes.join(', ')})`),
+  threshold: num,
+  enabled: withDefault(bool, true),
+  actions: withDefault(list(text, 'a list of action names'), () => []),
+  /** counting window for event monitors (auth_failures: N failures within window) */
+  window: optional(Duration),
+  /** the condition must hold this long before the monitor fires */
+  duration: optional(Duration),
+  /** disk_usage mount points, file_monitor paths */
+  paths: optional(list(text, 'a list of paths')),
+  // extensions
+  /** custom monitors: the custom_metrics key (resolved at load when absent, see cross-checks.ts) */
+  metric: optional(text),
+  comparison: withDefault(oneOf(['above', 'below'] as const), 'above' as const),
+  /** false: fires when value > threshold (or < for below); true: ≥ (≤) */
+  inclusive: withDefault(bool, false),
+  /** overrides the severity derived from the alert_* action */
+  severity: optional(oneOf(severities)),
+  /** raise the severity after this many consecutive firings */
+  escalate_after: optional(positiveCount),
+  /** auth_failures only: where to read SSH failures */
+  auth_log: optional(AuthLog),
+});
+
+// ─── actions (named action definitions) ─────────────────────────────────────
+
+export const actionDefinitionTypes = ['script', 'firewall', 'process', 'system'] as const;
+
+export const ActionDefinition = struct({
+  type: oneOf(actionDefinitionTypes, `an action type (one of ${actionDefinitionTypes.join(', ')})`),
+  /** script: the executable; process: freeze | kill | restart */
+  action: optional(text),
+  /** firewall: how long a block lasts */
+  duration: optional(Duration),
+  /** firewall: connection rate limit, `10/s` */
+  rate: optional(rate),
+  /** system: what a snapshot captures (logs, processes, connections, files, ...) */
+  capture: optional(list(text, 'a list of names')),
+  /** script: extra arguments */
+  args: optional(list(str, 'a list of strings')),
+  /** script: extra environment */
+  env: optional(stringMap),
+  /** script/system: how long it may run */
+  timeout: optional(Duration),
+  /** process: how many top processes */
+  count: optional(positiveCount),
+});
+
+// ─── anomaly ────────────────────────────────────────────────────────────────
+
+export const Anomaly = struct({
+  enabled: withDefault(bool, true),
+  cpu_spike_threshold: withDefault(percent, 95),
+  memory_spike_threshold: withDefault(percent, 95),
+  connection_spike_threshold: withDefault(nonNegative, 10000),
+  suspicious_ip_threshold: withDefault(nonNegative, 3),
+  high_load_threshold: withDefault(nonNegative, 10.0),
+  suspicious_connections_per_ip: withDefault(nonNegative, 50),
+});
+
+// ─── alerts ─────────────────────────────────────────────────────────────────
+
+export const channels = [
+  'telegram', 'discord', 'slack', 'ntfy', 'webhook', 'email', 'twilio_sms', 'twilio_call', 'alertmanager', 'console', 'file',
+] as const;
+export type ChannelName = (typeof channels)[number];
+
+export const Contact = struct({
+  name: text,
+  phone: stringish,
+  retries: optional(count),
+  timeout: optional(Duration),
+});
+
+export const AlertRoute = struct({
+  channel: oneOf(channels, `a channel (one of ${channels.join(', ')})`),
+  retries: withDefault(count, 3),
+  timeout: withDefault(Duration, ms(10_000)),
+  /** discord/slack/webhook: URL for this route (overrides the integration's) */
+  webhook_url: optional(text),
+  /** ntfy: topic for this route */
+  topic: optional(text),
+  /** telegram: chat for this route */
+  chat_id: optional(stringish),
+  /** email: one recipient for this route */
+  email: optional(text),
+  /** email: recipients for this route */
+  to: optional(stringOrList),
+  /** twilio_sms / twilio_call: who to text or call, in order */
+  contacts: optional(list(Contact, 'a list of contacts')),
+  /** webhook: extra HTTP headers */
+  headers: optional(stringMap),
+  /** webhook: sign the body with HMAC-SHA256 */
+  hmac_secret: optional(text),
+  /** webhook / alertmanager: URL for this route */
+  url: optional(text),
+  /** alertmanager: extra labels */
+  labels: optional(stringMap),
+  /** file: JSON-lines file for this route */
+  path: optional(text),
+});
+
+const routes = withDefault(list(AlertRoute, 'a list of alert routes'), () => []);
+
+export const Alerts = struct({
+  critical: routes,
+  warning: routes,
+  info: routes,
+  /** absent: emergency alerts go to the critical routes (filled in at load) */
+  emergency: optional(list(AlertRoute, 'a list of alert routes')),
+});
+
+// ─── integrations ───────────────────────────────────────────────────────────
+
+const enabled = withDefault(bool, true);
+
+const ntfyPriorityNames: Record<string, number> = { min: 1, low: 2, default: 3, high: 4, urgent: 5, max: 5 };
+/** ntfy priority: 1..5 or min/low/default/high/urgent(max), decoded to 1..5. */
+const ntfyPriority = new t.Type<number, number, unknown>(
+  'a priority (1-5 or min, low, default, high, urgent)',
+  (u): u is number => typeof u === 'number',
+  (u, c) =>
+    typeof u === 'number' && Number.isInteger(u) && u >= 1 && u <= 5
+      ? t.success(u)
+      : typeof u === 'string' && u in ntfyPriorityNames
+        ? t.success(ntfyPriorityNames[u]!)
+        : t.failure(u, c),
+  (a) => a,
+);
+
+export const Integrations = struct({
+  telegram: optional(struct({ enabled, bot_token: text, chat_id: optional(stringish), api_base_url: optional(text) })),
+  discord: optional(struct({ enabled, webhook_url: text })),
+  slack: optional(struct({ enabled, webhook_url: text })),
+  ntfy: optional(
+    struct({
+      enabled,
+      server: withDefault(text, 'https://ntfy.sh'),
+      topic: text,
+      token: optional(text),
+      /** 1 (min) .. 5 (max); default per severity */
+      priority: optional(ntfyPriority),
+      tags: optional(list(text, 'a list of tags')),
+    }),
+  ),
+  email: optional(
+    struct({
+      enabled,
+      smtp_host: text,
+      smtp_port: withDefault(port, 587),
+      smtp_username: optional(text),
+      smtp_password: optional(str),
+      from_email: text,
+      to_email: withDefault(stringOrList, () => []),
+      /** STARTTLS (port 587) */
+      use_tls: withDefault(bool, true),
+      /** implicit TLS (port 465) */
+      secure: withDefault(bool, false),
+    }),
+  ),
+  twilio: optional(
+    struct({ enabled, account_sid: text, auth_token: text, from_number: stringish, api_base_url: optional(text) }),
+  ),
+  webhook: optional(struct({ enabled, url: optional(text), hmac_secret: optional(text), headers: optional(stringMap) })),
+  alertmanager: optional(struct({ enabled, url: text, labels: optional(stringMap) })),
+  file: optional(struct({ enabled, path: text })),
+  console: optional(struct({ enabled })),
+});
+
+// ─── circuit breakers, storage, custom metrics, file monitor ────────────────
+
+export const CircuitBreakers = struct({
+  max_failures: withDefault(positiveCount, 5),
+  failure_window: withDefault(Duration, ms(60_000)),
+  open_duration: withDefault(Duration, ms(30_000)),
+  max_concurrency: withDefault(positiveCount, 5),
+  timeout: withDefault(Duration, ms(10_000)),
+});
+
+/** Storage paths; each absent one is derived from the state directory at decode time. */
+export const Storage = struct({
+  incident_db: withDefault(text, () => defaultStoragePaths().incident_db),
+  snapshot_dir: withDefault(text, () => defaultStoragePaths().snapshot_dir),
+  log_dir: withDefault(text, () => defaultStoragePaths().log_dir),
+  state_file: withDefault(text, () => defaultStoragePaths().state_file),
+});
+
+export const CustomMetric = struct({
+  /** run through /bin/sh -c */
+  command: text,
+  timeout: withDefault(Duration, ms(5000)),
+  /** reuse the last value this long (0: run every check) */
+  cache_ttl: withDefault(Duration, ms(0)),
+  /** number: stdout is a number; json: stdout is {"value": N} */
+  output_format: withDefault(oneOf(['number', 'json'] as const), 'number' as const),
+});
+
+export const FileMonitor = struct({
+  max_events_per_path: withDefault(positiveCount, 1000),
+  aggregation_window: withDefault(Duration, ms(60_000)),
+});
+
+// ─── http api, firewall ─────────────────────────────────────────────────────
+
+export const HttpApi = struct({
+  enabled: withDefault(bool, false),
+  bind: withDefault(bindAddress, '127.0.0.1:8765'),
+  /** if set, every endpoint except /health requires `Authorization: Bearer <token>` */
+  token: optional(text),
+});
+
+export const BanIncrement = struct({
+  enabled: withDefault(bool, true),
+  /** each repeat offence multiplies the ban by this */
+  factor: withDefault(nonNegative, 2),
+  /** bans never grow beyond this */
+  max: withDefault(Duration, ms(7 * 86_400_000)),
+});
+
+export const Firewall = struct({
+  enabled: withDefault(bool, true),
+  block_script: withDefault(text, '/etc/panicmode/scripts/block_ip.sh'),
+  unblock_script: withDefault(text, '/etc/panicmode/scripts/unblock_ip.sh'),
+  restore_on_startup: withDefault(bool, true),
+  ctl_socket: withDefault(text, () => defaultCtlSocket()),
+  whitelist: withDefault(list(ipOrCidr, 'a list of IP addresses or CIDR blocks'), () => []),
+  // extensions
+  backend: withDefault(oneOf(['script', 'nftables'] as const), 'script' as const),
+  nft_table: withDefault(text, 'panicmode'),
+  /** how long a block lasts when the block_ip action gives no duration */
+  ban_duration: withDefault(Duration, ms(3_600_000)),
+  ban_increment: withDefault(BanIncrement, () => ({ enabled: true, factor: 2, max: ms(7 * 86_400_000) })),
+  /** IPv6 offenders are blocked as this prefix (128 = the single address) */
+  ipv6_prefix: withDefault(
+    new t.Type<number, number, unknown>(
+      'a prefix length (1-128)',
+      (u): u is number => typeof u === 'number',
+      (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= 1 && u <= 128 ? t.success(u) : t.failure(u, c)),
+      (a) => a,
+    ),
+    64,
+  ),
+  dry_run: withDefault(bool, false),
+});
+
+// ─── extensions: processes, users, websocket, retention ─────────────────────
+
+/** A supervised service: restarted by restart_process, with a restart budget. */
+export const SupervisedProcess = struct({
+  name: text,
+  /** process name (comm) or command-line substring that identifies it; default: name */
+  match: optional(text),
+  /** systemd unit to restart (`systemctl restart <unit>`) */
+  systemd_unit: optional(text),
+  /** or a command that starts it */
+  start_command: optional(text),
+  enabled: withDefault(bool, true),
+  /** restart automatically when it is gone (not only when an action asks) */
+  auto_restart: withDefault(bool, true),
+  /** at most this many restarts within restart_window, then cooldown */
+  max_restarts: withDefault(positiveCount, 5),
+  restart_window: withDefault(Duration, ms(60_000)),
+  cooldown: withDefault(Duration, ms(120_000)),
+});
+
+export const UserThresholds = struct({
+  cpu_threshold: optional(percent),
+  memory_threshold: optional(percent),
+});
+
+export const Users = struct({
+  enabled: withDefault(bool, true),
+  /** a user above these (% of the host) counts as heavy */
+  cpu_threshold: withDefault(percent, 80),
+  memory_threshold: withDefault(percent, 80),
+  /** heavy for this long → persistent user (recorded, alerted) */
+  persistent_time: withDefault(Duration, ms(3_600_000)),
+  min_uid: withDefault(count, 1000),
+  ignore_system_users: withDefault(bool, true),
+  min_cpu_percent: withDefault(percent, 5),
+  min_memory_percent: withDefault(percent, 5),
+  excluded_users: withDefault(list(text, 'a list of user names'), () => []),
+  /** per-user overrides */
+  thresholds: withDefault(dict(UserThresholds, 'a mapping of user names to thresholds'), () => ({})),
+});
+
+export const WebSocket = struct({
+  enabled: withDefault(bool, false),
+  /** served on http_api.bind */
+  path: withDefault(text, '/ws'),
+  /** if set, clients must send it (`?token=` or `Authorization: Bearer`) */
+  secret: optional(text),
+  max_clients: withDefault(positiveCount, 16),
+});
+
+export const Retention = struct({
+  incidents: withDefault(Duration, ms(30 * 86_400_000)),
+  action_runs: withDefault(Duration, ms(30 * 86_400_000)),
+  system_metrics: withDefault(Duration, ms(7 * 86_400_000)),
+  user_metrics: withDefault(Duration, ms(7 * 86_400_000)),
+  /** how often old rows are deleted */
+  cleanup_interval: withDefault(Duration, ms(3_600_000)),
+});
+
+// ─── the whole config ───────────────────────────────────────────────────────
+
+const defaults = <C extends t.Mixed>(codec: C) => withDefault(codec, () => (codec.validate({}, [{ key: '', type: codec, actual: {} }]) as t.Validation<t.TypeOf<C>> & { _tag: 'Right' }).right);
+
+export const ConfigCodec = struct(
+  {
+    performance: defaults(Performance),
+    monitors: withDefault(list(Monitor, 'a list of monitors'), () => []),
+    actions: withDefault(dict(ActionDefinition, 'a mapping of action names to definitions'), () => ({})),
+    anomaly: defaults(Anomaly),
+    alerts: defaults(Alerts),
+    integrations: defaults(Integrations),
+    circuit_breakers: defaults(CircuitBreakers),
+    storage: defaults(Storage),
+    custom_metrics: withDefault(dict(CustomMetric, 'a mapping of metric names to commands'), () => ({})),
+    file_monitor: defaults(FileMonitor),
+    http_api: defaults(HttpApi),
+    firewall: defaults(Firewall),
+    processes: withDefault(list(SupervisedProcess, 'a list of supervised processes'), () => []),
+    users: defaults(Users),
+    websocket: defaults(WebSocket),
+    retention: defaults(Retention),
+    /** protective actions are logged, not executed (the embedded default sets it) */
+    dry_run: withDefault(bool, false),
+  },
+  'a mapping of config sections',
+);
+
+/** The decoded config: every default applied, durations in milliseconds. */
+export type Config = t.TypeOf<typeof ConfigCodec>;
+export type PerformanceConfig = Config['performance'];
+export type MonitorConfig = t.TypeOf<typeof Monitor>;
+export type ActionDefinitionConfig = t.TypeOf<typeof ActionDefinition>;
+export type AnomalyConfig = Config['anomaly'];
+export type AlertsConfig = Config['alerts'];
+export type AlertRouteConfig = t.TypeOf<typeof AlertRoute>;
+export type ContactConfig = t.TypeOf<typeof Contact>;
+export type IntegrationsConfig = Config['integrations'];
+export type CircuitBreakersConfig = Config['circuit_breakers'];
+export type StorageConfig = Config['storage'];
+export type CustomMetricConfig = t.TypeOf<typeof CustomMetric>;
+export type FileMonitorConfig = Config['file_monitor'];
+export type HttpApiConfig = Config['http_api'];
+export type FirewallConfig = Config['firewall'];
+export type SupervisedProcessConfig = t.TypeOf<typeof SupervisedProcess>;
+export type UsersConfig = Config['users'];
+export type WebSocketConfig = Config['websocket'];
+export type RetentionConfig = Config['retention'];
+export type AuthLogConfig = t.TypeOf<typeof AuthLog>;

@@ -1,0 +1,161 @@
+/**
+ * Secret references in config strings, resolved at load time:
+ *   `${env:NAME}`              the environment variable NAME
+ *   `${file:/run/secrets/x}`   the file's content, trimmed
+ *   `${vault:PATH#KEY}`        HashiCorp Vault KV v2: GET $VAULT_ADDR/v1/PATH with
+ *                              X-Vault-Token: $VAULT_TOKEN, value at .data.data[KEY]
+ * Values are cached for $PANICMODE_SECRET_TTL (a duration, default 5m) and re-read after
+ * it or after clearSecretCache() (SIGHUP). Every resolved value is registered with the
+ * logger's redact(), so it never reaches a log line in clear.
+ */
+import { readFile } from 'node:fs/promises';
+import got from 'got';
+import { redact } from '../log/logger.js';
+import { parseDuration } from './duration.js';
+import { joinPath } from './error-paths.js';
+import { isPlainObject } from './struct.js';
+
+const refPattern = /\$\{(env|file|vault):([^}]*)\}/g;
+
+interface CacheEntry {
+  value: Promise<unknown>;
+  expires: number;
+}
+const cache = new Map<string, CacheEntry>();
+const resolvedValues = new Set<string>();
+
+/** Forgets every cached secret: the next load reads them again (SIGHUP calls this). */
+export const clearSecretCache = (): void => cache.clear();
+
+/** Values that came from a secret reference since the process started (for redaction). */
+export const resolvedSecretValues = (): ReadonlySet<string> => resolvedValues;
+
+const ttlMs = (): number => {
+  const raw = process.env.PANICMODE_SECRET_TTL;
+  if (!raw) return 5 * 60_000;
+  try {
+    return parseDuration(raw);
+  } catch {
+    return 5 * 60_000;
+  }
+};
+
+/** Why a reference could not be resolved; the loader prefixes the config path. */
+class SecretProblem extends Error {}
+
+const cached = (key: string, load: () => Promise<unknown>): Promise<unknown> => {
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && hit.expires > now) return hit.value;
+  const value = load();
+  cache.set(key, { value, expires: now + ttlMs() });
+  // A failure is not cached: the next load tries again.
+  value.catch(() => {
+    if (cache.get(key)?.value === value) cache.delete(key);
+  });
+  return value;
+};
+
+const readVault = async (path: string): Promise<unknown> => {
+  const addr = process.env.VAULT_ADDR;
+  const token = process.env.VAULT_TOKEN;
+  if (!addr) throw new SecretProblem('VAULT_ADDR is not set');
+  if (!token) throw new SecretProblem('VAULT_TOKEN is not set');
+  const url = `${addr.replace(/\/+$/, '')}/v1/${path.replace(/^\/+/, '')}`;
+  const headers: Record<string, string> = { 'X-Vault-Token': token };
+  if (process.env.VAULT_NAMESPACE) headers['X-Vault-Namespace'] = process.env.VAULT_NAMESPACE;
+  try {
+    const body = await got(url, { headers, timeout: { request: 5000 }, retry: { limit: 1 } }).json<{ data?: { data?: unknown } }>();
+    return body?.data?.data;
+  } catch (err) {
+    const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
+    throw new SecretProblem(status ? `vault answered HTTP ${status} for ${path}` : `vault request failed: ${(err as Error).message}`);
+  }
+};
+
+const resolveRef = async (kind: string, arg: string, ref: string): Promise<string> => {
+  switch (kind) {
+    case 'env': {
+      const v = process.env[arg];
+      if (v === undefined || v === '') throw new SecretProblem(`${ref} is not set`);
+      return v;
+    }
+    case 'file': {
+      try {
+        return String(await cached(`file:${arg}`, () => readFile(arg, 'utf8'))).trim();
+      } catch (err) {
+        throw new SecretProblem(`${ref}: cannot read ${arg} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
+    default: {
+      const hash = arg.lastIndexOf('#');
+      if (hash <= 0 || hash === arg.length - 1) throw new SecretProblem(`${ref}: expected \${vault:PATH#KEY}`);
+      const path = arg.slice(0, hash);
+      const key = arg.slice(hash + 1);
+      let data: unknown;
+      try {
+        data = await cached(`vault:${path}`, () => readVault(path));
+      } catch (err) {
+        throw new SecretProblem(`${ref}: ${(err as Error).message}`);
+      }
+      const v = isPlainObject(data) ? data[key] : undefined;
+      if (typeof v !== 'string' && typeof v !== 'number') throw new SecretProblem(`${ref}: vault has no key "${key}" at ${path}`);
+      return String(v);
+    }
+  }
+};
+
+/** Does this string contain a secret reference? */
+export const hasSecretRef = (s: string): boolean => new RegExp(refPattern.source).test(s);
+
+const resolveString = async (s: string): Promise<string> => {
+  const refs = [...s.matchAll(new RegExp(refPattern.source, 'g'))];
+  let out = s;
+  for (const m of refs) {
+    const value = await resolveRef(m[1]!, m[2]!, m[0]);
+    redact(value);
+    resolvedValues.add(value);
+    out = out.split(m[0]).join(value);
+  }
+  return out;
+};
+
+export interface ResolvedSecrets {
+  /** the tree with every reference replaced */
+  value: unknown;
+  /** config paths whose value came from a reference (`integrations.telegram.bot_token`) */
+  secretPaths: string[];
+  /** one line per reference that could not be resolved, naming its config path */
+  problems: string[];
+}
+
+/**
+ * Resolves every `${env:}`/`${file:}`/`${vault:}` in a raw (parsed YAML) tree. Never
+ * throws for a bad reference: all of them are reported at once in `problems`.
+ */
+export const resolveSecrets = async (raw: unknown): Promise<ResolvedSecrets> => {
+  const secretPaths: string[] = [];
+  const problems: string[] = [];
+  const walk = async (v: unknown, path: string): Promise<unknown> => {
+    if (typeof v === 'string') {
+      if (!hasSecretRef(v)) return v;
+      try {
+        const resolved = await resolveString(v);
+        secretPaths.push(path);
+        return resolved;
+      } catch (err) {
+        if (!(err instanceof SecretProblem)) throw err;
+        problems.push(`${path}: ${err.message}`);
+        return v;
+      }
+    }
+    if (Array.isArray(v)) return Promise.all(v.map((x, i) => walk(x, joinPath(path, i))));
+    if (isPlainObject(v)) {
+      const entries = await Promise.all(Object.entries(v).map(async ([k, x]) => [k, await walk(x, joinPath(path, k))] as const));
+      return Object.fromEntries(entries);
+    }
+    return v;
+  };
+  const value = await walk(raw, '');
+  return { value, secretPaths, problems };
+};
