@@ -61,17 +61,18 @@ export const anomalyRules = (a: AnomalyOptions): RuleSpec[] => [
     inclusive: true,
     select: (m) => {
       if (!m.network) return null;
-      const ips = Object.entries(m.network.establishedPerRemoteIp)
+      let n = 0;
+      for (const ip in m.network.establishedPerRemoteIp) if (m.network.establishedPerRemoteIp[ip]! >= a.suspicious_connections_per_ip) n++;
+      return [{ key: '', value: n }];
+    },
+    annotate: (m) => {
+      const ips = Object.entries(m.network?.establishedPerRemoteIp ?? {})
         .filter(([, n]) => n >= a.suspicious_connections_per_ip)
         .sort((x, y) => y[1] - x[1]);
-      return [
-        {
-          key: '',
-          value: ips.length,
-          ips: ips.map(([ip]) => ip),
-          details: ips.length ? 'IPs: ' + ips.slice(0, 20).map(([ip, n]) => `${ip} (${n} conns)`).join(', ') : undefined,
-        },
-      ];
+      return {
+        ips: ips.map(([ip]) => ip),
+        details: 'IPs: ' + ips.slice(0, 20).map(([ip, n]) => `${ip} (${n} conns)`).join(', '),
+      };
     },
     describe: (v) => `${v} IPs each hold ≥ ${a.suspicious_connections_per_ip} connections`,
   },

@@ -6,7 +6,7 @@
  */
 import type { Severity } from '../model/incident.js';
 import type { RuleSpec } from './rule-spec.js';
-import { eventDrivenTypes, labelFor, selectorFor, unitFor } from './monitor-selectors.js';
+import { eventDrivenTypes, labelFor, measureFor, unitFor } from './monitor-selectors.js';
 
 export interface MonitorLike {
   name: string;
@@ -51,8 +51,8 @@ export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: Mon
       else out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
       continue;
     }
-    const select = selectorFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m) });
-    if (!select) {
+    const measure = measureFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m) });
+    if (!measure) {
       out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
       continue;
     }
@@ -69,7 +69,7 @@ export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: Mon
       comparison,
       inclusive: m.inclusive ?? false,
       durationMs: m.duration ?? 0,
-      select,
+      ...measure,
       describe: (v, subject) =>
         `${label}${subject ? ' ' + subject : ''} ${fmt(v)}${unit} ${sign} ${fmt(m.threshold)}${unit}` +
         (m.duration ? ` for ${Math.round(m.duration / 1000)}s` : ''),

@@ -16,7 +16,7 @@ import type { Metrics } from '../model/metrics.js';
 import type { Incident } from '../model/incident.js';
 import type { RuleSpec } from './rule-spec.js';
 import { breaches } from '../../streams/threshold.js';
-import type { Subject } from './subject.js';
+import type { Subject, SubjectDetails } from './subject.js';
 
 interface SubjectState {
   breachSince: number | null;
@@ -35,7 +35,7 @@ export interface CompileOptions {
 const incidentKey = (spec: RuleSpec, subjectKey: string): string =>
   subjectKey ? `${spec.monitorType}|${spec.name}|${subjectKey}` : `${spec.monitorType}|${spec.name}`;
 
-export const toIncident = (spec: RuleSpec, s: Subject, ts: number, status: 'firing' | 'resolved'): Incident => {
+export const toIncident = (spec: RuleSpec, s: Subject, ts: number, status: 'firing' | 'resolved', d: SubjectDetails = {}): Incident => {
   const what = spec.describe(s.value, s.key);
   return {
     key: incidentKey(spec, s.key),
@@ -47,9 +47,9 @@ export const toIncident = (spec: RuleSpec, s: Subject, ts: number, status: 'firi
       monitorType: spec.monitorType,
       threshold: spec.threshold,
       currentValue: s.value,
-      details: s.details ?? '',
-      ...(s.ips ? { ips: s.ips } : {}),
-      ...(s.pids ? { pids: s.pids } : {}),
+      details: d.details ?? '',
+      ...(d.ips ? { ips: d.ips } : {}),
+      ...(d.pids ? { pids: d.pids } : {}),
     },
     ts,
     status,
@@ -71,6 +71,7 @@ export const ruleEvaluator = (spec: RuleSpec, options: CompileOptions = {}) => {
     const subjects = spec.select(m);
     if (subjects === null) return; // metric unavailable this tick: neither fire nor resolve
     tick++;
+    let kept = 0;
     for (const s of subjects) {
       let st = states.get(s.key);
       if (!st) {
@@ -84,7 +85,7 @@ export const ruleEvaluator = (spec: RuleSpec, options: CompileOptions = {}) => {
         st.last = s;
         if (m.ts - st.breachSince >= spec.durationMs) {
           st.firing = true;
-          emit(toIncident(spec, s, m.ts, 'firing'));
+          emit(toIncident(spec, s, m.ts, 'firing', spec.annotate?.(m, s)));
         }
       } else {
         st.breachSince = null;
@@ -93,10 +94,14 @@ export const ruleEvaluator = (spec: RuleSpec, options: CompileOptions = {}) => {
           st.clearTicks = 0;
           emit(toIncident(spec, s, m.ts, 'resolved'));
         }
-        if (!st.firing) states.delete(s.key);
+        if (!st.firing) {
+          states.delete(s.key);
+          continue;
+        }
       }
+      kept++;
     }
-    if (states.size > subjects.length) {
+    if (states.size > kept) {
       // A subject that vanished (a mount went away) counts as cleared at once.
       for (const [key, st] of states) {
         if (st.tick === tick) continue;

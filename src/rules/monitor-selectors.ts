@@ -1,21 +1,34 @@
 /**
  * Which number each monitor type compares with its threshold: the knowledge of
- * "cpu_usage means Metrics.cpu.usagePercent" lives in this one table.
+ * "cpu_usage means Metrics.cpu.usagePercent" lives in this one table. Selectors run
+ * on every tick for every rule, so they only read numbers; the details an incident
+ * carries (top processes, busiest device) are built by the annotator, only on firing.
  */
-import type { Metrics, ProcessInfo } from '../model/metrics.js';
-import type { Subject, SubjectSelector } from './subject.js';
+import type { Metrics } from '../model/metrics.js';
+import type { Subject, SubjectAnnotator, SubjectSelector } from './subject.js';
 
-const topProcesses = (m: Metrics, n = 3): { details: string; pids: number[] } | undefined => {
-  const top = m.processes?.topByCpu.slice(0, n) ?? [];
-  if (top.length === 0) return undefined;
-  return {
-    details: 'top: ' + top.map((p: ProcessInfo) => `${p.name} (pid ${p.pid}) ${p.cpuPercent.toFixed(0)}%`).join(', '),
-    pids: top.map((p) => p.pid),
-  };
+const one = (value: number | undefined | null): Subject[] | null =>
+  value === undefined || value === null || Number.isNaN(value) ? null : [{ key: '', value }];
+
+const topByCpu: SubjectAnnotator = (m) => {
+  const top = m.processes?.topByCpu.slice(0, 3) ?? [];
+  return top.length === 0
+    ? {}
+    : {
+        details: 'top: ' + top.map((p) => `${p.name} (pid ${p.pid}) ${p.cpuPercent.toFixed(0)}%`).join(', '),
+        pids: top.map((p) => p.pid),
+      };
 };
 
-const one = (value: number | undefined | null, extra?: Partial<Subject>): Subject[] | null =>
-  value === undefined || value === null || Number.isNaN(value) ? null : [{ key: '', value, ...extra }];
+const topByMemory: SubjectAnnotator = (m) => {
+  const top = m.processes?.topByMemory.slice(0, 3) ?? [];
+  return top.length === 0
+    ? {}
+    : {
+        details: 'top: ' + top.map((p) => `${p.name} (pid ${p.pid}) ${(p.rssBytes / 1048576).toFixed(0)} MB`).join(', '),
+        pids: top.map((p) => p.pid),
+      };
+};
 
 export interface SelectorOptions {
   /** disk_usage: only these mount points (all real mounts when empty) */
@@ -24,58 +37,59 @@ export interface SelectorOptions {
   metric?: string;
 }
 
-/** The monitor types that have a collector now; the others are `placeholderTypes`. */
-export const selectorFor = (type: string, options: SelectorOptions = {}): SubjectSelector | null => {
+export interface MonitorMeasure {
+  select: SubjectSelector;
+  annotate?: SubjectAnnotator;
+}
+
+/** The monitor types that have a collector now; null for the others. */
+export const measureFor = (type: string, options: SelectorOptions = {}): MonitorMeasure | null => {
   switch (type) {
     case 'cpu_usage':
-      return (m) => one(m.cpu?.usagePercent, topProcesses(m));
+      return { select: (m) => one(m.cpu?.usagePercent), annotate: topByCpu };
     case 'memory_usage':
-      return (m) => {
-        if (!m.memory) return null;
-        const top = m.processes?.topByMemory.slice(0, 3) ?? [];
-        return one(m.memory.usagePercent, {
-          details: top.length ? 'top: ' + top.map((p) => `${p.name} (pid ${p.pid}) ${(p.rssBytes / 1048576).toFixed(0)} MB`).join(', ') : undefined,
-          pids: top.map((p) => p.pid),
-        });
-      };
+      return { select: (m) => one(m.memory?.usagePercent), annotate: topByMemory };
     case 'swap_usage':
-      return (m) => (m.memory && m.memory.swapTotalBytes > 0 ? one(m.memory.swapUsagePercent) : m.memory ? [] : null);
+      // A host without swap has nothing to measure: no subjects rather than 0 %.
+      return { select: (m) => (m.memory ? (m.memory.swapTotalBytes > 0 ? one(m.memory.swapUsagePercent) : []) : null), annotate: topByMemory };
     case 'disk_usage': {
       const wanted = options.paths && options.paths.length > 0 ? new Set(options.paths) : null;
-      return (m) =>
-        m.disk
-          ? m.disk.mounts
-              .filter((mt) => !wanted || wanted.has(mt.mountPoint))
-              .map((mt) => ({
-                key: mt.mountPoint,
-                value: mt.usagePercent,
-                details: `${mt.mountPoint} (${mt.device}) ${(mt.availableBytes / 1073741824).toFixed(1)} GB free`,
-              }))
-          : null;
+      return {
+        select: (m) =>
+          m.disk
+            ? m.disk.mounts.filter((mt) => !wanted || wanted.has(mt.mountPoint)).map((mt) => ({ key: mt.mountPoint, value: mt.usagePercent }))
+            : null,
+        annotate: (m, s) => {
+          const mt = m.disk?.mounts.find((x) => x.mountPoint === s.key);
+          return mt ? { details: `${mt.mountPoint} (${mt.device}) ${(mt.availableBytes / 1073741824).toFixed(1)} GB free` } : {};
+        },
+      };
     }
     case 'disk_io':
-      return (m) => {
-        if (!m.diskIo) return null;
-        const busiest = [...m.diskIo.devices].sort((a, b) => b.utilizationPercent - a.utilizationPercent)[0];
-        return one(m.diskIo.maxUtilizationPercent, busiest ? { details: `busiest: ${busiest.device}` } : undefined);
+      return {
+        select: (m) => one(m.diskIo?.maxUtilizationPercent),
+        annotate: (m) => {
+          const busiest = [...(m.diskIo?.devices ?? [])].sort((a, b) => b.utilizationPercent - a.utilizationPercent)[0];
+          return busiest ? { details: `busiest: ${busiest.device} (${busiest.utilizationPercent.toFixed(0)}% busy)` } : {};
+        },
       };
     case 'connection_rate':
-      return (m) => {
-        if (!m.network) return null;
-        const top = Object.entries(m.network.establishedPerRemoteIp)
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 5);
-        return one(m.network.newConnectionsPerSec, {
-          details: top.length ? 'top peers: ' + top.map(([ip, n]) => `${ip} (${n})`).join(', ') : undefined,
-        });
+      return {
+        select: (m) => one(m.network?.newConnectionsPerSec),
+        annotate: (m) => {
+          const top = Object.entries(m.network?.establishedPerRemoteIp ?? {})
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 5);
+          return top.length ? { details: 'top peers: ' + top.map(([ip, n]) => `${ip} (${n})`).join(', '), ips: top.map(([ip]) => ip) } : {};
+        },
       };
     case 'process_count':
-      return (m) => one(m.processes?.count);
+      return { select: (m) => one(m.processes?.count) };
     case 'load_average':
-      return (m) => one(m.load?.load1, topProcesses(m));
+      return { select: (m) => one(m.load?.load1), annotate: topByCpu };
     case 'custom': {
       const metric = options.metric;
-      return (m) => (metric && metric in m.custom ? one(m.custom[metric]) : null);
+      return { select: (m) => (metric !== undefined && metric in m.custom ? one(m.custom[metric]) : null) };
     }
     default:
       return null;

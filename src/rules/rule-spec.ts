@@ -4,7 +4,7 @@
  * detector and the self-check all become RuleSpecs, so they share one evaluation path.
  */
 import type { Severity } from '../model/incident.js';
-import type { SubjectSelector } from './subject.js';
+import type { SubjectAnnotator, SubjectSelector } from './subject.js';
 
 export interface RuleSpec {
   name: string;
@@ -19,6 +19,8 @@ export interface RuleSpec {
   /** the condition must hold this long before firing (0 = at once) */
   durationMs: number;
   select: SubjectSelector;
+  /** details, IPs, pids for the incident; called only when the rule fires */
+  annotate?: SubjectAnnotator;
   /** "CPU 97.3% > 80%" — how the incident describes a breach */
   describe(value: number, subjectKey: string): string;
 }

@@ -9,10 +9,18 @@ export interface Subject {
   /** '' for the host as a whole, the mount point for disk_usage, ... */
   key: string;
   value: number;
-  /** extra human-readable detail ("top: stress (pid 4242) 98%") */
-  details?: string;
-  ips?: string[];
-  pids?: number[];
 }
 
 export type SubjectSelector = (m: Metrics) => Subject[] | null;
+
+/** What an incident says beyond the value: only computed when a rule fires. */
+export interface SubjectDetails {
+  /** human-readable ("top: stress (pid 4242) 98%") */
+  details?: string;
+  /** offending addresses, for block_ip */
+  ips?: string[];
+  /** offending processes, for freeze/kill */
+  pids?: number[];
+}
+
+export type SubjectAnnotator = (m: Metrics, subject: Subject) => SubjectDetails;

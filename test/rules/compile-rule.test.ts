@@ -71,7 +71,7 @@ test('a gap in the breach restarts the duration', () => {
     const src = cold('a b c d e|', { a: 90, b: 90, c: 10, d: 90, e: 90 });
     let t = 0;
     const out = src.pipe(map((v) => cpuAt((t += 1000), v)), compileRule(spec), map((i) => i.ts));
-    expectObservable(out).toBe('---------|');
+    expectObservable(out).toBe('-----|');
   });
 });
 
