@@ -29,6 +29,24 @@ export const resolveCustomMetric = (monitor: Pick<MonitorConfig, 'name' | 'metri
 export const isKnownAction = (name: string, definitions: Record<string, unknown>): boolean =>
   (builtinActions as readonly string[]).includes(name) || massFreezeClusterAction.test(name) || Object.hasOwn(definitions, name);
 
+/** Problems with the action names of the monitor at `at` (`monitors[2]`). */
+export const actionNameProblems = (at: string, actions: readonly string[], definitions: Record<string, unknown>): string[] => {
+  const known = [...builtinActions, ...Object.keys(definitions)];
+  const problems: string[] = [];
+  actions.forEach((a, j) => {
+    if (isKnownAction(a, definitions)) return;
+    if (a.startsWith('mass_freeze_cluster')) {
+      problems.push(`${at}.actions[${j}]: expected mass_freeze_cluster:<name>, got "${a}"`);
+      return;
+    }
+    const hint = suggest(a, known);
+    problems.push(
+      `${at}.actions[${j}]: unknown action "${a}" (${hint ? `did you mean "${hint}"? ` : ''}built-in actions: ${builtinActions.join(', ')}, mass_freeze_cluster:<name>, or a key of actions:)`,
+    );
+  });
+  return problems;
+};
+
 const routeProblem = (route: AlertRouteConfig, config: Config): string | undefined => {
   const i = config.integrations;
   switch (route.channel) {
@@ -61,36 +79,39 @@ const routeProblem = (route: AlertRouteConfig, config: Config): string | undefin
 };
 
 /**
+ * When the shape already failed, the cross checks still run over what did decode, so
+ * the operator sees every problem at once. `monitorIndex[i]` is the position in the
+ * file of `monitors[i]` (some were dropped); `untrusted` names sections that failed
+ * and were replaced by defaults: checks that would read them are skipped, so no
+ * problem is invented from a default.
+ */
+export interface PartialInput {
+  monitorIndex: number[];
+  untrusted: ReadonlySet<string>;
+}
+
+/**
  * Checks the cross-field rules and completes what they decide (a custom monitor's
  * resolved `metric`; emergency routes default to the critical ones). Returns the
  * completed config and every problem found.
  */
-export const crossCheck = (decoded: Config): { config: Config; problems: string[] } => {
+export const crossCheck = (decoded: Config, partial?: PartialInput): { config: Config; problems: string[] } => {
   const problems: string[] = [];
+  const trusted = (section: string): boolean => !partial?.untrusted.has(section);
   const definitions = decoded.actions;
-  const known = [...builtinActions, ...Object.keys(definitions)];
   const seenNames = new Map<string, number>();
 
-  const monitors = decoded.monitors.map((m, idx) => {
+  const monitors = decoded.monitors.map((m, i) => {
+    const idx = partial?.monitorIndex[i] ?? i;
     const at = `monitors[${idx}]`;
     const first = seenNames.get(m.name);
     if (first !== undefined) problems.push(`${at}.name: "${m.name}" is already the name of monitors[${first}]`);
     else seenNames.set(m.name, idx);
 
-    m.actions.forEach((a, j) => {
-      if (isKnownAction(a, definitions)) return;
-      if (a.startsWith('mass_freeze_cluster')) {
-        problems.push(`${at}.actions[${j}]: expected mass_freeze_cluster:<name>, got "${a}"`);
-        return;
-      }
-      const hint = suggest(a, known);
-      problems.push(
-        `${at}.actions[${j}]: unknown action "${a}" (${hint ? `did you mean "${hint}"? ` : ''}built-in actions: ${builtinActions.join(', ')}, mass_freeze_cluster:<name>, or a key of actions:)`,
-      );
-    });
+    if (trusted('actions')) problems.push(...actionNameProblems(at, m.actions, definitions));
 
     let metric = m.metric;
-    if (m.type === 'custom') {
+    if (m.type === 'custom' && trusted('custom_metrics')) {
       const keys = Object.keys(decoded.custom_metrics);
       metric = resolveCustomMetric(m, decoded.custom_metrics);
       if (metric === undefined) {
@@ -115,6 +136,7 @@ export const crossCheck = (decoded: Config): { config: Config; problems: string[
 
   const alerts = decoded.alerts;
   for (const severity of ['critical', 'warning', 'info', 'emergency'] as const) {
+    if (!trusted('integrations')) break;
     alerts[severity]?.forEach((route, idx) => {
       const why = routeProblem(route, decoded);
       if (why) problems.push(`alerts.${severity}[${idx}]: ${why}`);

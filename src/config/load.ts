@@ -4,38 +4,79 @@
  * is collected and thrown together as one ConfigError naming each place.
  */
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { ConfigCodec, type Config } from './schema.js';
+import { ConfigCodec, Monitor, type Config } from './schema.js';
 import { formatErrors } from './error-paths.js';
-import { crossCheck } from './cross-checks.js';
+import { actionNameProblems, crossCheck, type PartialInput } from './cross-checks.js';
+import { isPlainObject, list } from './struct.js';
+import { text } from './scalars.js';
 import { resolveSecrets } from './secrets.js';
 import { markSecretPaths } from './redact-config.js';
 import { defaultConfigYaml } from './default-config.js';
 
-export { resolveConfigPath } from './config-path.js';
+import { parseYaml } from './parse-yaml.js';
 
-/** Parses YAML; syntax errors become `line:col: message` problems. */
-export const parseYaml = (text: string): { value: unknown; problems: string[] } => {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      const msg = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return pos ? `${pos.line}:${pos.col}: ${msg}` : msg;
-    });
-    return { value: undefined, problems };
-  }
-  return { value: doc.toJS({ maxAliasCount: 100 }), problems: [] };
-};
+export { resolveConfigPath } from './config-path.js';
+export { parseYaml } from './parse-yaml.js';
 
 /** Decodes an already parsed and secret-resolved tree: shape, then cross-field rules. */
 export const decodeConfig = (raw: unknown): { config?: Config; problems: string[] } => {
   // An empty file is an empty config: every default applies.
-  const r = ConfigCodec.decode(raw === null || raw === undefined ? {} : raw);
-  if (r._tag === 'Left') return { problems: formatErrors(r.left) };
+  const tree = raw === null || raw === undefined ? {} : raw;
+  const r = ConfigCodec.decode(tree);
+  if (r._tag === 'Left') {
+    // Report the cross-field problems of what did decode too: all problems at once.
+    const partial = partialDecode(tree);
+    const cross = partial ? [...crossCheck(partial.config, partial).problems, ...partial.extra] : [];
+    return { problems: [...formatErrors(r.left), ...cross] };
+  }
   const { config, problems } = crossCheck(r.right);
   return { config: applyEnvOverrides(config), problems };
+};
+
+/**
+ * Best-effort decode of an invalid tree: each section alone, failed sections replaced
+ * by their defaults (and marked untrusted), monitors one by one keeping the good ones.
+ */
+const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & PartialInput) | undefined => {
+  if (!isPlainObject(tree)) return undefined;
+  const untrusted = new Set<string>();
+  const out: Record<string, unknown> = {};
+  let monitorIndex: number[] = [];
+  for (const [key, codec] of Object.entries(ConfigCodec.props)) {
+    const r = codec.decode(tree[key]);
+    if (r._tag === 'Right') {
+      out[key] = r.right;
+      if (key === 'monitors') monitorIndex = (r.right as unknown[]).map((_, i) => i);
+      continue;
+    }
+    untrusted.add(key);
+    if (key === 'monitors' && Array.isArray(tree[key])) {
+      const good: unknown[] = [];
+      (tree[key] as unknown[]).forEach((m, i) => {
+        const one = Monitor.decode(m);
+        if (one._tag === 'Right') {
+          good.push(one.right);
+          monitorIndex.push(i);
+        }
+      });
+      out[key] = good;
+    } else {
+      const fallback = codec.decode(undefined);
+      if (fallback._tag === 'Left') return undefined;
+      out[key] = fallback.right;
+    }
+  }
+  // Monitors that failed their shape still get their action names checked.
+  const extra: string[] = [];
+  if (!untrusted.has('actions') && Array.isArray(tree.monitors)) {
+    (tree.monitors as unknown[]).forEach((m, i) => {
+      if (monitorIndex.includes(i) || !isPlainObject(m)) return;
+      const names = list(text).decode(m.actions);
+      if (names._tag === 'Right') extra.push(...actionNameProblems(`monitors[${i}]`, names.right, out.actions as Record<string, unknown>));
+    });
+  }
+  return { config: out as Config, monitorIndex, untrusted, extra };
 };
 
 /** Environment overrides the reference documents (block/unblock scripts). */

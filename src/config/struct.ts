@@ -18,15 +18,24 @@ export class OptionalType<C extends t.Mixed> extends t.Type<t.TypeOf<C> | undefi
       (u, c) => (u === undefined || u === null ? t.success(undefined) : inner.validate(u, c)),
       (a) => (a === undefined ? undefined : inner.encode(a)),
     );
+    inheritListMark(inner, this);
   }
 }
+
+/** Marks a codec's children as list items (`[i]`) for the error reporter. */
+export const LIST = Symbol('list');
+
+/** Wrappers pass the inner codec's context through, so they carry its list mark too. */
+const inheritListMark = (from: t.Mixed, to: object): void => {
+  if ((from as unknown as Record<symbol, unknown>)[LIST]) (to as Record<symbol, unknown>)[LIST] = true;
+};
 
 /** An optional field: absent or null → undefined. */
 export const optional = <C extends t.Mixed>(codec: C): OptionalType<C> => new OptionalType(codec);
 
 /** A field with a default: absent or null → `fallback()` (a function so objects are fresh). */
-export const withDefault = <C extends t.Mixed>(codec: C, fallback: t.TypeOf<C> | (() => t.TypeOf<C>)): t.Type<t.TypeOf<C>, unknown, unknown> =>
-  new t.Type<t.TypeOf<C>, unknown, unknown>(
+export const withDefault = <C extends t.Mixed>(codec: C, fallback: t.TypeOf<C> | (() => t.TypeOf<C>)): t.Type<t.TypeOf<C>, unknown, unknown> => {
+  const wrapper = new t.Type<t.TypeOf<C>, unknown, unknown>(
     codec.name,
     codec.is,
     (u, c) =>
@@ -35,6 +44,9 @@ export const withDefault = <C extends t.Mixed>(codec: C, fallback: t.TypeOf<C> |
         : codec.validate(u, c),
     codec.encode,
   );
+  inheritListMark(codec, wrapper);
+  return wrapper;
+};
 
 type Props = Record<string, t.Mixed>;
 type OptionalKeys<P extends Props> = { [K in keyof P]: P[K] extends OptionalType<t.Mixed> ? K : never }[keyof P];
@@ -46,9 +58,6 @@ export type StructOf<P extends Props> = Flatten<
 
 export const isPlainObject = (u: unknown): u is Record<string, unknown> =>
   typeof u === 'object' && u !== null && !Array.isArray(u);
-
-/** Marks a codec's children as list items (`[i]`) for the error reporter. */
-export const LIST = Symbol('list');
 
 const unknownKey = new t.Type<never>('no such key', (_): _ is never => false, (u, c) => t.failure(u, c), () => undefined as never);
 
@@ -82,7 +91,15 @@ export const struct = <P extends Props>(props: P, name = 'a mapping of keys'): t
       }
       return errors.length > 0 ? t.failures(errors) : t.success(out as StructOf<P>);
     },
-    (a) => a,
+    // Encoding maps each field through its codec: durations go back to "5s" strings.
+    (a) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(a as Record<string, unknown>)) {
+        if (v === undefined) continue;
+        out[k] = Object.prototype.hasOwnProperty.call(props, k) ? props[k]!.encode(v) : v;
+      }
+      return out;
+    },
   );
   return Object.assign(codec, { props });
 };
@@ -104,7 +121,7 @@ export const list = <C extends t.Mixed>(item: C, name = `a list of ${item.name}`
         });
         return errors.length > 0 ? t.failures(errors) : t.success(out);
       },
-      (a) => a,
+      (a) => a.map((x) => item.encode(x)),
     ),
     { [LIST]: true },
   );
@@ -125,5 +142,5 @@ export const dict = <C extends t.Mixed>(value: C, name = `a mapping of names to 
       }
       return errors.length > 0 ? t.failures(errors) : t.success(out);
     },
-    (a) => a,
+    (a) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, value.encode(v)])),
   );
