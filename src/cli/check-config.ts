@@ -11,11 +11,11 @@ import { resolveConfigPath } from '../config/config-path.js';
 import { loadMassFreezePolicyFile, unknownClusterProblems } from '../config/mass-freeze.js';
 import type { Config } from '../config/schema.js';
 
-const help = `Usage: panicmode check-config [FILE] [--mass-freeze POLICY]
+const help = `Usage: panicmode check-config [FILE] [--mass-freeze POLICY] [--resolve-secrets]
 
 Validates a PanicMode config: YAML syntax, every key and value (unknown keys are
-errors, with a "did you mean"), durations, secret references (\${env:}, \${file:},
-\${vault:} are resolved), and cross-field rules (actions exist, custom monitors
+errors, with a "did you mean"), durations, the form of secret references (\${env:},
+\${file:}, \${vault:}), and cross-field rules (actions exist, custom monitors
 resolve to a custom metric, alert channels have their integration).
 Every problem is printed, each naming its place, e.g.
   monitors[2].threshold: expected a number, got "high"
@@ -27,6 +27,9 @@ Options:
   --config FILE         same as FILE
   --mass-freeze POLICY  also check a mass-freeze policy file (mass_freeze.yaml) and
                         that every mass_freeze_cluster:<name> names one of its clusters
+  --resolve-secrets     also resolve every secret reference (read the environment
+                        variables and files, ask Vault), as \`run\` does; without it
+                        the check needs no secrets (fit for CI)
 
 Exit codes: 0 valid, 2 invalid (or usage error).
 `;
@@ -53,7 +56,7 @@ export const command: Command = {
   run: async (argv) => {
     const { options, positionals } = parseArgs(
       argv,
-      { config: { value: true }, 'mass-freeze': { value: true } },
+      { config: { value: true }, 'mass-freeze': { value: true }, 'resolve-secrets': { value: false } },
       'check-config',
     );
     if (positionals.length > 1) {
@@ -63,7 +66,7 @@ export const command: Command = {
     const path = positionals[0] ?? resolveConfigPath({ config: options.config });
     const label = path ?? '<embedded default>';
     try {
-      const config = path ? await loadConfigFile(path) : defaultConfig();
+      const config = path ? await loadConfigFile(path, { secrets: options['resolve-secrets'] ? 'resolve' : 'check' }) : defaultConfig();
       const policyPath = options['mass-freeze'];
       if (typeof policyPath === 'string') {
         const policy = await loadMassFreezePolicyFile(policyPath);

@@ -10,7 +10,7 @@ import { formatErrors } from './error-paths.js';
 import { actionNameProblems, crossCheck, type PartialInput } from './cross-checks.js';
 import { isPlainObject, list } from './struct.js';
 import { text } from './scalars.js';
-import { resolveSecrets } from './secrets.js';
+import { resolveSecrets, type SecretMode } from './secrets.js';
 import { markSecretPaths } from './redact-config.js';
 import { defaultConfigYaml } from './default-config.js';
 
@@ -90,14 +90,19 @@ const applyEnvOverrides = (config: Config, env: NodeJS.ProcessEnv = process.env)
   };
 };
 
+export interface LoadOptions {
+  /** `resolve` (default) reads every secret reference; `check` only checks their form */
+  secrets?: SecretMode;
+}
+
 /**
  * Loads a config from YAML text. `source` (a file name) prefixes the error message.
  * Throws ConfigError with every problem at once.
  */
-export const loadConfigText = async (text: string, source = '<config>'): Promise<Config> => {
+export const loadConfigText = async (text: string, source = '<config>', options: LoadOptions = {}): Promise<Config> => {
   const parsed = parseYaml(text);
   if (parsed.problems.length > 0) throw new ConfigError(parsed.problems, { source });
-  const secrets = await resolveSecrets(parsed.value);
+  const secrets = await resolveSecrets(parsed.value, options.secrets ?? 'resolve');
   const { config, problems } = decodeConfig(secrets.value);
   const all = [...secrets.problems, ...problems];
   if (all.length > 0 || !config) throw new ConfigError(all, { source });
@@ -106,7 +111,7 @@ export const loadConfigText = async (text: string, source = '<config>'): Promise
 };
 
 /** Loads and validates a config file. Throws ConfigError (unreadable file included). */
-export const loadConfigFile = async (path: string): Promise<Config> => {
+export const loadConfigFile = async (path: string, options: LoadOptions = {}): Promise<Config> => {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -114,7 +119,7 @@ export const loadConfigFile = async (path: string): Promise<Config> => {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError([code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? (err as Error).message})`], { source: path, cause: err });
   }
-  return loadConfigText(text, path);
+  return loadConfigText(text, path, options);
 };
 
 /**

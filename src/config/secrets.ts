@@ -120,6 +120,29 @@ const resolveString = async (s: string): Promise<string> => {
   return out;
 };
 
+/**
+ * `resolve`: read every reference (env, files, Vault). `check`: only check that each
+ * reference is well formed and put "***" in its place, touching nothing outside
+ * (check-config in CI, where the secrets do not exist).
+ */
+export type SecretMode = 'resolve' | 'check';
+
+const checkString = (s: string): string => {
+  let out = s;
+  for (const m of s.matchAll(new RegExp(refPattern.source, 'g'))) {
+    const [ref, kind, arg] = [m[0], m[1]!, m[2]!];
+    if (arg.trim() === '') throw new SecretProblem(`${ref}: empty reference`);
+    if (kind === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg)) throw new SecretProblem(`${ref}: not an environment variable name`);
+    if (kind === 'file' && !arg.startsWith('/')) throw new SecretProblem(`${ref}: expected an absolute path`);
+    if (kind === 'vault') {
+      const hash = arg.lastIndexOf('#');
+      if (hash <= 0 || hash === arg.length - 1) throw new SecretProblem(`${ref}: expected \${vault:PATH#KEY}`);
+    }
+    out = out.split(ref).join('***');
+  }
+  return out;
+};
+
 export interface ResolvedSecrets {
   /** the tree with every reference replaced */
   value: unknown;
@@ -133,14 +156,14 @@ export interface ResolvedSecrets {
  * Resolves every `${env:}`/`${file:}`/`${vault:}` in a raw (parsed YAML) tree. Never
  * throws for a bad reference: all of them are reported at once in `problems`.
  */
-export const resolveSecrets = async (raw: unknown): Promise<ResolvedSecrets> => {
+export const resolveSecrets = async (raw: unknown, mode: SecretMode = 'resolve'): Promise<ResolvedSecrets> => {
   const secretPaths: string[] = [];
   const problems: string[] = [];
   const walk = async (v: unknown, path: string): Promise<unknown> => {
     if (typeof v === 'string') {
       if (!hasSecretRef(v)) return v;
       try {
-        const resolved = await resolveString(v);
+        const resolved = mode === 'resolve' ? await resolveString(v) : checkString(v);
         secretPaths.push(path);
         return resolved;
       } catch (err) {
