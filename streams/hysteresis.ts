@@ -1,0 +1,102 @@
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+
+/** A change of a key's alarm state. */
+export interface Transition<T> {
+  key: string;
+  state: 'firing' | 'resolved';
+  /** the evaluation that caused the change */
+  value: T;
+  /** when this firing episode started (for `resolved`: how long it lasted = at - since) */
+  since: number;
+  /** when the change happened (scheduler clock) */
+  at: number;
+}
+
+export interface HysteresisOptions<T> {
+  /** per-subject evaluations (mount, IP); default: one subject, key `''` */
+  keyOf?: (value: T) => string;
+  /** the evaluation says "alarm" (e.g. `v > 90`) */
+  isFiring: (value: T) => boolean;
+  /**
+   * The evaluation counts towards clearing (e.g. `v < 80`, a lower clear threshold).
+   * Values that are neither firing nor clear (the dead band) keep the alarm and restart
+   * the clear count. Default: `!isFiring(value)`.
+   */
+  isClear?: (value: T) => boolean;
+  /** consecutive clear evaluations needed to resolve (default 1) */
+  clearAfter?: number;
+  /** and the clear run must have lasted this long, judged at evaluations (default 0) */
+  clearAfterMs?: number;
+  /** default `asyncScheduler`; its clock stamps `since`/`at` and measures `clearAfterMs` */
+  scheduler?: SchedulerLike;
+}
+
+/**
+ * Turns per-tick evaluations into alarm transitions: `firing` when a key's condition
+ * starts, `resolved` exactly once when it has cleared — for `clearAfter` consecutive
+ * clear ticks (and `clearAfterMs`), with an optional separate clear threshold — so a
+ * value flapping around the limit yields one firing and one resolved, not a pair per tick.
+ *
+ * ```
+ * source:  95 96 70 97 60 61 62|    isFiring: v > 90, clearAfter: 3
+ * result:  F  -  -  -  -  -  R |    70 is one clear tick, 97 restarts the count
+ * source:  95 85 85 79 |            isFiring: v > 90, isClear: v < 80 (dead band 80..90)
+ * result:  F  -  -  R  |
+ * ```
+ *
+ * Gaps: resolution is judged at evaluations only (no timers): if a key stops being
+ * evaluated, it stays firing until it is evaluated clear — a collector that fell silent
+ * does not "resolve" an alarm. Send a clear evaluation for a subject that went away.
+ * Memory: only keys currently firing are held. Completion emits nothing more.
+ * A throwing `keyOf`/`isFiring`/`isClear` errors the stream.
+ *
+ * @example
+ * mounts$.pipe(hysteresis({ keyOf: (m) => m.mount, isFiring: (m) => m.usedPct > 90,
+ *   isClear: (m) => m.usedPct < 85, clearAfter: 3 }))
+ */
+export function hysteresis<T>(opts: HysteresisOptions<T>): OperatorFunction<T, Transition<T>> {
+  const keyOf = opts.keyOf ?? (() => '');
+  const { isFiring } = opts;
+  const isClear = opts.isClear ?? ((v: T) => !isFiring(v));
+  const clearAfter = Math.max(1, opts.clearAfter ?? 1);
+  const clearAfterMs = opts.clearAfterMs ?? 0;
+  const scheduler = opts.scheduler ?? asyncScheduler;
+
+  return (source) =>
+    new Observable<Transition<T>>((subscriber) => {
+      const firing = new Map<string, { since: number; clearTicks: number; clearSince: number | null }>();
+
+      return source.subscribe({
+        next: (value) => {
+          let out: Transition<T> | null = null;
+          try {
+            const at = scheduler.now();
+            const key = keyOf(value);
+            const st = firing.get(key);
+            if (!st) {
+              if (isFiring(value)) {
+                firing.set(key, { since: at, clearTicks: 0, clearSince: null });
+                out = { key, state: 'firing', value, since: at, at };
+              }
+            } else if (isFiring(value) || !isClear(value)) {
+              st.clearTicks = 0;
+              st.clearSince = null;
+            } else {
+              st.clearTicks++;
+              st.clearSince ??= at;
+              if (st.clearTicks >= clearAfter && at - st.clearSince >= clearAfterMs) {
+                firing.delete(key);
+                out = { key, state: 'resolved', value, since: st.since, at };
+              }
+            }
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
+          if (out) subscriber.next(out);
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
