@@ -1,0 +1,110 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'panicmode.js');
+const dir = mkdtempSync(join(tmpdir(), 'pm-cli-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, PANICMODE_STATE_DIR: join(dir, 'state'), PANICMODE_FROM_SOURCE: '1', ...env };
+    delete childEnv.PANICMODE_CONFIG;
+    Object.assign(childEnv, env);
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: childEnv, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+
+test('check-config: compat and example configs pass with exit 0 and a summary', async () => {
+  const files = [
+    '/work/shared/compat/panicmode/config.yaml',
+    '/work/shared/compat/panicmode/basic.yaml',
+    join(root, 'examples/config.yaml'),
+    join(root, 'examples/minimal.yaml'),
+    join(root, 'examples/basic.yaml'),
+  ];
+  const results = await Promise.all(files.map((f) => run(['check-config', f])));
+  results.forEach((r, i) => {
+    assert.equal(r.code, 0, `${files[i]}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^OK: ${files[i]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\d+ monitors`));
+  });
+  assert.match(results[0]!.stdout, /17 monitors \(17 enabled\)/);
+  const withPolicy = await run(['check-config', files[0]!, '--mass-freeze', '/work/shared/compat/panicmode/mass_freeze.yaml']);
+  assert.equal(withPolicy.code, 0, withPolicy.stderr);
+});
+
+test('check-config: a bad file prints every problem and exits 2', async () => {
+  const r = await run(['check-config', join(root, 'test/fixtures/config/typo-and-types.yaml')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /invalid config \(\d+ problems\):/);
+  assert.match(r.stderr, /monitors\[2\]\.treshold: unknown key \(did you mean "threshold"\?\)/);
+  assert.match(r.stderr, /monitors\[1\]\.threshold: expected a number, got "high"/);
+  assert.match(r.stderr, /alerts\.critical\[0\]: channel telegram needs integrations\.telegram/);
+  assert.equal(r.stdout, '');
+});
+
+test('check-config: missing file exits 2; no file checks the embedded default; --help', async () => {
+  const missing = await run(['check-config', join(dir, 'nope.yaml')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.yaml: invalid config.*\n\s+no such file/);
+  const def = await run(['check-config']);
+  assert.equal(def.code, 0, def.stderr);
+  assert.match(def.stdout, /^OK: <embedded default>: .*dry-run/);
+  const help = await run(['check-config', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: panicmode check-config/);
+  const bad = await run(['check-config', '--bogus']);
+  assert.equal(bad.code, 2);
+});
+
+test('check-config --resolve-secrets reports unset references; without it only their form is checked', async () => {
+  const f = join(dir, 'secret.yaml');
+  writeFileSync(f, 'integrations:\n  telegram:\n    bot_token: "${env:PM_CLI_UNSET_TOKEN}"\n    chat_id: "1"\n');
+  assert.equal((await run(['check-config', f])).code, 0);
+  const resolved = await run(['check-config', f, '--resolve-secrets']);
+  assert.equal(resolved.code, 2);
+  assert.match(resolved.stderr, /integrations\.telegram\.bot_token: \$\{env:PM_CLI_UNSET_TOKEN\} is not set/);
+  writeFileSync(f, 'integrations:\n  telegram:\n    bot_token: "${file:relative/path}"\n');
+  const badForm = await run(['check-config', f]);
+  assert.equal(badForm.code, 2);
+  assert.match(badForm.stderr, /integrations\.telegram\.bot_token: \$\{file:relative\/path\}: expected an absolute path/);
+});
+
+test('config show: effective config with defaults, secrets redacted, YAML and --json', async () => {
+  const f = join(dir, 'show.yaml');
+  writeFileSync(
+    f,
+    'monitors:\n  - {name: cpu, type: cpu_usage, threshold: 90, duration: 90s, actions: [alert_critical]}\n' +
+      'alerts:\n  critical:\n    - channel: telegram\n' +
+      'integrations:\n  telegram:\n    bot_token: "${env:PM_SHOW_TOKEN}"\n    chat_id: "777"\n',
+  );
+  const env = { PM_SHOW_TOKEN: 'show-secret-token-xyz' };
+  const y = await run(['config', 'show', '--config', f], env);
+  assert.equal(y.code, 0, y.stderr);
+  assert.equal(y.stdout.includes('show-secret-token-xyz'), false);
+  const doc = parse(y.stdout);
+  assert.equal(doc.integrations.telegram.bot_token, '***');
+  assert.equal(doc.monitors[0].duration, '1m30s', 'durations shown as strings in YAML');
+  assert.equal(doc.performance.check_interval, '5s');
+  const j = await run(['config', 'show', '--json'], { ...env, PANICMODE_CONFIG: f });
+  assert.equal(j.code, 0, j.stderr);
+  const json = JSON.parse(j.stdout);
+  assert.equal(json.monitors[0].duration, 90_000, 'JSON keeps milliseconds');
+  assert.equal(json.integrations.telegram.bot_token, '***');
+  assert.equal(json.anomaly.cpu_spike_threshold, 95);
+  const def = await run(['config', 'show', '--json']);
+  assert.equal(JSON.parse(def.stdout).dry_run, true, 'no config: the embedded default');
+  const bad = await run(['config', 'list']);
+  assert.equal(bad.code, 2);
+  const invalid = await run(['config', 'show', '--config', join(root, 'test/fixtures/config/typo-and-types.yaml')]);
+  assert.equal(invalid.code, 2);
+  assert.match(invalid.stderr, /treshold/);
+});
