@@ -85,11 +85,16 @@ export const struct = <P extends Props>(props: P, name = 'a mapping of keys'): t
         if (r._tag === 'Left') errors.push(...r.left);
         else if (r.right !== undefined) out[k] = r.right;
       }
+      const typoOf = new Set<string>();
       for (const k of Object.keys(u)) {
         if (Object.prototype.hasOwnProperty.call(props, k)) continue;
+        const hint = suggest(k, keys);
+        if (hint !== undefined && u[hint] === undefined) typoOf.add(hint);
         errors.push({ value: u[k], context: t.appendContext(c, k, unknownKey, u[k]), message: unknownKeyMessage(k, keys) });
       }
-      return errors.length > 0 ? t.failures(errors) : t.success(out as StructOf<P>);
+      // `treshold: 90` already says it all: drop the "threshold: missing" it causes.
+      const kept = typoOf.size === 0 ? errors : errors.filter((e) => !(e.value === undefined && e.context.length === c.length + 1 && typoOf.has(e.context[c.length]!.key)));
+      return kept.length > 0 ? t.failures(kept) : t.success(out as StructOf<P>);
     },
     // Encoding maps each field through its codec: durations go back to "5s" strings.
     (a) => {

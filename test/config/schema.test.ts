@@ -141,7 +141,8 @@ test('a typo names the place and suggests the key', async () => {
   const problems = await problemsOf(
     `monitors:\n  - {name: a, type: cpu_usage, threshold: 1}\n  - {name: b, type: cpu_usage, threshold: 1}\n  - name: c\n    type: cpu_usage\n    treshold: 90\n`,
   );
-  assert.ok(problems.includes('monitors[2].treshold: unknown key (did you mean "threshold"?)'), problems.join('\n'));
+  assert.deepEqual(problems, ['monitors[2].treshold: unknown key (did you mean "threshold"?)'], 'the typo, not also "threshold: missing"');
+  assert.deepEqual(await problemsOf('monitors:\n  - {name: a, type: cpu_usage}\n'), ['monitors[0].threshold: missing (expected a number)']);
   const top = await problemsOf('monitor:\n  - name: x\n');
   assert.deepEqual(top, ['monitor: unknown key (did you mean "monitors"?)']);
   const deep = await problemsOf('firewall:\n  ban_increment:\n    factr: 3\n');
