@@ -1,0 +1,16 @@
+/**
+ * PanicMode's stream operators: pure RxJS, no I/O, each in its own file with its
+ * marble spec beside it. Re-exported alphabetically by file.
+ */
+export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuitBreaker.js';
+export { countExceeds, type CountExceeded, type CountExceedsOptions } from './countExceeds.js';
+export { countInWindow, type CountInWindowOptions, type WindowCount } from './countInWindow.js';
+export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';
+export { escalate, type EscalateOptions } from './escalate.js';
+export { hysteresis, type HysteresisOptions, type Transition } from './hysteresis.js';
+export { rateLimit, type RateLimited, type RateLimitOptions } from './rateLimit.js';
+export { spike, type Spike, type SpikeOptions } from './spike.js';
+export { supervise, type SuperviseOptions } from './supervise.js';
+export { sustainedFor, type SustainedForOptions } from './sustainedFor.js';
+export { breaches, threshold, type Comparison, type ThresholdOptions } from './threshold.js';
+export { withCircuitBreaker, type BreakerResult } from './withCircuitBreaker.js';
