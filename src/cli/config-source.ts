@@ -1,12 +1,11 @@
 /**
  * Where a command's config comes from: `--config FILE`, else $PANICMODE_CONFIG, else
- * the embedded default. The one place that rule lives.
+ * the embedded default.
  */
-import { loadConfigFile, defaultConfig } from '../config/load.js';
+import { loadConfigFile, defaultConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 
-export const configPathFrom = (explicit?: string): string | null =>
-  explicit ?? (process.env.PANICMODE_CONFIG && process.env.PANICMODE_CONFIG.length > 0 ? process.env.PANICMODE_CONFIG : null);
+export const configPathFrom = (explicit?: string): string | null => resolveConfigPath({ config: explicit });
 
 export const loadConfigForCli = async (explicit?: string): Promise<Config> => {
   const path = configPathFrom(explicit);

@@ -1,0 +1,77 @@
+/**
+ * The operators between detection and the sinks, in the order DESIGN.md draws them:
+ *
+ *   incidents$ ── dedup ── escalate ──► handler (record, protective actions)
+ *                                          └─► alerts$ ── rateLimit ──► outbox
+ *
+ * Rules emit `firing` on every breached tick; dedup lets one through per window per
+ * incident key (and `resolved` separately), so a persisting problem becomes a reminder
+ * per window. Escalation counts those reminders. Protective actions see every deduped
+ * incident — a rate limit must never keep an attacker unblocked — while the alert path
+ * is rate limited per rule and severity, a storm of one rule's incidents becoming one
+ * message with a count.
+ */
+import { map, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { dedup } from '../../streams/dedup.js';
+import { escalate } from '../../streams/escalate.js';
+import { rateLimit } from '../../streams/rateLimit.js';
+import { raiseSeverity, type Incident, type Severity } from '../model/incident.js';
+
+export interface IncidentFlowOptions {
+  dedupWindowMs: number;
+  /** dedup state from before a restart */
+  dedupInitial?: Iterable<readonly [string, number]>;
+  onDedupRecord?: (key: string, ts: number) => void;
+  /** raise the severity at this many reminders in a row (the monitor's `escalate_after`, default 3) */
+  escalateAfter?: number;
+  scheduler?: SchedulerLike;
+}
+
+export const dedupKey = (i: Incident): string => `${i.key}|${i.status}`;
+
+/** Applied to one rule's incidents, so each rule escalates after its own count. */
+export const incidentFlow =
+  (o: IncidentFlowOptions): MonoTypeOperatorFunction<Incident> =>
+  (incidents$) =>
+    incidents$.pipe(
+      dedup(o.dedupWindowMs, dedupKey, { initial: o.dedupInitial, onRecord: o.onDedupRecord, scheduler: o.scheduler }),
+      escalate<Incident>({
+        after: o.escalateAfter ?? 3,
+        keyOf: (i) => i.key,
+        raise: (i) =>
+          i.severity === 'critical' || i.status === 'resolved'
+            ? i
+            : { ...i, severity: raiseSeverity(i.severity), description: `${i.description} (escalated: still firing)` },
+        resetWhen: (i) => i.status === 'resolved',
+        scheduler: o.scheduler,
+      }),
+    );
+
+export interface PendingAlert {
+  incident: Incident;
+  actionsTaken: string[];
+}
+
+export const DEFAULT_ALERT_WINDOWS: Record<Severity, number> = { critical: 60_000, warning: 300_000, info: 900_000 };
+
+/**
+ * Per rule and severity, at most one alert per window (critical 60 s, warning 300 s,
+ * info 15 min by default); what is held back comes out at the end of the window as one
+ * alert whose `count` says how many it stands for.
+ */
+export const alertRateLimit = (
+  windows: Record<Severity, number> = DEFAULT_ALERT_WINDOWS,
+  scheduler?: SchedulerLike,
+): MonoTypeOperatorFunction<PendingAlert> => (alerts$) =>
+  alerts$.pipe(
+    rateLimit<PendingAlert, Severity>({
+      windowMsBySeverity: windows,
+      keyOf: (a) => `${a.incident.name}|${a.incident.status}`,
+      severityOf: (a) => a.incident.severity,
+      trailing: true,
+      scheduler,
+    }),
+    map(({ value, suppressed }) =>
+      suppressed === 0 ? value : { ...value, incident: { ...value.incident, count: value.incident.count + suppressed } },
+    ),
+  );
