@@ -1,0 +1,134 @@
+/**
+ * Timestamps at the start of auth log lines, parsed by character codes (this runs for
+ * every matching line of a replay, so no Date.parse on substrings):
+ *  - syslog (RFC 3164): `Nov 21 10:00:01` / `Nov  1 10:00:01` — local time, no year;
+ *  - ISO-8601 (rsyslog high precision, journalctl -o short-iso): `2026-11-21T10:00:01`,
+ *    optional `.fraction`, `Z` / `+00:00` / `+0000` or no zone (local).
+ */
+
+const months: Record<string, number> = {
+  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+};
+
+export interface ParsedTimestamp {
+  /** unix ms, NaN when unparseable */
+  ms: number;
+  /** index just after the timestamp (the space before the host name) */
+  end: number;
+}
+
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+const num2 = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1);
+
+/**
+ * The year a syslog timestamp (which has none) belongs to: the reference year, unless
+ * that puts it more than a day in the future of `now` (a December line read in January).
+ */
+export class SyslogYear {
+  constructor(private readonly now: () => number = Date.now) {}
+  resolve(month: number, day: number, h: number, mi: number, sec: number): number {
+    const now = this.now();
+    const year = new Date(now).getFullYear();
+    const t = new Date(year, month, day, h, mi, sec).getTime();
+    return t > now + 86_400_000 ? new Date(year - 1, month, day, h, mi, sec).getTime() : t;
+  }
+}
+
+/**
+ * Parses the timestamp that starts at `start` in `s`. Caches the last second it
+ * resolved: consecutive lines mostly share it.
+ */
+export class TimestampParser {
+  private lastKey = '';
+  private lastZone = '';
+  private lastMs = NaN;
+  constructor(private readonly year: SyslogYear = new SyslogYear()) {}
+
+  parse(s: string, start: number, out: ParsedTimestamp): void {
+    const c = s.charCodeAt(start);
+    if (c >= 48 && c <= 57) this.iso(s, start, out);
+    else this.syslog(s, start, out);
+  }
+
+  private syslog(s: string, i: number, out: ParsedTimestamp): void {
+    // "Mmm dd hh:mm:ss" is 15 characters; day is space-padded
+    out.end = i + 15;
+    if (s.charCodeAt(i + 3) !== 32 || s.charCodeAt(i + 6) !== 32 || s.charCodeAt(i + 9) !== 58 || s.charCodeAt(i + 15) !== 32) {
+      out.ms = NaN;
+      out.end = s.indexOf(' ', i);
+      return;
+    }
+    if (s.startsWith(this.lastKey, i) && this.lastKey.length === 15) {
+      out.ms = this.lastMs;
+      return;
+    }
+    const key = s.slice(i, i + 15);
+    const month = months[key.slice(0, 3)];
+    const day = s.charCodeAt(i + 4) === 32 ? digit(s, i + 5) : num2(s, i + 4);
+    const h = num2(s, i + 7);
+    const mi = num2(s, i + 10);
+    const sec = num2(s, i + 13);
+    const ms = month === undefined || Number.isNaN(day + h + mi + sec) ? NaN : this.year.resolve(month, day, h, mi, sec);
+    this.lastKey = key;
+    this.lastMs = ms;
+    out.ms = ms;
+  }
+
+  private iso(s: string, i: number, out: ParsedTimestamp): void {
+    let end = s.indexOf(' ', i);
+    if (end === -1) end = s.length;
+    out.end = end;
+    if (end - i < 19 || s.charCodeAt(i + 4) !== 45 || s.charCodeAt(i + 10) !== 84) {
+      out.ms = NaN;
+      return;
+    }
+    // zone: after the seconds and an optional fraction
+    let j = i + 19;
+    let frac = 0;
+    if (s.charCodeAt(j) === 46) {
+      let scale = 100;
+      j++;
+      while (j < end) {
+        const d = digit(s, j);
+        if (Number.isNaN(d)) break;
+        frac += d * scale;
+        scale /= 10;
+        j++;
+      }
+    }
+    const zoneStart = j;
+    let base: number;
+    if (
+      this.lastKey.length === 19 &&
+      s.startsWith(this.lastKey, i) &&
+      end - zoneStart === this.lastZone.length &&
+      s.startsWith(this.lastZone, zoneStart)
+    ) {
+      base = this.lastMs;
+    } else {
+      const y = digit(s, i) * 1000 + digit(s, i + 1) * 100 + num2(s, i + 2);
+      const mo = num2(s, i + 5) - 1;
+      const d = num2(s, i + 8);
+      const h = num2(s, i + 11);
+      const mi = num2(s, i + 14);
+      const sec = num2(s, i + 17);
+      if (zoneStart === end) base = new Date(y, mo, d, h, mi, sec).getTime();
+      else {
+        const z = s.charCodeAt(zoneStart);
+        let offsetMin = 0;
+        if (z === 43 || z === 45) {
+          const colon = s.charCodeAt(zoneStart + 3) === 58 ? 1 : 0;
+          offsetMin = (num2(s, zoneStart + 1) * 60 + num2(s, zoneStart + 3 + colon)) * (z === 45 ? -1 : 1);
+        } else if (z !== 90) offsetMin = NaN;
+        base = Date.UTC(y, mo, d, h, mi, sec) - offsetMin * 60_000;
+      }
+      this.lastKey = s.slice(i, i + 19);
+      this.lastZone = s.slice(zoneStart, end);
+      this.lastMs = base;
+    }
+    out.ms = base + Math.floor(frac);
+  }
+}
