@@ -15,10 +15,11 @@ export const escapeXml = (s: string): string =>
 export const speakable = (m: AlertMessage): string => {
   const done = m.actionsTaken.length > 0 ? ` PanicMode already: ${m.actionsTaken.join(', ')}.` : '';
   return `PanicMode alert. ${m.title}.${done}`
-    .replace(/≥/g, ' at or above ')
-    .replace(/≤/g, ' at or below ')
-    .replace(/>/g, ' above ')
-    .replace(/</g, ' below ')
+    // only comparison signs between values; a `<` inside a name stays (and is escaped)
+    .replace(/ ≥ /g, ' at or above ')
+    .replace(/ ≤ /g, ' at or below ')
+    .replace(/ > /g, ' above ')
+    .replace(/ < /g, ' below ')
     .replace(/%/g, ' percent')
     .replace(/×(\d+)/g, '$1 times')
     .replace(/_/g, ' ')
