@@ -1,0 +1,507 @@
+/**
+ * The ban manager: decides what to ban, bans it once, remembers it, lifts it on time.
+ *
+ * block(ips) → for each address: never-block list (skip, logged with the reason) →
+ * already covered by a ban in force or in flight (skip: each attacker is banned once) →
+ * the target (v6: its /64, widening on repeat offences) → the ban length (the action's
+ * duration, grown for repeat offenders) → one backend call for the whole burst (one
+ * nft batch) → recorded in `blocked_ips`.
+ *
+ * The database is the source of truth across restarts: `start()` lifts bans that
+ * expired while the agent was down, then reconciles the firewall with the database
+ * (adds what is missing when `restore_on_startup`, removes what PanicMode's own table
+ * holds but the database does not), never flushing anything. One timer, set for the
+ * next expiry, lifts bans on time.
+ *
+ * Backend calls go one at a time through a queue (bans queued meanwhile form the next
+ * burst), behind a circuit breaker: a broken firewall is not hammered 10,000 times.
+ */
+import type { Db } from '../storage/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
+import type { NeverBlock } from './never-block.js';
+import { activeBans, deactivateBans, findBans, saveBans, type BanRow } from './ban-store.js';
+import { parseTarget, prefixOf, targetOf, cidrContains, familyBits, type BanTarget } from './address.js';
+import { banDuration, ipv6Ladder, DEFAULT_BAN_MS, defaultCircuitBreakers, type CircuitBreakerOptions, type FirewallOptions } from './firewall-options.js';
+import { createCircuitBreaker } from '../../streams/circuitBreaker.js';
+import { formatDuration } from '../config/duration.js';
+
+/** A ban as shown to people and to `panicmode ctl list`. */
+export interface BanView {
+  ip: string;
+  blocked_at: number;
+  /** unix ms; null = until lifted */
+  expires_at: number | null;
+  reason: string;
+  ban_count: number;
+  backend: string;
+}
+
+export interface BlockOptions {
+  reason: string;
+  /** ban length in ms before repeat-offender growth; null = until lifted; default firewall.ban_duration */
+  durationMs?: number | null;
+  /**
+   * Ban exactly this address or prefix for exactly this long: no /64 widening, no
+   * growth (manual bans from `panicmode ctl ban`).
+   */
+  exact?: boolean;
+}
+
+export interface BlockResult {
+  /** bans put in force now */
+  banned: BanView[];
+  /** inputs already covered by a ban in force (or being put in force) */
+  already: { ip: string; by: string }[];
+  /** inputs on the never-block list, with the reason */
+  skipped: { ip: string; reason: string }[];
+  /** inputs that are not addresses at all */
+  invalid: string[];
+  /** bans the backend failed to put in force */
+  failed: { ip: string; error: string }[];
+}
+
+export interface ReconcileReport {
+  /** bans the database holds that were (re)applied to the firewall */
+  added: string[];
+  /** elements of PanicMode's own table the database does not know, removed */
+  removed: string[];
+  /** bans that had expired while the agent was down, lifted */
+  expired: string[];
+}
+
+export interface BanManager {
+  /** Prepares the backend, lifts overdue bans, reconciles, arms the expiry timer. */
+  start(): Promise<ReconcileReport>;
+  block(ips: readonly string[], options: BlockOptions): Promise<BlockResult>;
+  /** What block() would do, changing nothing (dry-run summaries). */
+  plan(ips: readonly string[], options: BlockOptions): Promise<BlockResult>;
+  /** Lifts the ban on this address or prefix (or the ban covering this address). */
+  unblock(ip: string): Promise<{ lifted: string[] }>;
+  /** Bans in force, oldest first. */
+  list(): Promise<BanView[]>;
+  /** Compares the firewall with the database and repairs the difference, without flushing. */
+  reconcile(options?: { addMissing?: boolean }): Promise<ReconcileReport>;
+  /** Re-applies live bans (reconcile adding what is missing). */
+  restoreOnStartup(): Promise<ReconcileReport>;
+  /** Lifts bans whose time has come; called by the timer, callable by tests. */
+  liftExpired(): Promise<string[]>;
+  /** Stops the timer and the backend. Bans stay in force. */
+  stop(): Promise<void>;
+}
+
+export interface BanManagerDeps {
+  db: Db;
+  backend: FirewallBackend;
+  options: Pick<FirewallOptions, 'restore_on_startup' | 'ban_duration' | 'ban_increment' | 'ipv6_prefix'>;
+  circuit?: CircuitBreakerOptions;
+  neverBlock: NeverBlock;
+  logger: Logger;
+  now?: () => number;
+}
+
+/** setTimeout's limit: a longer delay fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** When an unban fails (a broken unblock script), how soon to try again. */
+const RETRY_MS = 10_000;
+
+const view = (r: BanRow): BanView => ({
+  ip: r.ip,
+  blocked_at: r.blocked_at,
+  expires_at: r.expires_at,
+  reason: r.reason,
+  ban_count: r.ban_count,
+  backend: r.backend,
+});
+
+const emptyResult = (): BlockResult => ({ banned: [], already: [], skipped: [], invalid: [], failed: [] });
+
+interface Decision {
+  input: string;
+  target: BanTarget;
+  row: BanRow;
+  /** narrower bans in force the new one replaces (an nft interval set refuses overlaps) */
+  replaces: string[];
+}
+
+export const createBanManager = (deps: BanManagerDeps): BanManager => {
+  const { db, backend, neverBlock, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const circuit = deps.circuit ?? defaultCircuitBreakers;
+  const baseMs = deps.options.ban_duration ?? DEFAULT_BAN_MS;
+  const ladder = ipv6Ladder(deps.options.ipv6_prefix);
+  const breaker = createCircuitBreaker({
+    maxFailures: circuit.max_failures,
+    failureWindowMs: circuit.failure_window,
+    openDurationMs: circuit.open_duration,
+    now,
+  });
+
+  /** Bans in force, by target text: the in-memory mirror of active rows. */
+  const active = new Map<string, BanRow>();
+  /** How many active targets have each prefix length, per family (for covering lookups). */
+  const lengths: Record<4 | 6, Map<number, number>> = { 4: new Map(), 6: new Map() };
+  /** Targets being put in force right now. */
+  const pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const index = (row: BanRow) => {
+    const t = parseTarget(row.ip);
+    if (!t) return;
+    if (!active.has(row.ip)) lengths[t.family].set(t.cidr.prefix, (lengths[t.family].get(t.cidr.prefix) ?? 0) + 1);
+    active.set(row.ip, row);
+  };
+  const unindex = (ip: string) => {
+    const t = parseTarget(ip);
+    if (!t || !active.delete(ip)) return;
+    const n = (lengths[t.family].get(t.cidr.prefix) ?? 1) - 1;
+    if (n <= 0) lengths[t.family].delete(t.cidr.prefix);
+    else lengths[t.family].set(t.cidr.prefix, n);
+  };
+  const live = (row: BanRow, t = now()) => row.expires_at === null || row.expires_at > t;
+
+  /** The ban in force or in flight that covers `target`, if any. */
+  const coveredBy = (target: BanTarget): string | null => {
+    const fam = target.family;
+    for (const len of lengths[fam].keys()) {
+      if (len > target.cidr.prefix) continue;
+      const key = targetOf(prefixOf(target.cidr, len)).text;
+      const row = active.get(key);
+      if (row && live(row)) return key;
+    }
+    for (const len of [target.cidr.prefix, ...ladder]) {
+      if (len > target.cidr.prefix) continue;
+      const key = targetOf(prefixOf(target.cidr, len)).text;
+      if (pending.has(key)) return key;
+    }
+    return null;
+  };
+
+  /** Active bans strictly inside `target` (replaced when a wider ban goes in). */
+  const inside = (target: BanTarget): string[] => {
+    if (target.cidr.prefix === familyBits(target.family)) return [];
+    const out: string[] = [];
+    for (const [ip] of active) {
+      const t = parseTarget(ip);
+      if (t && t.text !== target.text && cidrContains(target.cidr, t.cidr)) out.push(ip);
+    }
+    return out;
+  };
+
+  // ── backend queue: one call at a time; bans queued meanwhile form the next burst ──
+
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = chain.then(f, f);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+
+  interface Queued {
+    entry: BanEntry;
+    resolve: (error: Error | null) => void;
+  }
+  let queue: Queued[] = [];
+  let flushing: Promise<void> | null = null;
+
+  const callBackend = async (what: 'ban' | 'unban', items: string[], f: () => Promise<TargetFailure[]>): Promise<Map<string, Error>> => {
+    const failed = new Map<string, Error>();
+    if (items.length === 0) return failed;
+    if (!breaker.canRun()) {
+      const e = new Error(`circuit open after ${circuit.max_failures} firewall failures; retrying after ${formatDuration(circuit.open_duration)}`);
+      for (const t of items) failed.set(t, e);
+      return failed;
+    }
+    try {
+      for (const f2 of await f()) failed.set(f2.target, f2.error);
+    } catch (err) {
+      for (const t of items) failed.set(t, err as Error);
+    }
+    if (failed.size === items.length) breaker.recordFailure();
+    else breaker.recordSuccess();
+    if (failed.size > 0) logger.error(`${what} failed for ${failed.size} of ${items.length}`, { first: [...failed.values()][0]!.message });
+    return failed;
+  };
+
+  const flush = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const burst = queue;
+      queue = [];
+      const failed = await serial(() =>
+        callBackend('ban', burst.map((q) => q.entry.target), () => backend.ban(burst.map((q) => q.entry))),
+      );
+      for (const q of burst) q.resolve(failed.get(q.entry.target) ?? null);
+    }
+  };
+
+  const startFlush = () => {
+    // Bans decided in the same tick travel together: one nft batch per burst.
+    flushing = new Promise<void>((r) => setImmediate(r))
+      .then(flush)
+      .finally(() => {
+        flushing = null;
+        if (queue.length > 0) startFlush();
+      });
+  };
+
+  const enqueueBan = (entry: BanEntry): Promise<Error | null> =>
+    new Promise((resolve) => {
+      queue.push({ entry, resolve });
+      if (!flushing) startFlush();
+    });
+
+  const unbanNow = (targets: string[]) => serial(() => callBackend('unban', targets, () => backend.unban(targets)));
+
+  // ── decisions ──
+
+  let decide: Promise<unknown> = Promise.resolve();
+  /** Decisions run one at a time so two incidents cannot both ban the same address. */
+  const decideSerially = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = decide.then(f, f);
+    decide = p.catch(() => undefined);
+    return p;
+  };
+
+  const makeDecisions = async (ips: readonly string[], o: BlockOptions, result: BlockResult): Promise<Decision[]> => {
+    const t = now();
+    const decisions: Decision[] = [];
+    const chosen = new Set<string>();
+    const candidates: { input: string; addr: BanTarget; steps: BanTarget[] }[] = [];
+    for (const input of ips) {
+      const addr = parseTarget(String(input));
+      if (!addr || (!o.exact && addr.cidr.prefix !== familyBits(addr.family))) {
+        result.invalid.push(String(input));
+        continue;
+      }
+      const why = neverBlock.reasonNotToBlock(addr);
+      if (why) {
+        result.skipped.push({ ip: addr.text, reason: why });
+        continue;
+      }
+      const by = coveredBy(addr);
+      if (by) {
+        result.already.push({ ip: addr.text, by });
+        continue;
+      }
+      const steps = o.exact || addr.family === 4 ? [addr] : ladder.map((len) => targetOf(prefixOf(addr.cidr, len)));
+      candidates.push({ input: addr.text, addr, steps });
+    }
+    // One read for the whole burst: every key a repeat offender could have been banned under.
+    const keys = new Set<string>();
+    for (const c of candidates) for (const s of [c.addr, ...c.steps]) keys.add(s.text);
+    const history = new Map((await findBans(db, [...keys])).map((r) => [r.ip, r]));
+
+    for (const c of candidates) {
+      const prev = Math.max(0, ...[c.addr, ...c.steps].map((s) => history.get(s.text)?.ban_count ?? 0));
+      const n = prev + 1;
+      // The widest step this offence earns whose prefix spares every protected address.
+      let target = c.addr;
+      for (let level = Math.min(n - 1, c.steps.length - 1); level >= 0; level--) {
+        const step = c.steps[level]!;
+        if (!neverBlock.reasonNotToBlock(step)) {
+          target = step;
+          break;
+        }
+      }
+      if (chosen.has(target.text)) {
+        result.already.push({ ip: c.input, by: target.text });
+        continue;
+      }
+      chosen.add(target.text);
+      const base = o.durationMs === undefined ? baseMs : o.durationMs;
+      const duration = base === null ? null : o.exact ? base : banDuration(base, n, deps.options.ban_increment);
+      decisions.push({
+        input: c.input,
+        target,
+        replaces: inside(target),
+        row: {
+          ip: target.text,
+          blocked_at: t,
+          expires_at: duration === null ? null : t + duration,
+          reason: o.reason,
+          ban_count: n,
+          backend: backend.name,
+          active: 1,
+        },
+      });
+    }
+    return decisions;
+  };
+
+  // ── expiry ──
+
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (stopped) return;
+    let next = Infinity;
+    for (const row of active.values()) if (row.expires_at !== null && row.expires_at < next) next = row.expires_at;
+    if (next === Infinity) return;
+    timer = setTimeout(() => void liftExpired().catch((err) => logger.error('lifting expired bans failed', { error: err })), Math.min(MAX_TIMER_MS, Math.max(0, next - now())));
+    timer.unref();
+  };
+
+  const liftExpired = async (): Promise<string[]> => {
+    const t = now();
+    const due = [...active.values()].filter((r) => !live(r, t)).map((r) => r.ip);
+    if (due.length === 0) {
+      schedule();
+      return [];
+    }
+    const failed = await unbanNow(due);
+    const lifted = due.filter((ip) => !failed.has(ip));
+    await deactivateBans(db, lifted);
+    for (const ip of lifted) {
+      unindex(ip);
+      logger.info(`ban lifted: ${ip} (expired)`);
+    }
+    schedule();
+    if (failed.size > 0 && !stopped) {
+      // A failed unblock keeps the row active; try again soon rather than at once in a loop.
+      clearTimeout(timer);
+      timer = setTimeout(() => void liftExpired().catch(() => undefined), RETRY_MS);
+      timer.unref();
+    }
+    return lifted;
+  };
+
+  // ── reconcile ──
+
+  const remaining = (row: BanRow, t: number) => (row.expires_at === null ? null : Math.max(1, row.expires_at - t));
+
+  const reconcile = async (options: { addMissing?: boolean } = {}): Promise<ReconcileReport> => {
+    const addMissing = options.addMissing ?? true;
+    const report: ReconcileReport = { added: [], removed: [], expired: [] };
+    const t = now();
+    const wanted = [...active.values()].filter((r) => live(r, t));
+    const held = await backend.list();
+    let missing: BanRow[];
+    if (held === null) {
+      // The backend cannot list (a script): re-run the idempotent block for every live ban.
+      missing = addMissing ? wanted : [];
+    } else {
+      const heldSet = new Set(held.map((h) => h.target));
+      const wantedSet = new Set(wanted.map((r) => r.ip));
+      missing = wanted.filter((r) => !heldSet.has(r.ip));
+      const stale = held.map((h) => h.target).filter((ip) => !wantedSet.has(ip));
+      if (stale.length > 0) {
+        const failed = await unbanNow(stale);
+        report.removed = stale.filter((ip) => !failed.has(ip));
+        for (const ip of report.removed) logger.info(`removed ${ip} from the firewall: not a ban PanicMode knows`);
+      }
+      if (!addMissing && missing.length > 0) {
+        // Not restoring: the database must not claim bans the firewall does not hold.
+        await deactivateBans(db, missing.map((r) => r.ip));
+        for (const r of missing) unindex(r.ip);
+        missing = [];
+      }
+    }
+    if (missing.length > 0) {
+      const entries = missing.map((r) => ({ target: r.ip, timeoutMs: remaining(r, t), reason: r.reason }));
+      const failed = await serial(() => callBackend('ban', entries.map((e) => e.target), () => backend.ban(entries)));
+      report.added = missing.map((r) => r.ip).filter((ip) => !failed.has(ip));
+      if (report.added.length > 0) logger.info(`restored ${report.added.length} ban(s)`, { backend: backend.name });
+    }
+    return report;
+  };
+
+  const block = (ips: readonly string[], o: BlockOptions): Promise<BlockResult> => {
+    const result = emptyResult();
+    return decideSerially(async () => {
+      const decisions = await makeDecisions(ips, o, result);
+      for (const d of decisions) pending.add(d.target.text);
+      return decisions;
+    }).then(async (decisions) => {
+      for (const s of result.skipped) logger.info(`not blocking ${s.ip}: ${s.reason}`);
+      for (const bad of result.invalid) logger.warn(`not blocking ${JSON.stringify(bad)}: not an IP address`);
+      try {
+        const replaced = [...new Set(decisions.flatMap((d) => d.replaces))];
+        if (replaced.length > 0) {
+          const failed = await unbanNow(replaced);
+          const gone = replaced.filter((ip) => !failed.has(ip));
+          await deactivateBans(db, gone);
+          for (const ip of gone) unindex(ip);
+        }
+        const outcomes = await Promise.all(
+          decisions.map((d) => enqueueBan({ target: d.target.text, timeoutMs: d.row.expires_at === null ? null : d.row.expires_at - d.row.blocked_at, reason: o.reason })),
+        );
+        const ok: BanRow[] = [];
+        decisions.forEach((d, i) => {
+          const err = outcomes[i];
+          if (err) result.failed.push({ ip: d.input, error: err.message });
+          else ok.push(d.row);
+        });
+        await saveBans(db, ok);
+        for (const row of ok) {
+          index(row);
+          result.banned.push(view(row));
+          const len = row.expires_at === null ? 'until lifted' : `for ${formatDuration(row.expires_at - row.blocked_at)}`;
+          logger.info(`blocked ${row.ip} ${len} (${row.reason})`, { offence: row.ban_count, backend: backend.name });
+        }
+        schedule();
+        return result;
+      } finally {
+        for (const d of decisions) pending.delete(d.target.text);
+      }
+    });
+  };
+
+  return {
+    start: async () => {
+      await backend.start();
+      const rows = await activeBans(db);
+      // Dry-run "bans" never reached a firewall: a real backend must not inherit them.
+      const phantom = backend.name === 'dry_run' ? [] : rows.filter((r) => r.backend === 'dry_run').map((r) => r.ip);
+      await deactivateBans(db, phantom);
+      for (const r of rows) if (!phantom.includes(r.ip)) index(r);
+      const expired = await liftExpired();
+      const report = deps.options.restore_on_startup ? await reconcile({ addMissing: true }) : await reconcile({ addMissing: false });
+      report.expired = expired;
+      schedule();
+      return report;
+    },
+    block,
+    plan: async (ips, o) => {
+      const result = emptyResult();
+      const decisions = await decideSerially(() => makeDecisions(ips, o, result));
+      for (const d of decisions) result.banned.push(view(d.row));
+      return result;
+    },
+    unblock: async (ip) => {
+      const target = parseTarget(ip);
+      if (!target) return { lifted: [] };
+      const hits = active.has(target.text)
+        ? [target.text]
+        : [...active.keys()].filter((k) => {
+            const t = parseTarget(k);
+            return t && cidrContains(t.cidr, target.cidr);
+          });
+      if (hits.length === 0) return { lifted: [] };
+      const failed = await unbanNow(hits);
+      const lifted = hits.filter((h) => !failed.has(h));
+      await deactivateBans(db, lifted);
+      for (const h of lifted) {
+        unindex(h);
+        logger.info(`ban lifted: ${h} (by request)`);
+      }
+      if (failed.size > 0) throw [...failed.values()][0]!;
+      schedule();
+      return { lifted };
+    },
+    list: async () => {
+      const t = now();
+      return (await activeBans(db)).filter((r) => live(r, t)).map(view);
+    },
+    reconcile,
+    restoreOnStartup: () => reconcile({ addMissing: true }),
+    liftExpired,
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await flushing;
+      await chain;
+      await backend.stop();
+    },
+  };
+};

@@ -1,0 +1,84 @@
+/**
+ * The never-block list: addresses PanicMode refuses to ban whatever a log says, so a
+ * forged or misparsed line can never lock the operator (or the machine itself) out.
+ * Loopback, private and shared ranges, link-local, unique-local, unspecified, multicast
+ * and reserved space, the machine's own addresses, and `firewall.whitelist`.
+ *
+ * Pure apart from the injected source of own addresses (os.networkInterfaces by default,
+ * read at every call so an address added after start is still protected).
+ */
+import { networkInterfaces } from 'node:os';
+import { cidrContains, cidrOverlaps, parseAddress, parseCidr, type Address, type Cidr, type BanTarget } from './address.js';
+import { ConfigError } from '../errors.js';
+
+/** Built-in ranges that are never banned, each with the reason logged on a skip. */
+const builtinRanges: readonly (readonly [string, string])[] = [
+  ['127.0.0.0/8', 'loopback address'],
+  ['::1/128', 'loopback address'],
+  ['0.0.0.0/8', 'unspecified address ("this network", RFC 1122)'],
+  ['::/128', 'unspecified address'],
+  ['10.0.0.0/8', 'RFC 1918 private address'],
+  ['172.16.0.0/12', 'RFC 1918 private address'],
+  ['192.168.0.0/16', 'RFC 1918 private address'],
+  ['100.64.0.0/10', 'CGNAT shared address (RFC 6598)'],
+  ['169.254.0.0/16', 'link-local address'],
+  ['fe80::/10', 'link-local address'],
+  ['fc00::/7', 'unique-local IPv6 address (RFC 4193)'],
+  ['224.0.0.0/4', 'multicast address'],
+  ['ff00::/8', 'multicast address'],
+  ['240.0.0.0/4', 'reserved address (240/4, broadcast included)'],
+];
+
+const builtins: readonly { cidr: Cidr; reason: string }[] = builtinRanges.map(([c, reason]) => ({ cidr: parseCidr(c)!, reason }));
+
+/** Addresses of this machine's interfaces, as os.networkInterfaces reports them. */
+export const systemOwnAddresses = (): string[] =>
+  Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .map((i) => i.address);
+
+export interface NeverBlockOptions {
+  /** `firewall.whitelist`: addresses and CIDR blocks, v4 and v6 */
+  whitelist: readonly string[];
+  /** the machine's own addresses; default: os.networkInterfaces() at each call */
+  ownAddresses?: () => readonly string[];
+}
+
+export interface NeverBlock {
+  /**
+   * Why `target` (an address or a prefix) must not be banned, or null when it may be.
+   * A prefix is refused when it overlaps any protected range or whitelist entry, or
+   * contains one of our own addresses: banning 2001:db8::/64 must not cut off the
+   * machine's own 2001:db8::10.
+   */
+  reasonNotToBlock(target: BanTarget): string | null;
+}
+
+/**
+ * Builds the classifier. Throws ConfigError naming the entry (`firewall.whitelist[2]`)
+ * when a whitelist entry is not an address or CIDR block.
+ */
+export const createNeverBlock = (options: NeverBlockOptions): NeverBlock => {
+  const problems: string[] = [];
+  const whitelist: { cidr: Cidr; entry: string }[] = [];
+  options.whitelist.forEach((entry, i) => {
+    const cidr = parseCidr(entry);
+    if (!cidr) problems.push(`firewall.whitelist[${i}]: expected an IP address or CIDR block, got ${JSON.stringify(entry)}`);
+    else whitelist.push({ cidr, entry });
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const own = options.ownAddresses ?? systemOwnAddresses;
+
+  return {
+    reasonNotToBlock(target) {
+      const c = target.cidr;
+      for (const b of builtins) if (cidrOverlaps(b.cidr, c)) return b.reason;
+      for (const w of whitelist) if (cidrOverlaps(w.cidr, c)) return `whitelisted (firewall.whitelist: ${w.entry})`;
+      for (const text of own()) {
+        const a: Address | null = parseAddress(text);
+        if (a && cidrContains(c, a)) return `this machine's own address (${a.text})`;
+      }
+      return null;
+    },
+  };
+};
