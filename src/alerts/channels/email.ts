@@ -50,10 +50,11 @@ export const emailHtml = (m: AlertMessage): string => {
 export const recipients = (to: string | string[]): string[] =>
   (Array.isArray(to) ? to : [to]).flatMap((t) => t.split(',')).map((t) => t.trim()).filter((t) => t !== '');
 
+/** nodemailer's error as one line: its code and message (which quotes the server's reply). */
 const describe = (err: unknown): string => {
-  const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
-  if (e.response) return `${e.code ? `${e.code}: ` : ''}${e.response.replace(/\s+/g, ' ').trim()}`;
-  const msg = e.message ?? String(err);
+  const e = err as { code?: string; response?: string; message?: string };
+  let msg = (e.message ?? String(err)).replace(/\s+/g, ' ').trim();
+  if (e.response && !msg.includes(e.response.trim())) msg += `: ${e.response.replace(/\s+/g, ' ').trim()}`;
   return e.code && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
 };
 
