@@ -1,0 +1,46 @@
+/**
+ * The control socket's protocol: newline-delimited JSON, one request per line, one
+ * response line per request.
+ *
+ * ```
+ * → {"cmd":"list"}                              ← {"ok":true,"bans":[BanView...]}
+ * → {"cmd":"unblock","ip":"203.0.113.7"}        ← {"ok":true,"lifted":["203.0.113.7"]}
+ * → {"cmd":"ban","ip":"203.0.113.7","for_ms":3600000}
+ *                                               ← {"ok":true,"result":BlockResult}
+ * any failure                                   ← {"ok":false,"error":"..."}
+ * ```
+ */
+import type { BanView, BlockResult } from '../firewall/ban-manager.js';
+
+export type CtlRequest =
+  | { cmd: 'list' }
+  | { cmd: 'unblock'; ip: string }
+  /** for_ms absent: the configured ban duration; null: until lifted */
+  | { cmd: 'ban'; ip: string; for_ms?: number | null };
+
+export type CtlResponse =
+  | { ok: true; bans: BanView[] }
+  | { ok: true; lifted: string[] }
+  | { ok: true; result: BlockResult }
+  | { ok: false; error: string };
+
+/** Checks a decoded line is a request; the reason otherwise. */
+export const parseCtlRequest = (line: string): CtlRequest | string => {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  if (!v || typeof v !== 'object') return 'expected an object';
+  const r = v as Record<string, unknown>;
+  if (r.cmd === 'list') return { cmd: 'list' };
+  if (r.cmd === 'unblock' || r.cmd === 'ban') {
+    if (typeof r.ip !== 'string' || r.ip === '') return `${r.cmd}: "ip" must be a string`;
+    if (r.cmd === 'unblock') return { cmd: 'unblock', ip: r.ip };
+    if (r.for_ms !== undefined && r.for_ms !== null && !(typeof r.for_ms === 'number' && Number.isFinite(r.for_ms) && r.for_ms > 0))
+      return 'ban: "for_ms" must be a positive number of milliseconds';
+    return { cmd: 'ban', ip: r.ip, for_ms: r.for_ms as number | null | undefined };
+  }
+  return `unknown cmd ${JSON.stringify(r.cmd)} (list, unblock, ban)`;
+};

@@ -1,0 +1,156 @@
+/**
+ * The control socket (`firewall.ctl_socket`): a Unix socket through which
+ * `panicmode ctl` lists, bans and unblocks. Root-only by its mode, 0600 from the very
+ * moment it exists.
+ *
+ * Why not listen() then chmod(): between the two, the socket exists with the umask's
+ * mode (often 0755 → anyone may connect) and a local user could slip in a `ban` or
+ * `unblock`. Why not process.umask(0o177) around listen(): the umask is process-wide,
+ * and files created meanwhile by other work on libuv's thread pool (the database, log
+ * files) would get it too. So: bind inside a fresh 0700 directory no one else can
+ * enter, chmod there, then rename() into place — rename is atomic, so the final path
+ * only ever names a 0600 socket. It also atomically replaces a stale socket left by a
+ * crash, after we made sure no live agent answers on it.
+ */
+import { createServer, createConnection, type Server, type Socket } from 'node:net';
+import { chmod, lstat, mkdir, mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BanManager } from '../firewall/ban-manager.js';
+import type { Logger } from '../log/logger.js';
+import { PanicModeError } from '../errors.js';
+import { parseCtlRequest, type CtlRequest, type CtlResponse } from './ctl-protocol.js';
+
+/** What the socket needs from the ban manager. */
+export type CtlHandler = Pick<BanManager, 'list' | 'unblock' | 'block'>;
+
+export interface CtlSocketOptions {
+  path: string;
+  handler: CtlHandler;
+  logger: Logger;
+}
+
+export interface CtlSocket {
+  readonly path: string;
+  /** Stops listening, closes connections, removes the socket file. */
+  close(): Promise<void>;
+}
+
+/** A line longer than this is refused: requests are tiny. */
+const MAX_LINE = 64 * 1024;
+
+export const handleCtlRequest = async (handler: CtlHandler, req: CtlRequest): Promise<CtlResponse> => {
+  switch (req.cmd) {
+    case 'list':
+      return { ok: true, bans: await handler.list() };
+    case 'unblock': {
+      const r = await handler.unblock(req.ip);
+      if (r.lifted.length === 0) return { ok: false, error: `${req.ip} is not banned` };
+      return { ok: true, lifted: r.lifted };
+    }
+    case 'ban': {
+      const result = await handler.block([req.ip], { reason: 'manual ban (panicmode ctl)', durationMs: req.for_ms, exact: true });
+      if (result.invalid.length > 0) return { ok: false, error: `${req.ip} is not an IP address or CIDR block` };
+      if (result.skipped.length > 0) return { ok: false, error: `not banning ${result.skipped[0]!.ip}: ${result.skipped[0]!.reason}` };
+      if (result.failed.length > 0) return { ok: false, error: `ban failed: ${result.failed[0]!.error}` };
+      return { ok: true, result };
+    }
+  }
+};
+
+const serve = (socket: Socket, handler: CtlHandler, logger: Logger) => {
+  let buffer = '';
+  let chain = Promise.resolve();
+  socket.setEncoding('utf8');
+  socket.on('error', () => socket.destroy());
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    if (buffer.length > MAX_LINE && !buffer.includes('\n')) {
+      socket.end(JSON.stringify({ ok: false, error: 'request too long' }) + '\n');
+      return;
+    }
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) !== -1) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (!line) continue;
+      // Answers go out in request order.
+      chain = chain.then(async () => {
+        const req = parseCtlRequest(line);
+        let res: CtlResponse;
+        if (typeof req === 'string') res = { ok: false, error: req };
+        else {
+          try {
+            res = await handleCtlRequest(handler, req);
+            if (req.cmd !== 'list') logger.info(`ctl ${req.cmd} ${req.ip}: ${res.ok ? 'done' : (res as { error: string }).error}`);
+          } catch (err) {
+            res = { ok: false, error: (err as Error).message };
+          }
+        }
+        if (!socket.destroyed) socket.write(JSON.stringify(res) + '\n');
+      });
+    }
+  });
+};
+
+const isListening = (path: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+
+const listen = (server: Server, path: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+/** Starts the control socket at `options.path`. */
+export const startCtlSocket = async (options: CtlSocketOptions): Promise<CtlSocket> => {
+  const { path, handler, logger } = options;
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const existing = await lstat(path).catch(() => null);
+  if (existing) {
+    if (!existing.isSocket()) throw new PanicModeError('PANICMODE_ERR_CTL_SOCKET', `firewall.ctl_socket: ${path} exists and is not a socket; not replacing it`);
+    if (await isListening(path)) throw new PanicModeError('PANICMODE_ERR_CTL_SOCKET', `firewall.ctl_socket: another agent is already listening on ${path}`);
+    logger.info(`replacing stale control socket ${path}`);
+  }
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    serve(s, handler, logger);
+  });
+  const tmpDir = await mkdtemp(join(dir, '.ctl-'));
+  try {
+    await chmod(tmpDir, 0o700);
+    const tmpPath = join(tmpDir, 's');
+    await listen(server, tmpPath);
+    await chmod(tmpPath, 0o600);
+    await rename(tmpPath, path);
+  } catch (err) {
+    server.close();
+    throw new PanicModeError('PANICMODE_ERR_CTL_SOCKET', `firewall.ctl_socket: cannot listen on ${path}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true });
+  }
+  const ours = await stat(path);
+  logger.info(`control socket listening on ${path}`);
+  return {
+    path,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+      // Remove it only if it is still ours (another agent may have replaced a socket we left).
+      const now = await stat(path).catch(() => null);
+      if (now && now.ino === ours.ino && now.dev === ours.dev) await unlink(path).catch(() => undefined);
+    },
+  };
+};

@@ -1,0 +1,125 @@
+/**
+ * `panicmode ctl list | unblock <IP> | ban <IP> [--for 1h]`: talks to a running agent
+ * through its control socket (`--socket PATH`, else firewall.ctl_socket of
+ * `--config FILE`, else the default path). `panicmode-ctl` is the same command.
+ */
+import type { Command } from './command.js';
+import { parseArgs } from './args.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { parseDuration, formatDuration } from '../config/duration.js';
+import { defaultCtlSocket } from '../config/state-dir.js';
+import { loadConfigFile } from '../config/load.js';
+import { ctlRequest } from '../api/ctl-client.js';
+import type { CtlRequest } from '../api/ctl-protocol.js';
+import type { BanView } from '../firewall/ban-manager.js';
+import { parseTarget } from '../firewall/address.js';
+
+const help = `Usage: panicmode ctl <list | unblock IP | ban IP [--for DURATION]> [--socket PATH | --config FILE] [--json]
+
+Talks to a running agent through its control socket.
+
+Commands:
+  list            bans in force: address, when it expires, offence count, reason
+  unblock IP      lift the ban on IP (or the prefix ban covering it)
+  ban IP          ban IP (or a CIDR block) now; never-block addresses are refused
+
+Options:
+  --for DUR       ban length (e.g. 30m, 1h, 7d); default firewall.ban_duration
+  --socket PATH   the control socket (also $PANICMODE_CTL_SOCKET)
+  --config FILE   read firewall.ctl_socket from this config
+  --json          print the agent's JSON answer
+
+Without --socket or --config: /run/panicmode/ctl.sock as root, else $PANICMODE_STATE_DIR/ctl.sock.
+`;
+
+/** Where the socket is: --socket, else the config's firewall.ctl_socket, else the default. */
+export const resolveSocketPath = async (options: { socket?: string; config?: string }): Promise<string> => {
+  if (options.socket) return options.socket;
+  if (options.config) {
+    // Secrets only checked for form: ctl needs one path, not the Vault.
+    const config = await loadConfigFile(options.config, { secrets: 'check' });
+    return config.firewall.ctl_socket;
+  }
+  return defaultCtlSocket();
+};
+
+const fmtTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+
+/** The `ctl list` table. */
+export const formatBanTable = (bans: readonly BanView[], now = Date.now()): string => {
+  if (bans.length === 0) return 'no bans in force\n';
+  const rows = bans.map((b) => [
+    b.ip,
+    fmtTime(b.blocked_at),
+    b.expires_at === null ? 'never' : `${fmtTime(b.expires_at)} (in ${formatDuration(Math.max(0, Math.round((b.expires_at - now) / 1000) * 1000))})`,
+    String(b.ban_count),
+    b.reason,
+  ]);
+  const head = ['IP', 'BLOCKED', 'EXPIRES', 'COUNT', 'REASON'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+};
+
+export const command: Command = {
+  name: 'ctl',
+  summary: 'talk to a running agent: list, ban, unblock IPs',
+  help,
+  run: async (argv) => {
+    const { options, positionals } = parseArgs(
+      argv,
+      {
+        socket: { value: true, env: 'PANICMODE_CTL_SOCKET' },
+        config: { value: true },
+        for: { value: true },
+        json: { value: false },
+      },
+      'ctl',
+    );
+    const [sub, ip, ...extra] = positionals;
+    if (!sub) throw new UsageError('ctl: expected a subcommand: list, unblock IP or ban IP');
+    if (extra.length > 0) throw new UsageError(`ctl ${sub}: unexpected argument ${JSON.stringify(extra[0])}`);
+    let request: CtlRequest;
+    if (sub === 'list') {
+      if (ip) throw new UsageError(`ctl list: unexpected argument ${JSON.stringify(ip)}`);
+      request = { cmd: 'list' };
+    } else if (sub === 'unblock' || sub === 'ban') {
+      if (!ip) throw new UsageError(`ctl ${sub}: expected an IP address`);
+      if (!parseTarget(ip)) throw new UsageError(`ctl ${sub}: ${JSON.stringify(ip)} is not an IP address or CIDR block`);
+      if (sub === 'unblock') request = { cmd: 'unblock', ip };
+      else {
+        let forMs: number | undefined;
+        if (options.for !== undefined) {
+          try {
+            forMs = parseDuration(String(options.for));
+          } catch (err) {
+            throw new UsageError(`ctl ban: --for: ${(err as Error).message}`);
+          }
+          if (forMs <= 0) throw new UsageError('ctl ban: --for: must be longer than 0');
+        }
+        request = { cmd: 'ban', ip, for_ms: forMs };
+      }
+    } else {
+      throw new UsageError(`ctl: unknown subcommand ${JSON.stringify(sub)} (list, unblock, ban)`);
+    }
+    if (options.for !== undefined && sub !== 'ban') throw new UsageError(`ctl ${sub}: --for only applies to ban`);
+
+    const path = await resolveSocketPath({ socket: options.socket as string | undefined, config: options.config as string | undefined });
+    const res = await ctlRequest(path, request);
+    if (options.json) process.stdout.write(JSON.stringify(res, null, 2) + '\n');
+    if (!res.ok) {
+      if (!options.json) process.stderr.write(`panicmode ctl ${sub}: ${res.error}\n`);
+      return ExitCode.runtime;
+    }
+    if (options.json) return ExitCode.ok;
+    if ('bans' in res) process.stdout.write(formatBanTable(res.bans));
+    else if ('lifted' in res) process.stdout.write(`unblocked ${res.lifted.join(', ')}\n`);
+    else {
+      const r = res.result;
+      for (const b of r.banned)
+        process.stdout.write(`banned ${b.ip} ${b.expires_at === null ? 'until lifted' : 'until ' + fmtTime(b.expires_at)}\n`);
+      for (const a of r.already) process.stdout.write(`${a.ip} is already banned (by ${a.by})\n`);
+    }
+    return ExitCode.ok;
+  },
+};
