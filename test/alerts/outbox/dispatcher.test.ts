@@ -37,8 +37,11 @@ const receiver = async (): Promise<Receiver> => {
   return r;
 };
 
+/** A test route: the channel key stands for the channel name (one route per channel). */
+type TestRoute = Omit<RouteLike, 'channel'> & { key: string };
+
 interface Setup {
-  routes: Record<'critical' | 'warning' | 'info', (RouteLike & { key: string })[]>;
+  routes: Record<'critical' | 'warning' | 'info', TestRoute[]>;
   channels: Record<string, AlertChannel>;
 }
 
@@ -48,7 +51,7 @@ const start = async (
   setup: Setup,
   extra: Partial<DispatcherOptions> = {},
 ): Promise<{ d: Dispatcher; stderr: string[]; logger: ReturnType<typeof memoryLogger> }> => {
-  const strip = (l: (RouteLike & { key: string })[]) => l.map(({ key, ...r }) => ({ ...r, channel: key }));
+  const strip = (l: TestRoute[]) => l.map(({ key, ...r }) => ({ ...r, channel: key }));
   const routes = buildRouting({ critical: strip(setup.routes.critical), warning: strip(setup.routes.warning), info: strip(setup.routes.info) });
   const stderr: string[] = [];
   const logger = memoryLogger();
