@@ -43,8 +43,8 @@ export interface ChannelDeps {
 export const integrationOf = (channel: ChannelName): keyof IntegrationsConfig =>
   channel === 'twilio_sms' || channel === 'twilio_call' ? 'twilio' : channel;
 
-/** The route fields a channel reads; the config's AlertRoute satisfies it. */
-export type ChannelRoute = Pick<AlertRouteConfig, 'channel' | 'timeout'> & Partial<Omit<AlertRouteConfig, 'channel' | 'timeout'>>;
+/** The route fields a channel reads; the config's AlertRoute satisfies it. `timeout` in ms. */
+export type ChannelRoute = Pick<AlertRouteConfig, 'channel'> & { timeout: number } & Partial<Omit<AlertRouteConfig, 'channel' | 'timeout'>>;
 
 /** Builds the channel for one route; throws ConfigError when it lacks its integration or target. */
 export const createChannel = (route: ChannelRoute, integrations: Partial<IntegrationsConfig>, deps: ChannelDeps = {}): AlertChannel => {

@@ -3,7 +3,10 @@ import type { Incident } from '../../../src/model/incident.js';
 import type { AlertMessage } from '../../../src/alerts/alert.js';
 import { renderAlert } from '../../../src/alerts/format.js';
 
-export const incident = (over: Partial<Incident> & { metadata?: Partial<Incident['metadata']> } = {}): Incident => ({
+/** Fields to change on the test incident; metadata fields merge into the default metadata. */
+export type IncidentOverrides = Omit<Partial<Incident>, 'metadata'> & { metadata?: Partial<Incident['metadata']> };
+
+export const incident = (over: IncidentOverrides = {}): Incident => ({
   key: 'cpu_usage|high_cpu',
   name: 'high_cpu',
   severity: 'critical',
@@ -17,7 +20,7 @@ export const incident = (over: Partial<Incident> & { metadata?: Partial<Incident
 });
 
 export const message = (
-  over: Partial<Incident> & { metadata?: Partial<Incident['metadata']> } = {},
+  over: IncidentOverrides = {},
   opts: { host?: string; actionsTaken?: string[]; id?: string } = {},
 ): AlertMessage => {
   const inc = incident(over);
