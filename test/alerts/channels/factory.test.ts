@@ -13,6 +13,7 @@ import { maskSecrets } from '../../../src/log/logger.js';
 import { channels } from '../../../src/config/schema.js';
 import { startHttpReceiver, type HttpReceiver } from '../helpers/http-receiver.js';
 import { message } from '../helpers/alert-message.js';
+import { startSmtpPeer } from '../helpers/smtp-peer.js';
 
 let peer: HttpReceiver;
 before(async () => {
@@ -118,10 +119,18 @@ describe('createChannel', () => {
     assert.equal(createChannel(route({ channel: 'console' }), {}).name, 'console');
   });
 
-  it('email: route to/email override to_email', async () => {
-    const email = { enabled: true, smtp_host: '127.0.0.1', smtp_port: 25, from_email: 'a@b', to_email: ['x@y'], use_tls: false, secure: false };
-    const ch = createChannel(route({ channel: 'email', email: 'route@y' }), { email });
-    assert.equal(ch.name, 'email');
-    await ch.close?.();
+  it('email: route to, then route email, override to_email', async () => {
+    const smtp = await startSmtpPeer({ disabledCommands: ['STARTTLS', 'AUTH'] });
+    const email = { enabled: true, smtp_host: '127.0.0.1', smtp_port: smtp.port, from_email: 'a@b.example', to_email: ['x@y.example'], use_tls: false, secure: false };
+    try {
+      for (const r of [route({ channel: 'email', email: 'one@y.example' }), route({ channel: 'email', email: 'one@y.example', to: ['p@y.example', 'q@y.example'] }), route({ channel: 'email' })]) {
+        const ch = createChannel(r, { email });
+        await ch.send(message());
+        await ch.close?.();
+      }
+      assert.deepEqual(smtp.mails.map((m) => m.to), [['one@y.example'], ['p@y.example', 'q@y.example'], ['x@y.example']]);
+    } finally {
+      await smtp.close();
+    }
   });
 });
