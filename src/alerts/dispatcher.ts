@@ -25,6 +25,7 @@ import {
   deleteAlert, deleteRows, enqueueAlerts, loadOutbox, markDelivering, markRetry, markSettled, recoverOutbox,
   type OutboxEntry,
 } from './outbox.js';
+import { createWriteBehind, type WriteOp } from './write-behind.js';
 import { deliverOnce, describeDeliveryError, sendWithTimeout, type DeliveryResult } from './deliver-once.js';
 
 export interface BackoffOptions {
@@ -163,7 +164,6 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
   let stopped = false;
 
   // ── bookkeeping for idle(): writes and attempts in flight, waiters ──────────
-  const writes = new Set<Promise<unknown>>();
   const attempts = new Set<Promise<void>>();
   let flushing = 0;
   let buffer: { message: AlertMessage; targets: KeyedRoute[] }[] = [];
@@ -172,7 +172,7 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
 
   const laneBusy = (l: Lane): boolean => l.ready.length > l.readyHead || l.waiting.length > 0 || l.inFlight.size > 0;
   const isIdle = (): boolean =>
-    writes.size === 0 && attempts.size === 0 && flushing === 0 && buffer.length === 0 && ![...lanes.values()].some(laneBusy);
+    writer.pending === 0 && attempts.size === 0 && flushing === 0 && buffer.length === 0 && ![...lanes.values()].some(laneBusy);
   const checkIdle = (): void => {
     if (idleWaiters.length === 0 || !isIdle()) return;
     const waiters = idleWaiters;
@@ -180,15 +180,9 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
     for (const w of waiters) w();
   };
 
-  /** Database writes after the send are off the hot path: issued, tracked, logged on failure. */
-  const track = (what: string, p: Promise<unknown>): void => {
-    const tracked = p.catch((err) => logger.error(`outbox ${what} failed`, { error: (err as Error).message }));
-    writes.add(tracked);
-    void tracked.finally(() => {
-      writes.delete(tracked);
-      checkIdle();
-    });
-  };
+  /** Bookkeeping writes after a send are off the hot path: batched per event-loop turn. */
+  const writer = createWriteBehind(db, logger, () => checkIdle());
+  const track = (what: string, op: WriteOp): void => writer.push(what, op);
 
   // ── settling critical alerts ────────────────────────────────────────────────
   const settleCritical = (alertId: string, t: CriticalTracker): void => {
@@ -196,7 +190,7 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
     critical.delete(alertId);
     if (t.delivered) {
       if (t.failures.length) logger.warn('critical alert reached only some channels', { alert: alertId, failed: t.failures.map((f) => f.key).join(',') });
-      track('delete', deleteAlert(db, alertId));
+      track('delete', (w) => deleteAlert(w, alertId));
       return;
     }
     notDelivered++;
@@ -276,12 +270,16 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
 
   const attempt = async (lane: Lane, job: Job, controller: AbortController): Promise<void> => {
     job.attempts++;
-    if (job.id !== null) track('update', markDelivering(db, job.id, job.attempts));
+    if (job.id !== null) track('update', (w) => markDelivering(w, job.id!, job.attempts));
     let error: string | null = null;
+    let retryAfterMs = 0;
     try {
       await sendWithTimeout(lane.key, lane.channel, job.message, lane.timeoutMs, controller);
     } catch (err) {
       error = describeDeliveryError(err);
+      // A peer that says when to come back (HTTP 429 Retry-After) is heard, within the cap.
+      const after = (err as { retryAfterMs?: unknown }).retryAfterMs;
+      if (typeof after === 'number' && Number.isFinite(after)) retryAfterMs = after;
     }
     // Cut short by stop(): the row stays `delivering`, and the next start gives the attempt back.
     if (stopped && error !== null) return;
@@ -293,20 +291,20 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
       if (t) {
         t.open--;
         t.delivered = true;
-        if (job.id !== null) track('update', markSettled(db, job.id, 'delivered', null));
+        if (job.id !== null) track('update', (w) => markSettled(w, job.id!, 'delivered', null));
         settleCritical(job.alertId, t);
-      } else if (job.id !== null) track('delete', deleteRows(db, [job.id]));
+      } else if (job.id !== null) track('delete', (w) => deleteRows(w, [job.id!]));
       return;
     }
 
     lane.stats.lastError = error;
     if (job.attempts < job.maxAttempts) {
       lane.stats.retried++;
-      job.dueAt = now() + backoffDelay(job.attempts, backoff);
+      job.dueAt = now() + Math.max(backoffDelay(job.attempts, backoff), Math.min(retryAfterMs, backoff.maxMs));
       logger.warn('alert delivery failed, will retry', {
         channel: lane.key, alert: job.alertId, attempt: `${job.attempts}/${job.maxAttempts}`, retry_in_ms: job.dueAt - now(), error,
       });
-      if (job.id !== null) track('update', markRetry(db, job.id, job.dueAt, error));
+      if (job.id !== null) track('update', (w) => markRetry(w, job.id!, job.dueAt, error));
       lane.waiting.push(job);
       armTimer(lane);
       return;
@@ -317,9 +315,9 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
     if (t) {
       t.open--;
       t.failures.push({ key: lane.key, error });
-      if (job.id !== null) track('update', markSettled(db, job.id, 'failed', error));
+      if (job.id !== null) track('update', (w) => markSettled(w, job.id!, 'failed', error));
       settleCritical(job.alertId, t);
-    } else if (job.id !== null) track('delete', deleteRows(db, [job.id]));
+    } else if (job.id !== null) track('delete', (w) => deleteRows(w, [job.id!]));
   };
 
   // ── enqueue: bursts become one transaction ─────────────────────────────────
@@ -446,7 +444,7 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
       for (const c of lane.inFlight) c.abort(new Error('dispatcher stopped'));
     }
     await Promise.allSettled([...attempts]);
-    await Promise.allSettled([...writes]);
+    await writer.settled();
     checkIdle();
   };
 

@@ -35,6 +35,8 @@ export type ResolvedRoute<R extends RouteLike = RouteLike> = R & { retries: numb
 export interface KeyedRoute<R extends RouteLike = RouteLike> {
   key: string;
   route: ResolvedRoute<R>;
+  /** where it was first written, for messages: `alerts.critical[1]` */
+  place: string;
 }
 
 export interface RoutingTable<R extends RouteLike = RouteLike> {
@@ -86,26 +88,26 @@ export const buildRouting = <R extends RouteLike>(alerts: AlertsSlice<R>, integr
   const all: KeyedRoute<R>[] = [];
   const byKey = new Map<string, KeyedRoute<R>>();
 
-  const keyed = (route: R): KeyedRoute<R> => {
+  const keyed = (route: R, place: string): KeyedRoute<R> => {
     const resolved = withDefaults(route);
     const identity = canonical(resolved);
     const seen = byIdentity.get(identity);
     if (seen) return seen;
     const n = (perChannel.get(route.channel) ?? 0) + 1;
     perChannel.set(route.channel, n);
-    const entry: KeyedRoute<R> = { key: n === 1 ? route.channel : `${route.channel}#${n}`, route: resolved };
+    const entry: KeyedRoute<R> = { key: n === 1 ? route.channel : `${route.channel}#${n}`, route: resolved, place };
     byIdentity.set(identity, entry);
     all.push(entry);
     byKey.set(entry.key, entry);
     return entry;
   };
 
-  const forSeverity = (lists: (readonly R[] | undefined)[]): KeyedRoute<R>[] => {
+  const forSeverity = (names: (keyof AlertsSlice)[]): KeyedRoute<R>[] => {
     const out: KeyedRoute<R>[] = [];
-    for (const list of lists) {
-      for (const route of list ?? []) {
+    for (const name of names) {
+      for (const [i, route] of (alerts[name] ?? []).entries()) {
         if (!isChannelEnabled(route.channel, integrations)) continue;
-        const entry = keyed(route);
+        const entry = keyed(route, `alerts.${name}[${i}]`);
         if (!out.includes(entry)) out.push(entry);
       }
     }
@@ -113,11 +115,24 @@ export const buildRouting = <R extends RouteLike>(alerts: AlertsSlice<R>, integr
   };
 
   const bySeverity: Record<Severity, KeyedRoute<R>[]> = {
-    critical: forSeverity([alerts.critical, alerts.emergency]),
-    warning: forSeverity([alerts.warning]),
-    info: forSeverity([alerts.info]),
+    critical: forSeverity(['critical', 'emergency']),
+    warning: forSeverity(['warning']),
+    info: forSeverity(['info']),
   };
   return { bySeverity, all, byKey };
+};
+
+/** Routes left out because their integration is disabled, with their place (for `alert test`). */
+export const disabledRoutes = <R extends RouteLike>(alerts: AlertsSlice<R>, integrations?: IntegrationsSlice): { place: string; route: R }[] => {
+  const seen = new Set<string>();
+  return (['critical', 'emergency', 'warning', 'info'] as const).flatMap((name) =>
+    (alerts[name] ?? []).flatMap((route, i) => {
+      const identity = canonical(withDefaults(route));
+      if (isChannelEnabled(route.channel, integrations) || seen.has(identity)) return [];
+      seen.add(identity);
+      return [{ place: `alerts.${name}[${i}]`, route }];
+    }),
+  );
 };
 
 /** The routes an alert of `severity` goes to. */
