@@ -207,11 +207,9 @@ const readOptional = async (host: Host, ...parts: string[]): Promise<string> => 
 
 /** Reads tcp (required), tcp6 (absent without IPv6) and dev; one read call each (see proc-file.ts). */
 export const readNetwork = async (host: Host): Promise<NetworkReading> => {
-  const [tcp, tcp6, dev] = await Promise.all([
-    readProcFile(host, 'net', 'tcp'),
-    readOptional(host, 'net', 'tcp6'),
-    readProcFileSync(host, 'net', 'dev'),
-  ]);
+  // The small files synchronously first, so nothing is left pending if one is missing.
+  const dev = readProcFileSync(host, 'net', 'dev');
+  const [tcp, tcp6] = await Promise.all([readProcFile(host, 'net', 'tcp'), readOptional(host, 'net', 'tcp6')]);
   if (!/^\s*sl\s/.test(tcp)) {
     throw new CollectorError('network', 'net/tcp: not a /proc/net/tcp table (no "sl" header)');
   }

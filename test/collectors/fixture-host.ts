@@ -1,0 +1,45 @@
+/**
+ * Test support: a real Host (createHost) over a fixture tree whose root can be switched
+ * between snapshots (t0 → t1), with clocks the test sets, so rates are deterministic.
+ */
+import { join } from 'node:path';
+import { createHost, type Host } from '../../src/host/host.js';
+
+export const fixtureRoot = (name: string): string => join(process.cwd(), 'test', 'fixtures', 'proc', name);
+
+export interface SwitchingHost extends Host {
+  use(root: string): void;
+  /** sets what monotonicMs() and now() return */
+  setClock(monotonicMs: number, now?: number): void;
+}
+
+export const switchingHost = (root: string): SwitchingHost => {
+  let current = createHost(root);
+  let mono = 0;
+  let wall = 1_700_000_000_000;
+  const self: SwitchingHost = {
+    get procRoot() {
+      return current.procRoot;
+    },
+    procPath: (...p) => current.procPath(...p),
+    readProc: (...p) => current.readProc(...p),
+    listProc: (...p) => current.listProc(...p),
+    readProcLink: (...p) => current.readProcLink(...p),
+    statfs: (p) => current.statfs(p),
+    now: () => wall,
+    monotonicMs: () => mono,
+    kill: () => {
+      throw new Error('tests never signal through a fixture host');
+    },
+    exec: (f, a, o) => current.exec(f, a, o),
+    pid: process.pid,
+    use: (r) => {
+      current = createHost(r);
+    },
+    setClock: (m, n) => {
+      mono = m;
+      if (n !== undefined) wall = n;
+    },
+  };
+  return self;
+};
