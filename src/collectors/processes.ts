@@ -142,6 +142,14 @@ export const readProcessTable = async (host: Host): Promise<ProcessTable> => {
     const p = text === null ? null : parsePidStat(text);
     if (p) processes.set(p.pid, p);
   }
+  // A real procfs always lists at least this process: none at all means this root has
+  // no process table (a fixture, a partial mount): "no data here", not an empty host.
+  if (processes.size === 0 && !names.some((n) => /^\d+$/.test(n))) {
+    throw Object.assign(new Error(`no process directories under ${host.procRoot}`), {
+      code: 'ENOENT',
+      path: host.procPath('[pid]', 'stat'),
+    });
+  }
   return { processes };
 };
 
