@@ -1,0 +1,247 @@
+/**
+ * The composition root: config → collectors → rules → incident flow → sinks. Nothing
+ * here decides anything; it builds the pieces from the config and connects them.
+ *
+ *   metrics$ ─┬─ rule 1 ── dedup · escalate ─┐
+ *             ├─ rule n ── dedup · escalate ─┤
+ *             └─ anomaly, self-check ────────┼──► handler: record · protective actions
+ *   auth failures ── window per IP ──────────┘          └─► alerts$ ── rate limit ──► outbox
+ */
+import { hostname } from 'node:os';
+import { merge, Subject, Subscription, type Observable } from 'rxjs';
+import type { Config } from './config/schema.js';
+import type { Logger } from './log/logger.js';
+import { createHost, type Host } from './host/host.js';
+import { openDatabase, type OpenedDatabase } from './storage/database.js';
+import { createIncidentWriter } from './storage/incidents-repository.js';
+import { loadDedupState, pruneDedupState, saveDedupEntry } from './storage/dedup-repository.js';
+import { compileMonitors } from './rules/compile-monitors.js';
+import { compileRule } from './rules/compile-rule.js';
+import { anomalyRules } from './rules/anomaly-rules.js';
+import { selfCheckRules } from './rules/self-check-rules.js';
+import type { RuleSpec } from './rules/rule-spec.js';
+import { incidentFlow, alertRateLimit, type PendingAlert } from './incidents/incident-flow.js';
+import { createIncidentHandler } from './incidents/incident-handler.js';
+import { createActionExecutor } from './actions/executor.js';
+import { buildActions } from './actions/registry.js';
+import type { Incident } from './model/incident.js';
+import type { Metrics } from './model/metrics.js';
+import { supervise } from '../streams/supervise.js';
+import { DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
+import { metricsStream } from './collectors/metrics-stream.js';
+import { createAlerting, type Alerting } from './alerts/alerting.js';
+import { createFirewall } from './firewall/create-firewall.js';
+import type { BanManager } from './firewall/ban-manager.js';
+import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
+import { sshIncidents } from './auth/ssh-monitors.js';
+
+export interface AgentDeps {
+  logger: Logger;
+  configPath: string | null;
+  host?: Host;
+}
+
+export interface RunningAgent {
+  /** stops sources, lets in-flight work finish (bounded), drains alerts, closes storage */
+  stop(timeoutMs: number): Promise<void>;
+  /** swaps in a new (already validated) config without losing queued alerts */
+  reload(config: Config): Promise<void>;
+  /** resolves if a supervised stream gives up: the process should exit non-zero */
+  readonly failed: Promise<Error>;
+}
+
+interface Pipeline {
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/** An incident about PanicMode itself (storage fallback, a stream that died). */
+const selfIncident = (name: string, description: string, monitorType: string): Incident => ({
+  key: `self|${monitorType}`,
+  name,
+  severity: 'critical',
+  description,
+  actions: ['alert_critical'],
+  metadata: { monitorType, threshold: 0, currentValue: 1, details: description },
+  ts: Date.now(),
+  status: 'firing',
+  count: 1,
+});
+
+const startPipeline = async (
+  config: Config,
+  shared: { host: Host; logger: Logger; opened: OpenedDatabase; fail: (err: Error) => void },
+): Promise<Pipeline> => {
+  const { host, logger, opened } = shared;
+  const db = opened.db;
+  const log = logger.child('agent');
+  const machine = hostname();
+  const subscriptions = new Subscription();
+
+  const alerting: Alerting = await createAlerting(config, { db, logger: logger.child('alerts'), host: machine });
+  const writer = createIncidentWriter(db, { onError: (err) => log.error('incident write failed', { error: (err as Error).message }) });
+
+  // Protection: the firewall restores live bans before detection starts.
+  let firewall: BanManager | null = null;
+  let ctl: CtlSocket | null = null;
+  if (config.firewall.enabled) {
+    firewall = createFirewall({
+      db,
+      options: config.firewall,
+      circuit: config.circuit_breakers,
+      logger: logger.child('firewall'),
+      dryRun: config.dry_run,
+    });
+    const report = await firewall.start();
+    if (report.added.length + report.removed.length + report.expired.length > 0) {
+      log.info('firewall reconciled with the database', { restored: report.added.length, removed: report.removed.length, expired: report.expired.length });
+    }
+    try {
+      ctl = await startCtlSocket({ path: config.firewall.ctl_socket, handler: firewall, logger: logger.child('ctl') });
+    } catch (err) {
+      // The control socket is auxiliary: without it the agent still detects and blocks.
+      log.warn('control socket unavailable; `panicmode ctl` will not reach this agent', { error: (err as Error).message });
+    }
+  }
+
+  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall });
+  for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
+  const executor = createActionExecutor({
+    actions: actions.registry,
+    dryRun: config.dry_run,
+    timeoutMs: config.circuit_breakers.timeout,
+    maxConcurrency: config.circuit_breakers.max_concurrency,
+    breaker: {
+      maxFailures: config.circuit_breakers.max_failures,
+      failureWindowMs: config.circuit_breakers.failure_window,
+      openDurationMs: config.circuit_breakers.open_duration,
+    },
+    logger: logger.child('actions'),
+    record: (run) => {
+      void db
+        .insertInto('action_runs')
+        .values(run)
+        .execute()
+        .catch((err) => log.error('action record failed', { error: (err as Error).message }));
+    },
+  });
+
+  const alerts$ = new Subject<PendingAlert>();
+  subscriptions.add(alerts$.pipe(alertRateLimit()).subscribe((a) => alerting.send(a.incident, a.actionsTaken)));
+
+  const handler = createIncidentHandler({
+    executor,
+    alert: (incident, actionsTaken) => alerts$.next({ incident, actionsTaken }),
+    record: (incident) => writer.write(incident),
+    logger: logger.child('incidents'),
+  });
+
+  // Detection
+  const compiled = compileMonitors(config.monitors);
+  for (const { monitor, reason } of compiled.unavailable) log.warn(`monitor "${monitor.name}": ${reason}; it will not fire`);
+  const rules: { spec: RuleSpec; escalateAfter?: number }[] = [
+    ...compiled.rules.map((spec) => ({ spec, escalateAfter: config.monitors.find((m) => m.name === spec.name)?.escalate_after })),
+    ...(config.anomaly.enabled ? anomalyRules(config.anomaly).map((spec) => ({ spec })) : []),
+    ...selfCheckRules(config.performance).map((spec) => ({ spec })),
+  ];
+
+  const now = Date.now();
+  await pruneDedupState(db, now, DEFAULT_DEDUP_WINDOW_MS);
+  const dedupInitial = await loadDedupState(db, now, DEFAULT_DEDUP_WINDOW_MS);
+  const flow = (escalateAfter?: number) =>
+    incidentFlow({
+      dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
+      dedupInitial,
+      onDedupRecord: (key, ts) => void saveDedupEntry(db, key, ts).catch(() => undefined),
+      escalateAfter,
+    });
+
+  const metrics$: Observable<Metrics> = metricsStream(host, {
+    intervalMs: config.performance.check_interval,
+    custom: config.custom_metrics,
+    logger: logger.child('collectors'),
+  });
+
+  const detectors: Observable<Incident>[] = [
+    ...rules.map(({ spec, escalateAfter }) => metrics$.pipe(compileRule(spec), flow(escalateAfter))),
+    ...sshIncidents(config, { host, db, logger: logger.child('ssh') }).map((incidents$) => incidents$.pipe(flow())),
+  ];
+
+  const supervised = merge(...detectors).pipe(
+    supervise({
+      onFailure: (err, attempt, delayMs) => {
+        const message = (err as Error)?.message ?? String(err);
+        log.error('detection stream failed', { attempt, retry_in_ms: delayMs ?? 'giving up', error: message });
+        handler.handle(selfIncident('PanicMode detection failure', `detection stream failed (${attempt}): ${message}`, 'self_check:stream'));
+      },
+    }),
+  );
+  subscriptions.add(
+    supervised.subscribe({
+      next: (incident) => handler.handle(incident),
+      error: (err) => shared.fail(err instanceof Error ? err : new Error(String(err))),
+    }),
+  );
+
+  if (opened.fallbackReason) {
+    handler.handle(
+      selfIncident('PanicMode storage fallback', `incident database unavailable, recording in memory only: ${opened.fallbackReason}`, 'self_check:storage'),
+    );
+  }
+
+  log.info('watching', {
+    host: machine,
+    rules: compiled.rules.length,
+    anomaly: config.anomaly.enabled,
+    ssh_monitors: compiled.eventDriven.length,
+    interval_ms: config.performance.check_interval,
+    database: opened.path,
+    dry_run: config.dry_run,
+  });
+
+  return {
+    stop: async (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      const left = () => Math.max(0, deadline - Date.now());
+      subscriptions.unsubscribe(); // sources stop: no new incidents
+      await ctl?.close();
+      await Promise.race([handler.idle(), new Promise((r) => setTimeout(r, left()).unref())]);
+      await executor.drain(left());
+      await firewall?.stop();
+      alerts$.complete();
+      await writer.close();
+      await alerting.drain(left());
+      await alerting.close();
+    },
+  };
+};
+
+export const startAgent = async (initial: Config, deps: AgentDeps): Promise<RunningAgent> => {
+  const host = deps.host ?? createHost();
+  const logger = deps.logger;
+  let config = initial;
+  let opened = await openDatabase(config.storage.incident_db);
+  if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
+  let rejectFailed: (err: Error) => void = () => {};
+  const failed = new Promise<Error>((resolve) => {
+    rejectFailed = resolve;
+  });
+  const shared = () => ({ host, logger, opened, fail: rejectFailed });
+  let pipeline = await startPipeline(config, shared());
+
+  return {
+    failed,
+    stop: async (timeoutMs) => {
+      await pipeline.stop(timeoutMs);
+      await opened.close();
+    },
+    reload: async (next) => {
+      await pipeline.stop(10_000);
+      if (next.storage.incident_db !== config.storage.incident_db) {
+        await opened.close();
+        opened = await openDatabase(next.storage.incident_db);
+      }
+      config = next;
+      pipeline = await startPipeline(config, shared());
+    },
+  };
+};
