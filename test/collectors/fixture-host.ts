@@ -8,6 +8,8 @@ import { createHost, type Host } from '../../src/host/host.js';
 export const fixtureRoot = (name: string): string => join(process.cwd(), 'test', 'fixtures', 'proc', name);
 
 export interface SwitchingHost extends Host {
+  /** replaceable: statfs reads live filesystems, not the fixture */
+  statfs: Host['statfs'];
   use(root: string): void;
   /** sets what monotonicMs() and now() return */
   setClock(monotonicMs: number, now?: number): void;
