@@ -25,7 +25,7 @@ export const anomalyRules = (a: AnomalyOptions): RuleSpec[] => [
     threshold: a.cpu_spike_threshold,
     inclusive: true,
     select: (m) => (m.cpu ? [{ key: '', value: m.cpu.usagePercent }] : null),
-    describe: (v) => `CPU spike: ${v.toFixed(1)}% ≥ ${a.cpu_spike_threshold}%`,
+    describe: (v) => `CPU ${v.toFixed(1)}% ≥ ${a.cpu_spike_threshold}%`,
   },
   {
     ...base,
@@ -40,7 +40,7 @@ export const anomalyRules = (a: AnomalyOptions): RuleSpec[] => [
       m.memory
         ? [{ key: '', value: m.memory.swapTotalBytes === 0 || m.memory.swapUsagePercent > 50 ? m.memory.usagePercent : 0 }]
         : null,
-    describe: (v) => `memory spike: ${v.toFixed(1)}% ≥ ${a.memory_spike_threshold}% with swap filling`,
+    describe: (v) => `memory ${v.toFixed(1)}% ≥ ${a.memory_spike_threshold}% with swap filling`,
   },
   {
     ...base,
@@ -50,7 +50,7 @@ export const anomalyRules = (a: AnomalyOptions): RuleSpec[] => [
     threshold: a.connection_spike_threshold,
     inclusive: false,
     select: (m) => (m.network ? [{ key: '', value: m.network.totalConnections }] : null),
-    describe: (v) => `connection spike: ${v} connections > ${a.connection_spike_threshold}`,
+    describe: (v) => `${v} TCP connections > ${a.connection_spike_threshold}`,
   },
   {
     ...base,
