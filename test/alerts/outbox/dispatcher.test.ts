@@ -329,3 +329,21 @@ test('sendNow reports one attempt per channel without touching the outbox', asyn
   assert.equal(none.error, 'no channel "nope" (have: good, bad)');
   assert.deepEqual(await countOutbox(opened.db), { pending: 0, delivering: 0, delivered: 0, failed: 0 });
 });
+
+test("a peer's Retry-After stretches the backoff (within its cap)", async () => {
+  const { opened } = await tempDb();
+  const at: number[] = [];
+  const limited: AlertChannel = {
+    name: 'limited',
+    send: async () => {
+      at.push(performance.now());
+      if (at.length === 1) throw Object.assign(new Error('HTTP 429: slow down'), { retryAfterMs: 300 });
+    },
+  };
+  const { d } = await start(opened, { routes: { critical: [], warning: [{ key: 'limited' }], info: [] }, channels: { limited } });
+  await d.enqueue(alertMessage('429-1', 'warning'));
+  await d.idle();
+  assert.equal(at.length, 2);
+  // base backoff is 50 ms; the peer asked for 300 ms (the cap is 400 ms)
+  assert.ok(at[1]! - at[0]! >= 295, `retried after ${at[1]! - at[0]!} ms`);
+});
