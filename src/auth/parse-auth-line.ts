@@ -4,12 +4,14 @@
  * (sshd-patterns.ts), dispatched on its first character and literal prefix so most
  * lines never reach a regex.
  *
- * The matcher works on a range of a larger string (`matchLine(text, start, end)`), so
- * replay can run over a whole decoded chunk without slicing a string per line.
+ * The matcher works on a range of a larger string, so replay can run over a whole
+ * decoded chunk without slicing a string per line, and it has an allocation-free
+ * `scanLine` (results in fields) beside the object-returning `matchLine`.
  */
-import type { AuthFailure } from './auth-failure.js';
+import type { AuthFailure, FailureKind } from './auth-failure.js';
 import { sshdPatterns, type SshdPattern } from './sshd-patterns.js';
-import { normalizeRemoteAddress } from './remote-address.js';
+import { compilePattern, type CompiledPattern } from './compiled-pattern.js';
+import { normalizeMatchedAddress } from './remote-address.js';
 import { SyslogYear, TimestampParser, type ParsedTimestamp } from './log-timestamp.js';
 
 /** Programs whose lines are sshd's: OpenSSH ≥ 9.8 logs per-connection messages as sshd-session, 10 adds sshd-auth. */
@@ -21,25 +23,36 @@ export interface MatcherOptions {
   patterns?: readonly SshdPattern[];
 }
 
-const buildDispatch = (patterns: readonly SshdPattern[]): (SshdPattern[] | undefined)[] => {
-  const table: (SshdPattern[] | undefined)[] = [];
-  for (const p of patterns) {
-    const c = p.prefix.charCodeAt(0);
-    (table[c] ??= []).push(p);
-  }
+const buildDispatch = (patterns: readonly SshdPattern[]): (CompiledPattern[] | undefined)[] => {
+  const table: (CompiledPattern[] | undefined)[] = [];
+  for (const p of patterns) (table[p.prefix.charCodeAt(0)] ??= []).push(compilePattern(p));
   return table;
 };
 
+/** Bytes ≥ 0x80 in a latin1-decoded string: a UTF-8 sequence to re-decode. */
+const nonAscii = /[\u0080-\u00ff]/;
+
 /** A reusable matcher (it caches the last timestamp); one per stream being parsed. */
 export class AuthLineMatcher {
-  private readonly dispatch: (SshdPattern[] | undefined)[];
+  private readonly dispatch: (CompiledPattern[] | undefined)[];
   private readonly timestamps: TimestampParser;
-  private readonly ts: ParsedTimestamp = { ms: NaN, end: 0 };
-  /** program and pid of the last line whose header was sshd's */
-  private program = '';
-  private pid = 0;
+  private readonly tsOut: ParsedTimestamp = { ms: NaN, end: 0 };
 
-  constructor(options: MatcherOptions = {}) {
+  // ── the last scanLine/scanMessage result ──
+  /** remote address, normalised */
+  ip = '';
+  /** user name, or undefined */
+  user: string | undefined = undefined;
+  kind: FailureKind = 'failed_password';
+  patternId = '';
+  program = '';
+  pid = 0;
+
+  /**
+   * `latin1`: the text was decoded as latin1 (replay does, it is faster); user names
+   * with bytes ≥ 0x80 are re-decoded as UTF-8.
+   */
+  constructor(options: MatcherOptions = {}, private readonly latin1 = false) {
     this.dispatch = buildDispatch(options.patterns ?? sshdPatterns);
     this.timestamps = new TimestampParser(new SyslogYear(options.now));
   }
@@ -49,42 +62,64 @@ export class AuthLineMatcher {
    * Returns null for any line that is not an sshd failure.
    */
   matchLine(text: string, start: number, end: number): AuthFailure | null {
-    const msgStart = this.header(text, start, end);
-    if (msgStart < 0) return null;
-    const failure = this.matchMessage(text, msgStart, end, this.program, this.pid);
-    if (failure) {
-      this.timestamps.parse(text, start, this.ts);
-      if (!Number.isNaN(this.ts.ms)) failure.ts = this.ts.ms;
-    }
-    return failure;
+    if (!this.scanLine(text, start, end)) return null;
+    const f = this.result();
+    const ts = this.timeOf(text, start);
+    if (!Number.isNaN(ts)) f.ts = ts;
+    return f;
   }
 
-  /**
-   * Matches an sshd message (no header) at `text[start, end)` — the journal's MESSAGE.
-   */
-  matchMessage(text: string, start: number, end: number, program: string, pid: number | undefined): AuthFailure | null {
+  /** Matches an sshd message without header (the journal's MESSAGE). */
+  matchMessage(text: string, program: string, pid: number | undefined): AuthFailure | null {
+    this.program = program;
+    this.pid = pid ?? 0;
+    return this.scanMessage(text, 0, text.length) ? this.result() : null;
+  }
+
+  /** Like matchLine, without allocating: the result is in the fields. */
+  scanLine(text: string, start: number, end: number): boolean {
+    const msgStart = this.header(text, start, end);
+    return msgStart >= 0 && this.scanMessage(text, msgStart, end);
+  }
+
+  /** The timestamp (unix ms, NaN if unreadable) of the line starting at `start`. */
+  timeOf(text: string, start: number): number {
+    this.timestamps.parse(text, start, this.tsOut);
+    return this.tsOut.ms;
+  }
+
+  private result(): AuthFailure {
+    const f: AuthFailure = { ip: this.ip, kind: this.kind, program: this.program, pattern: this.patternId };
+    if (this.user !== undefined) f.user = this.user;
+    if (this.pid > 0) f.pid = this.pid;
+    return f;
+  }
+
+  private scanMessage(text: string, start: number, end: number): boolean {
     const candidates = this.dispatch[text.charCodeAt(start)];
-    if (candidates === undefined) return null;
+    if (candidates === undefined) return false;
     for (let i = 0; i < candidates.length; i++) {
-      const p = candidates[i]!;
-      if (!text.startsWith(p.prefix, start)) continue;
-      p.regex.lastIndex = start;
-      const m = p.regex.exec(text);
-      if (m === null || m.index + m[0].length > end) continue;
-      const g = m.groups!;
-      const ip = normalizeRemoteAddress(g.ip!);
-      if (ip === null) return null;
-      const failure: AuthFailure = { ip, kind: p.kind, program, pattern: p.id };
-      if (g.user !== undefined) failure.user = g.user;
-      if (pid !== undefined && pid > 0) failure.pid = pid;
-      return failure;
+      const c = candidates[i]!;
+      if (!text.startsWith(c.pattern.prefix, start)) continue;
+      c.fast.lastIndex = start;
+      const m = c.fast.exec(text);
+      if (m === null || c.fast.lastIndex > end) continue;
+      const ip = normalizeMatchedAddress(m[c.ipIndex]!);
+      if (ip === null) return false;
+      this.ip = ip;
+      let user = c.userIndex > 0 ? m[c.userIndex] : undefined;
+      if (user !== undefined && this.latin1 && nonAscii.test(user)) user = Buffer.from(user, 'latin1').toString('utf8');
+      this.user = user;
+      this.kind = c.pattern.kind;
+      this.patternId = c.pattern.id;
+      return true;
     }
-    return null;
+    return false;
   }
 
   /**
    * Finds `sshd[pid]: ` after the timestamp and host; returns the message start or -1.
-   * Sets this.program / this.pid.
+   * Sets program and pid.
    */
   private header(s: string, start: number, end: number): number {
     const c0 = s.charCodeAt(start);

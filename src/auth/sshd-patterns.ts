@@ -4,10 +4,11 @@
  * MESSAGE part of a line (after `sshd[pid]: `), anchored at its start (sticky) and at the
  * end of the line (`$`, multiline), with named groups `ip` and (where sshd logs one) `user`.
  *
- * Why anchored at both ends, with the attacker's text matched greedily: user names,
- * protocol banners and disconnect reasons are chosen by the client. A user name such as
- * `x from 6.6.6.6 port 1` must not frame 6.6.6.6; sshd always writes the real address
- * last, so a greedy `(?<user>.*)` followed by ` from <HOST> port N ssh2$` takes the last one.
+ * Why anchored at both ends: user names, protocol banners and disconnect reasons are
+ * chosen by the client. A user name such as `x from 6.6.6.6 port 1 ssh2` must not frame
+ * 6.6.6.6; sshd always writes the real address last, and only the last ` from ` can be
+ * followed by `<HOST> port N ssh2` up to the end of the line, so `(?<user>.*?)` (lazy:
+ * cheap for the usual short name) still ends up taking everything before the real one.
  *
  * `prefix` is the literal text every match starts with: the parser dispatches on it before
  * running any regex (most lines of an auth log never reach a regex). Every row must have at
@@ -32,11 +33,13 @@ export interface SshdPattern {
 }
 
 /**
- * The remote address as sshd prints it (dotted quad, or v6 / v4-mapped v6 with a colon);
- * validated after the match. It must look like an address so a greedy user name cannot
- * give way to a port number or a hex-looking word.
+ * The remote address as sshd prints it: a dotted quad (octets ≤ 255 checked here, in
+ * the regex engine), or an IPv6 / v4-mapped form with a colon (validated after the
+ * match). It must look like an address so a lazy or greedy user name cannot give way
+ * to a port number or a hex-looking word.
  */
-const HOST = '(?<ip>\\d{1,3}(?:\\.\\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)';
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const HOST = `(?<ip>${OCTET}(?:\\.${OCTET}){3}(?![\\d.])|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)`;
 const PORT = ' port \\d+';
 const PREAUTH = '(?: \\[preauth\\])?';
 
@@ -48,49 +51,49 @@ export const sshdPatterns: readonly SshdPattern[] = [
     id: 'failed-password-invalid-user',
     kind: 'invalid_user',
     prefix: 'Failed password for invalid user ',
-    regex: re(`Failed password for invalid user (?<user>.*) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
+    regex: re(`Failed password for invalid user (?<user>.*?) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
     description: 'password tried for a user that does not exist',
   },
   {
     id: 'failed-password',
     kind: 'failed_password',
     prefix: 'Failed password for ',
-    regex: re(`Failed password for (?!invalid user )(?<user>.*) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
+    regex: re(`Failed password for (?!invalid user )(?<user>.*?) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
     description: 'wrong password for an existing user',
   },
   {
     id: 'failed-none-invalid-user',
     kind: 'invalid_user',
     prefix: 'Failed none for invalid user ',
-    regex: re(`Failed none for invalid user (?<user>.*) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
+    regex: re(`Failed none for invalid user (?<user>.*?) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
     description: '"none" method probed for a user that does not exist',
   },
   {
     id: 'failed-publickey',
     kind: 'failed_publickey',
     prefix: 'Failed publickey for ',
-    regex: re(`Failed publickey for (?:invalid user )?(?<user>.*) from <HOST>${PORT}(?: ssh2)?(?:: [A-Z][A-Z0-9-]* \\S+)?${PREAUTH}$`),
+    regex: re(`Failed publickey for (?:invalid user )?(?<user>.*?) from <HOST>${PORT}(?: ssh2)?(?:: [A-Z][A-Z0-9-]* \\S+)?${PREAUTH}$`),
     description: 'public key refused (logged with LogLevel VERBOSE or for a signature failure)',
   },
   {
     id: 'failed-keyboard-interactive',
     kind: 'failed_keyboard_interactive',
     prefix: 'Failed keyboard-interactive/pam for ',
-    regex: re(`Failed keyboard-interactive/pam for (?:invalid user )?(?<user>.*) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
+    regex: re(`Failed keyboard-interactive/pam for (?:invalid user )?(?<user>.*?) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
     description: 'keyboard-interactive (PAM) authentication failed',
   },
   {
     id: 'invalid-user',
     kind: 'invalid_user',
     prefix: 'Invalid user ',
-    regex: re(`Invalid user (?<user>.*) from <HOST>(?:${PORT})?${PREAUTH}$`),
+    regex: re(`Invalid user (?<user>.*?) from <HOST>(?:${PORT})?${PREAUTH}$`),
     description: 'connection named a user that does not exist (6.x: without port)',
   },
   {
     id: 'user-not-allowed',
     kind: 'not_allowed_user',
     prefix: 'User ',
-    regex: re(`User (?<user>.*) from <HOST> not allowed because (?:not listed in AllowUsers|listed in DenyUsers|not in any group|none of user's groups are listed in AllowGroups|a group is listed in DenyGroups|not allowed)${PREAUTH}$`),
+    regex: re(`User (?<user>.*?) from <HOST> not allowed because (?:not listed in AllowUsers|listed in DenyUsers|not in any group|none of user's groups are listed in AllowGroups|a group is listed in DenyGroups|not allowed)${PREAUTH}$`),
     description: 'AllowUsers/DenyUsers/AllowGroups refused the user',
   },
   {
@@ -111,35 +114,35 @@ export const sshdPatterns: readonly SshdPattern[] = [
     id: 'max-auth-attempts',
     kind: 'max_attempts',
     prefix: 'error: maximum authentication attempts exceeded for ',
-    regex: re(`error: maximum authentication attempts exceeded for (?:invalid user )?(?<user>.*) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
+    regex: re(`error: maximum authentication attempts exceeded for (?:invalid user )?(?<user>.*?) from <HOST>${PORT}(?: ssh2)?${PREAUTH}$`),
     description: 'MaxAuthTries reached on one connection',
   },
   {
     id: 'too-many-auth-failures',
     kind: 'max_attempts',
     prefix: 'Disconnecting ',
-    regex: re(`Disconnecting (?:authenticating|invalid) user (?<user>.*) <HOST>${PORT}: Too many authentication failures${PREAUTH}$`),
+    regex: re(`Disconnecting (?:authenticating|invalid) user (?<user>.*?) <HOST>${PORT}: Too many authentication failures${PREAUTH}$`),
     description: 'disconnect after MaxAuthTries (7.5+)',
   },
   {
     id: 'connection-closed-preauth',
     kind: 'preauth_disconnect',
     prefix: 'Connection closed by ',
-    regex: re(`Connection closed by (?:(?:authenticating|invalid) user (?<user>.*) )?<HOST>(?:${PORT})? \\[preauth\\]$`),
+    regex: re(`Connection closed by (?:(?:authenticating|invalid) user (?<user>.*?) )?<HOST>(?:${PORT})? \\[preauth\\]$`),
     description: 'client closed the connection before authenticating',
   },
   {
     id: 'connection-reset-preauth',
     kind: 'preauth_disconnect',
     prefix: 'Connection reset by ',
-    regex: re(`Connection reset by (?:(?:authenticating|invalid) user (?<user>.*) )?<HOST>(?:${PORT})? \\[preauth\\]$`),
+    regex: re(`Connection reset by (?:(?:authenticating|invalid) user (?<user>.*?) )?<HOST>(?:${PORT})? \\[preauth\\]$`),
     description: 'connection reset before authenticating',
   },
   {
     id: 'disconnected-preauth',
     kind: 'preauth_disconnect',
     prefix: 'Disconnected from ',
-    regex: re(`Disconnected from (?:authenticating|invalid) user (?<user>.*) <HOST>${PORT} \\[preauth\\]$`),
+    regex: re(`Disconnected from (?:authenticating|invalid) user (?<user>.*?) <HOST>${PORT} \\[preauth\\]$`),
     description: 'disconnected while authenticating (a logged-in user\'s "Disconnected from user x" does not match)',
   },
   {

@@ -1,0 +1,107 @@
+/**
+ * `replay` over a 1,000,000-line realistic auth log vs fail2ban-regex 1.0.2 with the stock
+ * sshd filter, on the same file, in the same run. Prints lines/s for both and the ratio.
+ *
+ *   node --import tsx test/bench/replay.bench.ts [--lines N] [--f2b-lines N] [--no-fail2ban]
+ *
+ * fail2ban-regex takes ~25-30 s on 1M lines; by default it runs on a 200,000-line
+ * prefix of the same file and its rate is extrapolated (said so in the output).
+ */
+import { mkdtempSync, rmSync, statSync, createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { generateAuthLog } from './auth-log-generator.js';
+import { replayLog } from '../../src/auth/replay-log.js';
+import { defaultBruteForceRule } from '../../src/auth/brute-force-rule.js';
+
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const LINES = arg('lines', 1_000_000);
+const F2B_LINES = Math.min(arg('f2b-lines', 200_000), LINES);
+const withF2b = !process.argv.includes('--no-fail2ban');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const fmtRate = (r: number) => `${Math.round(r).toLocaleString('en-US')} lines/s`;
+
+const headFile = async (src: string, dst: string, n: number): Promise<void> => {
+  const rl = createInterface({ input: createReadStream(src), crlfDelay: Infinity });
+  const out = createWriteStream(dst);
+  let i = 0;
+  for await (const line of rl) {
+    if (i++ >= n) break;
+    if (!out.write(line + '\n')) await once(out, 'drain');
+  }
+  rl.close();
+  out.end();
+  await once(out, 'finish');
+};
+
+const runFail2ban = (file: string): Promise<{ seconds: number; out: string }> =>
+  new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('fail2ban-regex', [file, '/etc/fail2ban/filter.d/sshd.conf'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ seconds: (performance.now() - t0) / 1000, out }) : reject(new Error(`fail2ban-regex exited ${code}: ${out.slice(-500)}`))));
+  });
+
+const main = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'panicmode-replay-bench-'));
+  try {
+    const log = join(dir, 'auth.log');
+    let t0 = performance.now();
+    await generateAuthLog(log, LINES);
+    const bytes = statSync(log).size;
+    console.log(`generated ${LINES.toLocaleString('en-US')} lines (${(bytes / 1e6).toFixed(1)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    // in-process: best of 3 (the first run also warms the JIT and the page cache)
+    let best = Infinity;
+    let result!: Awaited<ReturnType<typeof replayLog>>;
+    for (let i = 0; i < 3; i++) {
+      t0 = performance.now();
+      result = await replayLog(log, [defaultBruteForceRule]);
+      best = Math.min(best, (performance.now() - t0) / 1000);
+    }
+    const ours = LINES / best;
+    console.log(`replay (in-process): ${best.toFixed(3)} s, ${fmtRate(ours)}; matched ${result.matched.toLocaleString('en-US')}, ${Object.keys(result.failures_by_ip).length} addresses, ${result.incidents.length} incidents`);
+
+    // the CLI end to end (process start, tsx, JSON output included)
+    t0 = performance.now();
+    const cli = spawnSync(process.execPath, [join(root, 'bin', 'panicmode.js'), 'replay', '--log', log, '--json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    const cliSeconds = (performance.now() - t0) / 1000;
+    if (cli.status !== 0) throw new Error(`replay CLI failed: ${cli.stderr}`);
+    const cliLines = JSON.parse(cli.stdout).lines as number;
+    console.log(`replay (CLI, process start included): ${cliSeconds.toFixed(3)} s, ${fmtRate(cliLines / cliSeconds)}`);
+
+    if (!withF2b) return;
+    if (spawnSync('fail2ban-regex', ['--version']).error) {
+      console.log('fail2ban-regex not installed (apt-get install -y fail2ban): comparison skipped');
+      return;
+    }
+    let f2bFile = log;
+    if (F2B_LINES < LINES) {
+      f2bFile = join(dir, 'auth-prefix.log');
+      await headFile(log, f2bFile, F2B_LINES);
+    }
+    const f2b = await runFail2ban(f2bFile);
+    const f2bRate = F2B_LINES / f2b.seconds;
+    const matchedLine = /Lines: (\d+) lines, (\d+) ignored, (\d+) matched/.exec(f2b.out);
+    console.log(
+      `fail2ban-regex ${F2B_LINES < LINES ? `(on a ${F2B_LINES.toLocaleString('en-US')}-line prefix of the same file, rate extrapolated to 1M) ` : ''}: ${f2b.seconds.toFixed(1)} s, ${fmtRate(f2bRate)}${matchedLine ? `; matched ${matchedLine[3]}` : ''}`,
+    );
+    console.log(`ratio (in-process / fail2ban-regex): ${(ours / f2bRate).toFixed(1)}×`);
+    console.log(`ratio (CLI / fail2ban-regex):        ${(cliLines / cliSeconds / f2bRate).toFixed(1)}×`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+
+await main();
