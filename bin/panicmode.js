@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the built CLI when `npm run build` has produced it, else the TypeScript
 // sources through tsx, so `npx panicmode` works straight after `npm install`.
+// PANICMODE_FROM_SOURCE=1 forces the sources (the test suite sets it, so a stale
+// build never stands in for the code under test).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
