@@ -36,6 +36,8 @@ export interface FollowOptions {
   cursors?: LogCursorStore;
   /** the slow poll for filesystems without inotify (default 1000 ms) */
   pollIntervalMs?: number;
+  /** false: poll only (filesystems without inotify; tests of the fallback). Default true */
+  watch?: boolean;
   /** at most one cursor write per this many ms (default 1000) */
   cursorSaveIntervalMs?: number;
   /** read size (default 64 KiB) */
@@ -101,13 +103,15 @@ class Follower {
 
   start(): void {
     const name = basename(this.path);
-    try {
-      this.watcher = watch(dirname(this.path), { persistent: true }, (_event, filename) => {
-        if (filename === null || filename === name) this.check();
-      });
-      this.watcher.on('error', (err) => this.warnOnce('watch', `cannot watch ${dirname(this.path)} (${err.message}); polling only`));
-    } catch (err) {
-      this.warnOnce('watch', `cannot watch ${dirname(this.path)} (${(err as Error).message}); polling only`);
+    if (this.opts.watch !== false) {
+      try {
+        this.watcher = watch(dirname(this.path), { persistent: true }, (_event, filename) => {
+          if (filename === null || filename === name) this.check();
+        });
+        this.watcher.on('error', (err) => this.warnOnce('watch', `cannot watch ${dirname(this.path)} (${err.message}); polling only`));
+      } catch (err) {
+        this.warnOnce('watch', `cannot watch ${dirname(this.path)} (${(err as Error).message}); polling only`);
+      }
     }
     this.poll = setInterval(() => this.check(), this.opts.pollIntervalMs ?? 1000);
     void this.run(() => this.openAtStart());

@@ -1,0 +1,181 @@
+/**
+ * The follower against real files in a temp dir: appended, written in halves, renamed
+ * (logrotate), truncated (copytruncate), missing then created, and resumed after a
+ * restart from a cursor kept in a real SQLite file.
+ */
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, renameSync, truncateSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { followLog, type FollowEvent } from '../../src/auth/log-follower.js';
+import { createLogCursorRepository, type LogCursor, type LogCursorStore } from '../../src/auth/log-cursor-repository.js';
+import { openDatabase } from '../../src/storage/database.js';
+import { memoryLogger } from '../../src/log/logger.js';
+import { collect, delay, until } from './follow-helpers.js';
+
+let dir: string;
+let log: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'panicmode-follow-'));
+  log = join(dir, 'auth.log');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const opts = (extra: Parameters<typeof followLog>[1] = {}) => ({ logger: memoryLogger(), pollIntervalMs: 1000, ...extra });
+
+/** Follows and resolves once the follower has opened (or found missing) the file. */
+const start = async (extra: Parameters<typeof followLog>[1] = {}) => {
+  const events: FollowEvent[] = [];
+  const c = collect(followLog(log, opts({ ...extra, onEvent: (e) => events.push(e) })));
+  await until(() => events.length > 0, 3000, 'follower start');
+  return { ...c, events };
+};
+
+describe('followLog', () => {
+  test('starts at the end: existing lines are not re-read, appended ones arrive', async () => {
+    writeFileSync(log, 'old 1\nold 2\n');
+    const c = await start();
+    appendFileSync(log, 'new 1\nnew 2\n');
+    assert.deepEqual(await c.waitFor(2), ['new 1', 'new 2']);
+    c.sub.unsubscribe();
+  });
+
+  test('a line written in two chunks comes out once, whole', async () => {
+    writeFileSync(log, '');
+    const c = await start();
+    appendFileSync(log, 'Nov 21 10:00:01 h sshd[1]: Failed pass');
+    await delay(50);
+    assert.deepEqual(c.values, []);
+    appendFileSync(log, 'word for root from 192.0.2.1 port 2 ssh2\nnext\n');
+    assert.deepEqual(await c.waitFor(2), ['Nov 21 10:00:01 h sshd[1]: Failed password for root from 192.0.2.1 port 2 ssh2', 'next']);
+    c.sub.unsubscribe();
+  });
+
+  test('UTF-8 split across writes is not mangled', async () => {
+    writeFileSync(log, '');
+    const c = await start();
+    const bytes = Buffer.from('user é\n', 'utf8');
+    appendFileSync(log, bytes.subarray(0, 6)); // cuts é in half
+    await delay(30);
+    appendFileSync(log, bytes.subarray(6));
+    assert.deepEqual(await c.waitFor(1), ['user é']);
+    c.sub.unsubscribe();
+  });
+
+  test('rename rotation: the old file is finished, then the new one is read from its start', async () => {
+    writeFileSync(log, 'before\n');
+    const c = await start();
+    appendFileSync(log, 'a\n');
+    await c.waitFor(1);
+    renameSync(log, log + '.1');
+    appendFileSync(log + '.1', 'late write to the old file\n');
+    writeFileSync(log, 'first of new\nsecond of new\n');
+    assert.deepEqual(await c.waitFor(4), ['a', 'late write to the old file', 'first of new', 'second of new']);
+    assert.ok(c.events.some((e) => e.type === 'rotated' || e.type === 'missing'));
+    appendFileSync(log, 'more\n');
+    assert.deepEqual((await c.waitFor(5)).at(-1), 'more');
+    c.sub.unsubscribe();
+  });
+
+  test('copytruncate: a truncated file is read again from 0', async () => {
+    writeFileSync(log, 'x'.repeat(200) + '\n');
+    const c = await start();
+    appendFileSync(log, 'a\n');
+    await c.waitFor(1);
+    truncateSync(log, 0);
+    appendFileSync(log, 'after truncate\n');
+    assert.deepEqual(await c.waitFor(2), ['a', 'after truncate']);
+    assert.ok(c.events.some((e) => e.type === 'truncated'));
+    c.sub.unsubscribe();
+  });
+
+  test('copytruncate that grew back past the offset before we looked is still seen (first bytes changed)', async () => {
+    writeFileSync(log, 'original first line that is long enough to fill the head bytes.......\n');
+    const c = await start({ watch: false, pollIntervalMs: 100 });
+    // truncate and rewrite with more bytes than before, between two polls
+    writeFileSync(log, 'rotated content, a different first line, and longer than the old file was\nsecond\n');
+    assert.deepEqual(await c.waitFor(2), ['rotated content, a different first line, and longer than the old file was', 'second']);
+    c.sub.unsubscribe();
+  });
+
+  test('a missing file that appears later is read from its start', async () => {
+    const c = await start();
+    assert.equal(c.events[0]!.type, 'missing');
+    await delay(20);
+    writeFileSync(log, 'first\nsecond\n');
+    assert.deepEqual(await c.waitFor(2), ['first', 'second']);
+    c.sub.unsubscribe();
+  });
+
+  test('a deleted file: lines are kept to its end, then the new one is followed', async () => {
+    writeFileSync(log, '');
+    const c = await start();
+    appendFileSync(log, 'a\n');
+    await c.waitFor(1);
+    unlinkSync(log);
+    await until(() => c.events.some((e) => e.type === 'missing'), 3000, 'missing event');
+    writeFileSync(log, 'b\n');
+    assert.deepEqual(await c.waitFor(2), ['a', 'b']);
+    c.sub.unsubscribe();
+  });
+
+  test('without inotify, the slow poll still delivers', async () => {
+    writeFileSync(log, '');
+    const c = await start({ watch: false, pollIntervalMs: 50 });
+    appendFileSync(log, 'polled\n');
+    assert.deepEqual(await c.waitFor(1), ['polled']);
+    c.sub.unsubscribe();
+  });
+
+  test('restart: resumes from the cursor saved in SQLite when the inode matches; else from the end', async () => {
+    const db = await openDatabase(join(dir, 'state.db'));
+    try {
+      const cursors = createLogCursorRepository(db.db);
+      writeFileSync(log, 'history\n');
+      const first = await start({ cursors, cursorSaveIntervalMs: 10 });
+      appendFileSync(log, 'seen before restart\n');
+      await first.waitFor(1);
+      first.sub.unsubscribe();
+      const size = statSync(log).size;
+      let saved: LogCursor | undefined;
+      for (let i = 0; i < 100 && saved?.offset !== size; i++) {
+        saved = await cursors.load(log);
+        await delay(10);
+      }
+      assert.equal(saved?.offset, size, 'cursor saved at the end of the last whole line');
+      assert.equal(saved?.inode, statSync(log).ino);
+
+      // written while the agent was down
+      appendFileSync(log, 'written while down 1\nwritten while down 2\n');
+      const second = await start({ cursors });
+      assert.deepEqual(second.events[0], { type: 'opened', path: log, inode: statSync(log).ino, offset: size, resumed: true });
+      assert.deepEqual(await second.waitFor(2), ['written while down 1', 'written while down 2']);
+      second.sub.unsubscribe();
+      await delay(30);
+
+      // replaced file (another inode): the cursor does not apply, start from its end
+      renameSync(log, log + '.1');
+      writeFileSync(log, 'new file history\n');
+      const third = await start({ cursors });
+      assert.equal((third.events[0] as { resumed: boolean }).resumed, false);
+      appendFileSync(log, 'fresh\n');
+      assert.deepEqual(await third.waitFor(1), ['fresh']);
+      third.sub.unsubscribe();
+      await delay(30);
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a cursor beyond the file size (truncated while down) is not used', async () => {
+    writeFileSync(log, 'short\n');
+    const store: LogCursorStore = {
+      load: async () => ({ path: log, inode: statSync(log).ino, offset: 10_000, updated_at: 0 }),
+      save: async () => undefined,
+    };
+    const c = await start({ cursors: store });
+    assert.deepEqual(c.events[0], { type: 'opened', path: log, inode: statSync(log).ino, offset: 6, resumed: false });
+    c.sub.unsubscribe();
+  });
+});
