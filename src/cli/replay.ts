@@ -27,13 +27,16 @@ Options:
   --json          one JSON object: {"lines":N,"matched":N,"failures_by_ip":{...},"incidents":[...]}
 `;
 
-/** The enabled auth_failures monitors of a config file, as detection rules. */
-export const rulesFromConfig = async (path: string): Promise<BruteForceRule[]> => {
+/** The enabled auth_failures monitors of a config file as detection rules, and its ban time. */
+export const rulesFromConfig = async (path: string): Promise<{ rules: BruteForceRule[]; ban_ms: number }> => {
   // secrets are only checked for form: replay sends nothing anywhere
   const config = await loadConfigFile(path, { secrets: 'check' });
-  return config.monitors
+  const rules = config.monitors
     .filter((m) => m.type === 'auth_failures' && m.enabled)
     .map((m) => ({ name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity }));
+  // a named `block_ip` action's duration wins over the firewall's ban time
+  const ban_ms = config.actions?.block_ip?.duration ?? config.firewall.ban_duration;
+  return { rules, ban_ms };
 };
 
 const fmtTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -64,10 +67,10 @@ export const command: Command = {
     if (positionals.length > 0) throw new UsageError(`replay: unexpected argument "${positionals[0]}" (use --log FILE)`);
     const log = options.log as string | undefined;
     if (!log) throw new UsageError('replay: --log FILE is required');
-    const rules = options.config ? await rulesFromConfig(String(options.config)) : [defaultBruteForceRule];
+    const { rules, ban_ms } = options.config ? await rulesFromConfig(String(options.config)) : { rules: [defaultBruteForceRule], ban_ms: undefined };
     let result: ReplayResult;
     try {
-      result = await replayLog(log, rules);
+      result = await replayLog(log, rules, { ban_ms });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       process.stderr.write(`panicmode replay: --log ${log}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}\n`);

@@ -1,0 +1,138 @@
+/**
+ * The windowed per-IP counter and the detector operator: exactly-at-threshold, window
+ * edges, reset after firing, 10,000 addresses in one window (each fires once, memory
+ * bounded), incidents' machine-readable IPs; marble tests under virtual time.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestScheduler } from 'rxjs/testing';
+import { from } from 'rxjs';
+import { WindowedIpCounter } from '../../src/auth/windowed-ip-counter.js';
+import { detectBruteForce } from '../../src/auth/detect-brute-force.js';
+import type { AuthFailure } from '../../src/auth/auth-failure.js';
+import type { Incident } from '../../src/model/incident.js';
+import type { BruteForceRule } from '../../src/auth/brute-force-rule.js';
+
+const rule: BruteForceRule = { name: 'SSH brute force', threshold: 5, window: 60_000, actions: ['block_ip', 'alert_critical'] };
+const fail = (ip: string, extra: Partial<AuthFailure> = {}): AuthFailure => ({ ip, kind: 'invalid_user', program: 'sshd', pattern: 'invalid-user', user: 'admin', ...extra });
+
+describe('WindowedIpCounter', () => {
+  test('fires when the count EXCEEDS the threshold, then resets the key', () => {
+    const c = new WindowedIpCounter<number>({ windowMs: 60_000, threshold: 3 });
+    assert.equal(c.add('a', 0, 1), null);
+    assert.equal(c.add('a', 1000, 2), null);
+    assert.equal(c.add('a', 2000, 3), null, 'exactly at the threshold: no');
+    assert.deepEqual(c.add('a', 3000, 4), [1, 2, 3, 4]);
+    assert.equal(c.count('a', 3000), 0, 'reset after firing');
+    assert.equal(c.add('a', 4000, 5), null);
+  });
+
+  test('an event exactly `window` old has left the window; keys are independent', () => {
+    const c = new WindowedIpCounter<number>({ windowMs: 10_000, threshold: 2 });
+    c.add('a', 0, 1);
+    c.add('b', 0, 1);
+    c.add('a', 5_000, 2);
+    assert.equal(c.count('b', 5_000), 1);
+    assert.equal(c.add('a', 10_000, 3), null, 'the event at 0 expired at 10 s');
+    assert.equal(c.count('a', 10_000), 2);
+    assert.equal(c.count('b', 10_000), 0, 'b expired too');
+    assert.deepEqual(c.add('a', 10_001, 4), [2, 3, 4]);
+  });
+
+  test('10,000 addresses in one window: each fires once; a window later none is held', () => {
+    const c = new WindowedIpCounter<number>({ windowMs: 60_000, threshold: 5 });
+    const fired = new Map<string, number>();
+    let t = 0;
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 10_000; i++) {
+        const ip = `10.${(i >> 8) & 255}.${i & 255}.${round % 1}`;
+        if (c.add(ip, t, i)) fired.set(ip, (fired.get(ip) ?? 0) + 1);
+        t += 0.5;
+      }
+    }
+    assert.equal(fired.size, 10_000);
+    assert.ok([...fired.values()].every((n) => n === 1));
+    assert.equal(c.size, 0, 'fired keys are forgotten');
+    // 10,000 addresses seen once each, then silence: swept a window later
+    for (let i = 0; i < 10_000; i++) c.add(`192.0.${i >> 8}.${i & 255}`, 100_000, i);
+    assert.equal(c.size, 10_000);
+    c.add('203.0.113.1', 100_000 + 60_000, 0);
+    assert.equal(c.size, 1);
+  });
+
+  test('maxKeys caps the live keys whatever the traffic', () => {
+    const c = new WindowedIpCounter<number>({ windowMs: 60_000, threshold: 5, maxKeys: 1000 });
+    for (let i = 0; i < 50_000; i++) c.add(`ip${i}`, i, i);
+    assert.ok(c.size <= 1000, `size ${c.size}`);
+  });
+
+  test('rejects a non-positive window', () => {
+    assert.throws(() => new WindowedIpCounter({ windowMs: 0, threshold: 5 }), /window must be > 0/);
+  });
+});
+
+describe('detectBruteForce', () => {
+  const scheduler = () => new TestScheduler((a, b) => assert.deepEqual(a, b));
+
+  test('marble: the 6th failure of one address within 60 s raises one incident naming it', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const values = { a: fail('203.0.113.7'), b: fail('198.51.100.1') };
+      const src = cold('a 1s a 1s a 1s b 1s a 1s a 1s a 1s a|', values);
+      const incident = (at: number): Incident => ({
+        key: 'auth_failures|SSH brute force|203.0.113.7',
+        name: 'SSH brute force',
+        severity: 'critical',
+        description: '6 SSH auth failures from 203.0.113.7 within 60s (threshold 5)',
+        actions: ['block_ip', 'alert_critical'],
+        metadata: {
+          monitorType: 'auth_failures',
+          threshold: 5,
+          currentValue: 6,
+          details: 'offending IPs: 203.0.113.7 (6 failures: invalid_user ×6; users tried: "admin" ×6)',
+          ips: ['203.0.113.7'],
+        },
+        ts: at,
+        status: 'firing',
+        count: 1,
+      });
+      // a at 0, 1001, 2002, (b 3003), 4004, 5005, 6006: the 6th a fires; the 7th starts afresh
+      expectObservable(src.pipe(detectBruteForce(rule, { scheduler: ts }))).toBe('6006ms x 1001ms |', { x: incident(6006) });
+      expectSubscriptions(src.subscriptions).toBe('^ 7007ms !');
+    });
+  });
+
+  test('marble: failures spread wider than the window never fire', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable }) => {
+      const src = cold('a 15s a 15s a 15s a 15s a 15s a 15s a|', { a: fail('203.0.113.7') });
+      expectObservable(src.pipe(detectBruteForce(rule, { scheduler: ts }))).toBe('90007ms |');
+    });
+  });
+
+  test('marble: source errors and empty sources pass through', () => {
+    const ts = scheduler();
+    ts.run(({ cold, expectObservable }) => {
+      expectObservable(cold('a #', { a: fail('1.1.1.1') }).pipe(detectBruteForce(rule, { scheduler: ts }))).toBe('- #');
+      expectObservable(cold<AuthFailure>('|').pipe(detectBruteForce(rule, { scheduler: ts }))).toBe('|');
+    });
+  });
+
+  test('a throwing timeOf errors the stream', () => {
+    const errors: unknown[] = [];
+    from([fail('1.1.1.1')])
+      .pipe(detectBruteForce(rule, { timeOf: () => { throw new Error('bad clock'); } }))
+      .subscribe({ error: (e) => errors.push(e) });
+    assert.match(String(errors[0]), /bad clock/);
+  });
+
+  test('10,000 attacking addresses within one window: each gets exactly one incident with its IP', () => {
+    const failures: AuthFailure[] = [];
+    for (let round = 0; round < 6; round++) for (let i = 0; i < 10_000; i++) failures.push(fail(`2001:db8::${i.toString(16)}`, { ts: round * 1000 + i / 100 }));
+    const incidents: Incident[] = [];
+    from(failures).pipe(detectBruteForce(rule, { timeOf: (f) => f.ts! })).subscribe((i) => incidents.push(i));
+    assert.equal(incidents.length, 10_000);
+    assert.equal(new Set(incidents.map((i) => i.metadata.ips![0])).size, 10_000);
+    assert.ok(incidents.every((i) => i.metadata.monitorType === 'auth_failures' && i.metadata.currentValue === 6));
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * `panicmode replay` through the real CLI (a child process), on a log whose bursts are
+ * known: default rule, a config's rules, the exact JSON shape, and the errors a user
+ * can cause.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { replayLog } from '../../src/auth/replay-log.js';
+import { defaultBruteForceRule } from '../../src/auth/brute-force-rule.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'panicmode.js');
+let dir: string;
+let log: string;
+
+const T0 = Date.parse('2026-11-21T10:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00');
+const l = (ms: number, pid: number, msg: string) => `${iso(ms)} web1 sshd[${pid}]: ${msg}`;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'panicmode-replay-'));
+  log = join(dir, 'auth.log');
+  const lines: string[] = [];
+  // A: 7 failures 2 s apart; B: 5 failures 1 s apart; C: 6 failures 100 s apart
+  for (let i = 0; i < 7; i++) lines.push(l(T0 + i * 2000, 100 + i, `Failed password for invalid user u${i} from 203.0.113.7 port ${4000 + i} ssh2`));
+  lines.push(l(T0 + 30_000, 200, 'Accepted publickey for alice from 192.0.2.50 port 5000 ssh2: ED25519 SHA256:x'));
+  for (let i = 0; i < 5; i++) lines.push(l(T0 + 60_000 + i * 1000, 300 + i, `Connection closed by authenticating user root 198.51.100.4 port ${5000 + i} [preauth]`));
+  lines.push(`${iso(T0 + 70_000)} web1 CRON[9]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`);
+  for (let i = 0; i < 6; i++) lines.push(l(T0 + 120_000 + i * 100_000, 400 + i, `Invalid user admin from 2001:db8::c port ${6000 + i}`));
+  lines.push('garbage without a newline at the end');
+  writeFileSync(log, lines.join('\n'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'replay', ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, PANICMODE_CONFIG: '' } });
+
+describe('panicmode replay', () => {
+  test('--json with the default rule: exact shape, counts, one incident and its ban', () => {
+    const r = run('--log', log, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(out), ['lines', 'matched', 'failures_by_ip', 'incidents']);
+    assert.equal(out.lines, 21);
+    assert.equal(out.matched, 18);
+    assert.deepEqual(out.failures_by_ip, { '203.0.113.7': 7, '2001:db8::c': 6, '198.51.100.4': 5 });
+    assert.equal(out.incidents.length, 1, 'A once (then banned); B at the threshold; C spread out');
+    const [inc] = out.incidents;
+    assert.equal(inc.ts, T0 + 10_000, 'at the 6th failure, on the log\'s own clock');
+    assert.deepEqual(inc.metadata.ips, ['203.0.113.7']);
+    assert.equal(inc.metadata.monitorType, 'auth_failures');
+    assert.equal(inc.metadata.currentValue, 6);
+    assert.deepEqual(inc.actions, ['block_ip', 'alert_critical']);
+    assert.match(inc.metadata.details, /203\.0\.113\.7/);
+  });
+
+  test('human output names lines, matches, per-IP failures, incidents and bans', () => {
+    const r = run('--log', log);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Lines read: +21/);
+    assert.match(r.stdout, /Lines matched: +18/);
+    assert.match(r.stdout, /203\.0\.113\.7 +7/);
+    assert.match(r.stdout, /Incidents \(1\)/);
+    assert.match(r.stdout, /Bans \(1\):\n.*203\.0\.113\.7/);
+  });
+
+  test('--config: the config\'s auth_failures monitors are the rules', () => {
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `monitors:
+  - name: fast ssh
+    type: auth_failures
+    threshold: 2
+    window: 10s
+    actions: [alert_warning]
+  - name: disabled one
+    type: auth_failures
+    threshold: 0
+    enabled: false
+    actions: [block_ip]
+  - name: cpu
+    type: cpu_usage
+    threshold: 90
+    actions: [alert_warning]
+`,
+    );
+    const r = run('--log', log, '--config', config, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    // A: 0,2,4 s → fires at 4 s; 6,8,10 → fires at 10 s; B: 60,61,62 → fires at 62 s
+    assert.deepEqual(
+      out.incidents.map((i: { name: string; ts: number; metadata: { ips: string[] }; severity: string }) => [i.name, i.ts - T0, i.metadata.ips[0], i.severity]),
+      [
+        ['fast ssh', 4000, '203.0.113.7', 'warning'],
+        ['fast ssh', 10_000, '203.0.113.7', 'warning'],
+        ['fast ssh', 62_000, '198.51.100.4', 'warning'],
+      ],
+    );
+  });
+
+  test('in-process replay agrees with the CLI', async () => {
+    const r = await replayLog(log, [defaultBruteForceRule]);
+    assert.equal(r.lines, 21);
+    assert.equal(r.matched, 18);
+    assert.equal(r.incidents.length, 1);
+  });
+
+  test('a chunk boundary inside a line changes nothing', async () => {
+    const small = await replayLog(log, [defaultBruteForceRule], { chunkBytes: 64 });
+    const big = await replayLog(log, [defaultBruteForceRule]);
+    assert.deepEqual(small, big);
+  });
+
+  test('user errors: no --log (2), missing file (1), invalid config (2)', () => {
+    const noLog = run('--json');
+    assert.equal(noLog.status, 2);
+    assert.match(noLog.stderr, /--log FILE is required/);
+    const missing = run('--log', join(dir, 'nope.log'));
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /nope\.log: no such file/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'monitors:\n  - name: x\n    type: auth_failures\n    threshold: high\n');
+    const badRun = run('--log', log, '--config', bad);
+    assert.equal(badRun.status, 2);
+    assert.match(badRun.stderr, /monitors\[0\]\.threshold/);
+  });
+});
