@@ -9,7 +9,6 @@
  * logger's redact(), so it never reaches a log line in clear.
  */
 import { readFile } from 'node:fs/promises';
-import got from 'got';
 import { redact } from '../log/logger.js';
 import { parseDuration } from './duration.js';
 import { joinPath } from './error-paths.js';
@@ -65,6 +64,8 @@ const readVault = async (path: string): Promise<unknown> => {
   const headers: Record<string, string> = { 'X-Vault-Token': token };
   if (process.env.VAULT_NAMESPACE) headers['X-Vault-Namespace'] = process.env.VAULT_NAMESPACE;
   try {
+    // got is loaded only when a config really reads Vault (it is heavy at start-up).
+    const { default: got } = await import('got');
     const body = await got(url, { headers, timeout: { request: 5000 }, retry: { limit: 1 } }).json<{ data?: { data?: unknown } }>();
     return body?.data?.data;
   } catch (err) {

@@ -6,7 +6,6 @@
  * Every message has a plain-text and an HTML part; the subject is the title.
  */
 import type { ConnectionOptions } from 'node:tls';
-import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { AlertDeliveryError } from '../../errors.js';
 import type { AlertChannel, AlertMessage } from '../alert.js';
@@ -75,7 +74,9 @@ export const createEmailChannel = (o: EmailOptions): AlertChannel => {
     socketTimeout: o.timeout,
     tls: o.tls,
   };
-  const transport = nodemailer.createTransport(smtp);
+  // nodemailer is loaded on the first email, not at start (memory for agents without email).
+  let transport: Promise<ReturnType<typeof import('nodemailer').createTransport<SMTPTransport.SentMessageInfo>>> | undefined;
+  const transportNow = () => (transport ??= import('nodemailer').then((m) => m.default.createTransport(smtp)));
 
   return {
     name: 'email',
@@ -94,14 +95,14 @@ export const createEmailChannel = (o: EmailOptions): AlertChannel => {
       });
       try {
         const info = await Promise.race([
-          transport.sendMail({
+          transportNow().then((t) => t.sendMail({
             from: o.from_email,
             to,
             subject: message.title,
             text: message.text,
             html: emailHtml(message),
             headers: { 'X-PanicMode-Alert-Id': message.id, 'X-PanicMode-Severity': message.severity },
-          }),
+          })),
           bounded,
         ]);
         // nodemailer throws when every recipient is refused; some refused means the others
@@ -116,7 +117,7 @@ export const createEmailChannel = (o: EmailOptions): AlertChannel => {
       }
     },
     async close(): Promise<void> {
-      transport.close();
+      if (transport) (await transport).close();
     },
   };
 };

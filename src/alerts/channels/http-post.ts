@@ -8,7 +8,12 @@
  * `ECONNREFUSED 127.0.0.1:9`, `timed out after 500ms`, `aborted` — and never the URL's
  * path or query, which for Telegram and Discord holds the credential.
  */
-import got, { RequestError } from 'got';
+import type { Got, RequestError as GotRequestError } from 'got';
+
+// got (and what it pulls in) costs ~20 MB of RSS: loaded on the first POST, so an agent
+// whose channels are console or file never pays for it.
+let gotModule: Promise<{ got: Got; RequestError: typeof GotRequestError }> | undefined;
+const loadGot = () => (gotModule ??= import('got').then((m) => ({ got: m.default, RequestError: m.RequestError })));
 import { AlertDeliveryError } from '../../errors.js';
 
 export interface HttpPost {
@@ -72,7 +77,7 @@ export const retryAfterHeader = (reply: HttpReply, now = Date.now()): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 };
 
-const transportFailure = (o: HttpPost, err: unknown): AlertDeliveryError => {
+const transportFailure = (o: HttpPost, err: unknown, RequestError: typeof GotRequestError): AlertDeliveryError => {
   if (o.signal?.aborted) return new AlertDeliveryError(o.channel, `aborted`, { cause: err });
   if (err instanceof RequestError) {
     if (err.name === 'TimeoutError' || err.code === 'ETIMEDOUT') {
@@ -91,6 +96,7 @@ const transportFailure = (o: HttpPost, err: unknown): AlertDeliveryError => {
  * came (refused, reset, DNS, timeout, aborted).
  */
 export const postOnce = async (o: HttpPost): Promise<HttpReply> => {
+  const { got, RequestError } = await loadGot();
   try {
     const res = await got.post(o.url, {
       body: o.body,
@@ -103,7 +109,7 @@ export const postOnce = async (o: HttpPost): Promise<HttpReply> => {
     });
     return { status: res.statusCode, body: res.body, headers: res.headers };
   } catch (err) {
-    throw transportFailure(o, err);
+    throw transportFailure(o, err, RequestError);
   }
 };
 
