@@ -14,6 +14,9 @@ dry_run: true
 
 performance:
   check_interval: 5s
+  # A Node.js agent idles at ~70 MB RSS (the Rust PanicMode's 50 MB default would
+  # make the self-check fire on its own baseline).
+  memory_limit_mb: 120
 
 monitors:
   - name: CPU saturated
