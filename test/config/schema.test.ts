@@ -118,7 +118,7 @@ test('embedded default decodes: dry-run, console alerts, SSH rule, storage under
     );
     assert.deepEqual({ ...c.circuit_breakers }, { max_failures: 5, failure_window: 60_000, open_duration: 30_000, max_concurrency: 5, timeout: 10_000 });
     assert.equal(c.performance.cpu_limit, 5);
-    assert.equal(c.performance.memory_limit_mb, 50);
+    assert.equal(c.performance.memory_limit_mb, 120, "the embedded default fits a Node.js agent (the codec default stays 50)");
   } finally {
     if (saved === undefined) delete process.env.PANICMODE_STATE_DIR;
     else process.env.PANICMODE_STATE_DIR = saved;
