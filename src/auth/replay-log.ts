@@ -41,12 +41,28 @@ interface IpEntry {
   bannedUntil: number;
 }
 
+/** A dotted quad as its 32-bit value; the text itself for anything else (IPv6). */
+const ipv4Number = (ip: string): number | string => {
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      value = value * 256 + octet;
+      octet = 0;
+    } else if (c >= 48 && c <= 57) octet = octet * 10 + (c - 48);
+    else return ip;
+  }
+  return value * 256 + octet;
+};
+
 /** Whole-line text in, counts and incidents accumulated; state carries across feeds. */
 export class ReplayState {
   lines = 0;
   matched = 0;
   readonly incidents: Incident[] = [];
-  private readonly byIp = new Map<string, IpEntry>();
+  /** keyed by the IPv4 address as a number (no string hashing per line), IPv6 by text */
+  private readonly byIp = new Map<number | string, IpEntry>();
   private readonly matcher: AuthLineMatcher;
   private readonly counters: { rule: BruteForceRule; bans: boolean; counter: WindowedIpCounter<FailureSummary> }[];
   private readonly banMs: number;
@@ -85,11 +101,12 @@ export class ReplayState {
   private record(text: string, start: number): void {
     const m = this.matcher;
     this.matched++;
-    let e = this.byIp.get(m.ip);
+    const key = ipv4Number(m.ip);
+    let e = this.byIp.get(key);
     if (e === undefined) {
       const ip = m.ip.length < 13 ? m.ip : (' ' + m.ip).slice(1);
       e = { ip, failures: 0, bannedUntil: -Infinity };
-      this.byIp.set(ip, e);
+      this.byIp.set(typeof key === 'string' ? ip : key, e);
     }
     e.failures++;
     if (this.counters.length === 0) return;

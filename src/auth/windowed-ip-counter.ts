@@ -10,8 +10,9 @@
  * `threshold + 1` more failures.
  *
  * Memory: a key holds at most `threshold + 1` events. Keys whose newest event has left
- * the window are swept once per window (so 10,000 addresses seen once cost nothing a
- * window later), and `maxKeys` caps the live keys whatever the traffic: beyond it the
+ * the window are swept at most once per window, once the map holds over 1,024 keys and
+ * twice what the last sweep left (so 10,000 addresses seen once cost nothing a window
+ * later, and a small live set is not re-scanned for nothing), and `maxKeys` caps the live keys whatever the traffic: beyond it the
  * oldest keys are dropped (they lose their partial counts — an attacker spreading over
  * more than `maxKeys` addresses in one window is a flood for connection limits, not
  * for per-address bans).
@@ -36,6 +37,8 @@ export class WindowedIpCounter<T> {
   private readonly threshold: number;
   private readonly maxKeys: number;
   private lastSweep = -Infinity;
+  /** sweep only once the map has grown past this (twice the live keys after the last sweep) */
+  private sweepFloor = 1024;
 
   constructor(options: WindowedIpCounterOptions) {
     if (!(options.windowMs > 0)) throw new RangeError(`window must be > 0 ms, got ${options.windowMs}`);
@@ -55,7 +58,7 @@ export class WindowedIpCounter<T> {
    * oldest first, when their count exceeds the threshold (and forgets them); else null.
    */
   add(key: string, at: number, value: T): T[] | null {
-    if (at - this.lastSweep >= this.windowMs) this.sweep(at);
+    if (at - this.lastSweep >= this.windowMs && this.keys.size >= this.sweepFloor) this.sweep(at);
     let w = this.keys.get(key);
     if (w === undefined) {
       if (this.keys.size >= this.maxKeys) this.shed(at);
@@ -90,6 +93,7 @@ export class WindowedIpCounter<T> {
     this.lastSweep = now;
     const horizon = now - this.windowMs;
     for (const [key, w] of this.keys) if (w.times[w.times.length - 1]! <= horizon) this.keys.delete(key);
+    this.sweepFloor = Math.max(1024, 2 * this.keys.size);
   }
 
   /** Over the cap: sweep, then drop the oldest-inserted keys down to 90% of it. */
