@@ -8,7 +8,7 @@
  *   auth failures ── window per IP ──────────┘          └─► alerts$ ── rate limit ──► outbox
  */
 import { hostname } from 'node:os';
-import { merge, Subject, Subscription, type Observable } from 'rxjs';
+import { catchError, EMPTY, Subject, Subscription, type Observable } from 'rxjs';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createHost, type Host } from './host/host.js';
@@ -33,7 +33,7 @@ import { createAlerting, type Alerting } from './alerts/alerting.js';
 import { createFirewall } from './firewall/create-firewall.js';
 import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
-import { sshIncidents } from './auth/ssh-monitors.js';
+import { sshMonitors } from './auth/ssh-monitors.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -46,8 +46,6 @@ export interface RunningAgent {
   stop(timeoutMs: number): Promise<void>;
   /** swaps in a new (already validated) config without losing queued alerts */
   reload(config: Config): Promise<void>;
-  /** resolves if a supervised stream gives up: the process should exit non-zero */
-  readonly failed: Promise<Error>;
 }
 
 interface Pipeline {
@@ -69,7 +67,7 @@ const selfIncident = (name: string, description: string, monitorType: string): I
 
 const startPipeline = async (
   config: Config,
-  shared: { host: Host; logger: Logger; opened: OpenedDatabase; fail: (err: Error) => void },
+  shared: { host: Host; logger: Logger; opened: OpenedDatabase },
 ): Promise<Pipeline> => {
   const { host, logger, opened } = shared;
   const db = opened.db;
@@ -161,26 +159,39 @@ const startPipeline = async (
     logger: logger.child('collectors'),
   });
 
-  const detectors: Observable<Incident>[] = [
-    ...rules.map(({ spec, escalateAfter }) => metrics$.pipe(compileRule(spec), flow(escalateAfter))),
-    ...sshIncidents(config, { host, db, logger: logger.child('ssh') }).map((incidents$) => incidents$.pipe(flow())),
+  const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh') });
+  const detectors: { name: string; incidents$: Observable<Incident> }[] = [
+    ...rules.map(({ spec, escalateAfter }) => ({ name: spec.name, incidents$: metrics$.pipe(compileRule(spec), flow(escalateAfter)) })),
+    ...ssh.incidents.map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
   ];
 
-  const supervised = merge(...detectors).pipe(
-    supervise({
-      onFailure: (err, attempt, delayMs) => {
-        const message = (err as Error)?.message ?? String(err);
-        log.error('detection stream failed', { attempt, retry_in_ms: delayMs ?? 'giving up', error: message });
-        handler.handle(selfIncident('PanicMode detection failure', `detection stream failed (${attempt}): ${message}`, 'self_check:stream'));
-      },
-    }),
-  );
-  subscriptions.add(
-    supervised.subscribe({
-      next: (incident) => handler.handle(incident),
-      error: (err) => shared.fail(err instanceof Error ? err : new Error(String(err))),
-    }),
-  );
+  // Each detector is supervised on its own: a source that keeps failing (no auth log
+  // and no journal, say) is retried with backoff, reported, and finally given up alone,
+  // while every other rule goes on.
+  for (const d of detectors) {
+    subscriptions.add(
+      d.incidents$
+        .pipe(
+          supervise({
+            onFailure: (err, attempt, delayMs) => {
+              const message = (err as Error)?.message ?? String(err);
+              log.error(`"${d.name}" failed`, { attempt, retry_in_ms: delayMs ?? 'giving up', error: message });
+              handler.handle(
+                selfIncident(
+                  `PanicMode rule stopped: ${d.name}`,
+                  delayMs === null
+                    ? `"${d.name}" failed ${attempt} times in a row and is stopped until restart: ${message}`
+                    : `"${d.name}" failed (${attempt}), retrying in ${Math.round(delayMs / 1000)}s: ${message}`,
+                  `self_check:stream:${d.name}`,
+                ),
+              );
+            },
+          }),
+          catchError(() => EMPTY),
+        )
+        .subscribe((incident) => handler.handle(incident)),
+    );
+  }
 
   if (opened.fallbackReason) {
     handler.handle(
@@ -192,7 +203,7 @@ const startPipeline = async (
     host: machine,
     rules: compiled.rules.length,
     anomaly: config.anomaly.enabled,
-    ssh_monitors: compiled.eventDriven.length,
+    ssh_monitors: ssh.incidents.length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,
@@ -221,15 +232,10 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
   let config = initial;
   let opened = await openDatabase(config.storage.incident_db);
   if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
-  let rejectFailed: (err: Error) => void = () => {};
-  const failed = new Promise<Error>((resolve) => {
-    rejectFailed = resolve;
-  });
-  const shared = () => ({ host, logger, opened, fail: rejectFailed });
+  const shared = () => ({ host, logger, opened });
   let pipeline = await startPipeline(config, shared());
 
   return {
-    failed,
     stop: async (timeoutMs) => {
       await pipeline.stop(timeoutMs);
       await opened.close();

@@ -1,8 +1,64 @@
-import type { Observable } from 'rxjs';
-import type { Config } from '../config/schema.js';
+/**
+ * The `auth_failures` monitors of a config, as incident streams: one shared follower
+ * per distinct source (two rules on the same auth log read it once), each rule
+ * counting failures per address in its own window.
+ */
+import { share, type Observable } from 'rxjs';
+import type { Config, MonitorConfig } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Incident } from '../model/incident.js';
+import type { AuthFailure } from './auth-failure.js';
+import { authFailures$, createAuthCounters, type AuthCounters } from './auth-failures.js';
+import { createLogCursorRepository } from './log-cursor-repository.js';
+import { detectBruteForce } from './detect-brute-force.js';
 
-export const sshIncidents = (_config: Config, _deps: { host: Host; db: Db; logger: Logger }): Observable<Incident>[] => [];
+export interface SshMonitors {
+  /** one incident stream per enabled auth_failures monitor */
+  incidents: { monitor: MonitorConfig; incidents$: Observable<Incident> }[];
+  /** lines read / matched / forged / skipped, per source */
+  counters: Map<string, AuthCounters>;
+}
+
+const sourceKey = (m: MonitorConfig): string =>
+  JSON.stringify([m.auth_log?.source ?? 'auto', m.auth_log?.path ?? null, m.paths ?? [], m.auth_log?.verify_pid ?? false]);
+
+export const sshMonitors = (
+  config: Config,
+  deps: { host: Host; db: Db; logger: Logger; journalctl?: string; standardPaths?: readonly string[] },
+): SshMonitors => {
+  const sources = new Map<string, Observable<AuthFailure>>();
+  const counters = new Map<string, AuthCounters>();
+  const cursors = createLogCursorRepository(deps.db);
+  const incidents = config.monitors
+    .filter((m) => m.enabled && m.type === 'auth_failures')
+    .map((m) => {
+      const key = sourceKey(m);
+      let failures$ = sources.get(key);
+      if (!failures$) {
+        const c = createAuthCounters();
+        counters.set(key, c);
+        failures$ = authFailures$({
+          source: m.auth_log?.source,
+          path: m.auth_log?.path,
+          paths: m.paths,
+          verify_pid: m.auth_log?.verify_pid,
+          host: deps.host,
+          cursors,
+          counters: c,
+          logger: deps.logger,
+          journalctl: deps.journalctl,
+          standardPaths: deps.standardPaths,
+        }).pipe(share());
+        sources.set(key, failures$);
+      }
+      return {
+        monitor: m,
+        incidents$: failures$.pipe(
+          detectBruteForce({ name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity }),
+        ),
+      };
+    });
+  return { incidents, counters };
+};

@@ -80,12 +80,6 @@ export const command: Command = {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGHUP', () => void reload());
-      agent.failed.then((err) => {
-        if (stopping) return;
-        logger.error('agent failed, shutting down', { error: err.message });
-        stopping = true;
-        void agent.stop(SHUTDOWN_BUDGET_MS).finally(() => resolve(ExitCode.runtime));
-      });
     });
   },
 };
