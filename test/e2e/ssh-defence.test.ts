@@ -7,21 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetns, netnsUnavailable } from '../firewall/netns.js';
-
-const bin = join(process.cwd(), 'bin', 'panicmode.js');
-
-const waitFor = async (pred: () => boolean, ms: number, what: string, log?: () => string) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${log ? '\n--- agent output ---\n' + log() : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+import { panicmode, startAgent, storageYaml, waitFor, type AgentProcess as Agent } from './agent-process.js';
 
 const failedPassword = (ip: string, n: number): string =>
   Array.from(
@@ -29,34 +19,7 @@ const failedPassword = (ip: string, n: number): string =>
     (_, i) => `Nov 22 00:${String(10 + i).padStart(2, '0')}:01 web-1 sshd[${4000 + i}]: Failed password for invalid user admin${i} from ${ip} port ${50000 + i} ssh2\n`,
   ).join('');
 
-interface Agent {
-  child: ChildProcess;
-  output: () => string;
-  stop: () => Promise<number | null>;
-}
-
-const startAgent = (config: string, env: NodeJS.ProcessEnv, netns?: string): Agent => {
-  const args = ['run', '--config', config];
-  const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, process.execPath, bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return {
-    child,
-    output: () => out,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
-        child.kill('SIGTERM');
-      }),
-  };
-};
-
-const ctl = (socket: string, ...args: string[]): string =>
-  execFileSync(process.execPath, [bin, 'ctl', ...args, '--socket', socket], { encoding: 'utf8', env: process.env });
+const ctl = (socket: string, ...args: string[]): string => panicmode('ctl', ...args, '--socket', socket);
 
 const configText = (dir: string, firewall: string) => `performance:
   check_interval: 1s
@@ -72,12 +35,7 @@ anomaly:
 alerts:
   critical:
     - channel: console
-storage:
-  incident_db: ${join(dir, 'incidents.db')}
-  state_file: ${join(dir, 'state.json')}
-  snapshot_dir: ${join(dir, 'snapshots')}
-  log_dir: ${join(dir, 'logs')}
-firewall:
+${storageYaml(dir)}firewall:
   ctl_socket: ${join(dir, 'ctl.sock')}
   whitelist: ["198.51.100.0/24"]
 ${firewall}`;
