@@ -36,12 +36,15 @@ const incidentKey = (spec: RuleSpec, subjectKey: string): string =>
   subjectKey ? `${spec.monitorType}|${spec.name}|${subjectKey}` : `${spec.monitorType}|${spec.name}`;
 
 export const toIncident = (spec: RuleSpec, s: Subject, ts: number, status: 'firing' | 'resolved', d: SubjectDetails = {}): Incident => {
-  const what = spec.describe(s.value, s.key);
+  const what =
+    status === 'resolved'
+      ? `back to normal${s.key ? ` on ${s.key}` : ''}: now ${+s.value.toFixed(2)}, threshold ${spec.threshold}`
+      : spec.describe(s.value, s.key);
   return {
     key: incidentKey(spec, s.key),
     name: spec.name,
     severity: spec.severity,
-    description: status === 'resolved' ? `resolved: ${what}` : what,
+    description: what,
     actions: status === 'resolved' ? [] : spec.actions,
     metadata: {
       monitorType: spec.monitorType,
