@@ -65,8 +65,11 @@ while (Date.now() < end && child.exitCode === null) {
   if (child.exitCode !== null) break;
   samples.push(sample());
 }
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+if (child.exitCode === null && child.signalCode === null) {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
 rmSync(dir, { recursive: true, force: true });
 if (samples.length < 2) {
   console.error('agent exited early:\n' + stderr);
