@@ -11,7 +11,6 @@ import type { Host } from '../host/host.js';
 import type { CpuSample } from '../model/metrics.js';
 import { CollectorError } from '../errors.js';
 import type { PeriodicCollector } from './collector.js';
-import { readProcFileSync } from './proc-file.js';
 
 /** Jiffies per state, as in the `cpu` lines of /proc/stat (guest time is already in user/nice). */
 export interface CpuTimes {
@@ -103,7 +102,7 @@ export const deriveCpu = (prev: CpuStat | undefined, cur: CpuStat): CpuSample | 
 };
 
 /** Reads `<procroot>/stat`. */
-export const readCpuStat = async (host: Host): Promise<CpuStat> => parseProcStat(readProcFileSync(host, 'stat'));
+export const readCpuStat = async (host: Host): Promise<CpuStat> => parseProcStat(host.readProcSync('stat'));
 
 /** The cpu collector. */
 export const createCpuCollector = (): PeriodicCollector<'cpu', CpuStat> => ({

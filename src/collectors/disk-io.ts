@@ -11,7 +11,6 @@ import type { Host } from '../host/host.js';
 import type { DeviceIo, DiskIoSample } from '../model/metrics.js';
 import type { PeriodicCollector } from './collector.js';
 import { counterDelta } from './collector.js';
-import { readProcFileSync } from './proc-file.js';
 
 /** The kernel's diskstats sector is always 512 bytes, whatever the device's block size. */
 const SECTOR_BYTES = 512;
@@ -103,7 +102,7 @@ export const deriveDiskIo = (
 
 /** Reads `<procroot>/diskstats`, whole disks only. */
 export const readDiskCounters = async (host: Host): Promise<DiskCounters[]> =>
-  selectDisks(parseDiskstats(readProcFileSync(host, 'diskstats')));
+  selectDisks(parseDiskstats(host.readProcSync('diskstats')));
 
 /** The diskIo collector. */
 export const createDiskIoCollector = (): PeriodicCollector<'diskIo', DiskCounters[]> => ({

@@ -15,7 +15,6 @@ import type { Host } from '../host/host.js';
 import type { DiskUsageSample, MountUsage } from '../model/metrics.js';
 import type { PeriodicCollector } from './collector.js';
 import { isNoDataError } from './collector.js';
-import { readProcFileSync } from './proc-file.js';
 
 export interface MountEntry {
   device: string;
@@ -93,10 +92,10 @@ export const mountUsage = (
 /** Reads the mount table: `<procroot>/self/mounts`, or `<procroot>/mounts` where self is missing. */
 export const readMountTable = async (host: Host): Promise<MountEntry[]> => {
   try {
-    return parseMounts(readProcFileSync(host, 'self', 'mounts'));
+    return parseMounts(host.readProcSync('self', 'mounts'));
   } catch (err) {
     if (!isNoDataError(err)) throw err;
-    return parseMounts(readProcFileSync(host, 'mounts'));
+    return parseMounts(host.readProcSync('mounts'));
   }
 };
 

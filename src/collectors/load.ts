@@ -6,7 +6,6 @@ import type { Host } from '../host/host.js';
 import type { LoadSample } from '../model/metrics.js';
 import { CollectorError } from '../errors.js';
 import type { PeriodicCollector } from './collector.js';
-import { readProcFileSync } from './proc-file.js';
 
 /** Pure: loadavg text → sample. Throws a CollectorError quoting the text when malformed. */
 export const parseLoadavg = (text: string): LoadSample => {
@@ -24,6 +23,6 @@ export const parseLoadavg = (text: string): LoadSample => {
 /** The load collector. */
 export const createLoadCollector = (): PeriodicCollector<'load', LoadSample> => ({
   name: 'load',
-  read: async (host: Host) => parseLoadavg(readProcFileSync(host, 'loadavg')),
+  read: async (host: Host) => parseLoadavg(host.readProcSync('loadavg')),
   derive: (_prev, cur) => cur,
 });

@@ -7,7 +7,6 @@ import type { Host } from '../host/host.js';
 import type { MemorySample } from '../model/metrics.js';
 import { CollectorError } from '../errors.js';
 import type { PeriodicCollector } from './collector.js';
-import { readProcFileSync } from './proc-file.js';
 
 /**
  * Parses meminfo into bytes by key (`MemTotal` → bytes). Lines that are not `Key: N [kB]`
@@ -53,6 +52,6 @@ export const parseMemory = (text: string): MemorySample => memorySampleFrom(pars
 /** The memory collector: no deltas, every reading is a sample. */
 export const createMemoryCollector = (): PeriodicCollector<'memory', MemorySample> => ({
   name: 'memory',
-  read: async (host: Host) => parseMemory(readProcFileSync(host, 'meminfo')),
+  read: async (host: Host) => parseMemory(host.readProcSync('meminfo')),
   derive: (_prev, cur) => cur,
 });

@@ -16,7 +16,6 @@ import type { NetworkSample } from '../model/metrics.js';
 import { CollectorError } from '../errors.js';
 import type { PeriodicCollector } from './collector.js';
 import { counterDelta, isNoDataError } from './collector.js';
-import { readProcFileSync } from './proc-file.js';
 
 /** The kernel's TCP state codes (include/net/tcp_states.h). */
 export const tcpStates: Readonly<Record<number, string>> = {
@@ -198,7 +197,7 @@ export const deriveNetwork = (
 
 const readOptional = (host: Host, ...parts: string[]): string => {
   try {
-    return readProcFileSync(host, ...parts);
+    return host.readProcSync(...parts);
   } catch (err) {
     if (isNoDataError(err)) return '';
     throw err;
@@ -206,16 +205,16 @@ const readOptional = (host: Host, ...parts: string[]): string => {
 };
 
 /**
- * Reads tcp (required), tcp6 (absent without IPv6) and dev, synchronously (see
- * proc-file.ts): the socket tables are read in page-sized calls, and each call through
- * the thread pool costs a round trip. Measured with ~6,600 sockets on the dev VM:
+ * Reads tcp (required), tcp6 (absent without IPv6) and dev, synchronously
+ * (Host.readProcSync): the socket tables are read in page-sized calls, and each call
+ * through the thread pool costs a round trip. Measured with ~6,600 sockets on the dev VM:
  * ~12 ms sync against ~40 ms async. The event loop is held that long once per tick.
  * (tcp6 walks the same socket hash as tcp, so it costs as much even when nearly empty.
  * On hosts with 100k+ sockets, netlink sock_diag would be the fast path.)
  */
 export const readNetwork = async (host: Host): Promise<NetworkReading> => {
-  const dev = readProcFileSync(host, 'net', 'dev');
-  const tcp = readProcFileSync(host, 'net', 'tcp');
+  const dev = host.readProcSync('net', 'dev');
+  const tcp = host.readProcSync('net', 'tcp');
   const tcp6 = readOptional(host, 'net', 'tcp6');
   if (!/^\s*sl\s/.test(tcp)) {
     throw new CollectorError('network', 'net/tcp: not a /proc/net/tcp table (no "sl" header)');

@@ -8,7 +8,7 @@
  * there is no delta: `topByCpu` is empty (unknown, not "all idle"), count and memory are
  * real. Processes that exit while being read are normal and skipped silently.
  *
- * The per-pid files are read synchronously (see proc-file.ts): an async readFile costs
+ * The per-pid files are read synchronously (Host.readProcSync): an async readFile costs
  * several thread-pool round trips for a 200-byte file and queues every other collector
  * behind it. Measured on the dev machine: 85 stat files ~8 ms async, ~1 ms sync. The
  * event loop is held ~12 µs per process (about 25 ms for 2,000 processes, once a tick).
@@ -16,7 +16,6 @@
 import type { Host } from '../host/host.js';
 import type { ProcessInfo, ProcessSample } from '../model/metrics.js';
 import type { PeriodicCollector } from './collector.js';
-import { listProcSync, readProcFileSync } from './proc-file.js';
 
 /** USER_HZ: the kernel reports process times in 1/100 s to userspace on every Linux arch. */
 export const CLK_TCK = 100;
@@ -125,7 +124,7 @@ export const deriveProcesses = (
 /** A per-pid proc file, or null when the process is gone (ENOENT, ESRCH) or unreadable. */
 const readPidFile = (host: Host, pid: number | string, file: string): string | null => {
   try {
-    return readProcFileSync(host, pid, file);
+    return host.readProcSync(pid, file);
   } catch {
     return null;
   }
@@ -133,7 +132,7 @@ const readPidFile = (host: Host, pid: number | string, file: string): string | n
 
 /** Reads every `<procroot>/[pid]/stat`; pids that vanish mid-read are skipped. */
 export const readProcessTable = async (host: Host): Promise<ProcessTable> => {
-  const names = listProcSync(host);
+  const names = host.listProcSync();
   const processes = new Map<number, ProcStat>();
   for (const entry of names) {
     const c = entry.charCodeAt(0);

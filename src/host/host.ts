@@ -4,8 +4,10 @@
  * host daemon, a sidecar reading /host/proc, and fixture trees in tests.
  */
 import { readFile, readdir, readlink, statfs } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
+import { readProcFileSync } from './read-proc-file-sync.js';
 
 export interface ExecResult {
   code: number | null;
@@ -27,7 +29,15 @@ export interface Host {
   procPath(...parts: (string | number)[]): string;
   /** Reads a proc file as text; rejects with the fs error (ENOENT for a vanished pid). */
   readProc(...parts: (string | number)[]): Promise<string>;
+  /**
+   * Reads a proc file as text synchronously (the collectors' hot path: 8–10× faster than
+   * readProc on procfs, see read-proc-file-sync.ts); throws the fs error (ENOENT/ESRCH
+   * for a vanished pid).
+   */
+  readProcSync(...parts: (string | number)[]): string;
   listProc(...parts: (string | number)[]): Promise<string[]>;
+  /** Lists a proc directory synchronously (the pid directories: one getdents, no thread-pool queue). */
+  listProcSync(...parts: (string | number)[]): string[];
   readProcLink(...parts: (string | number)[]): Promise<string>;
   statfs(path: string): Promise<FsStats>;
   /** Wall clock, unix ms. */
@@ -54,7 +64,9 @@ export const createHost = (procRoot: string = procRootFromEnv()): Host => {
     procRoot,
     procPath,
     readProc: (...parts) => readFile(procPath(...parts), 'utf8'),
+    readProcSync: (...parts) => readProcFileSync(procPath(...parts)),
     listProc: (...parts) => readdir(procPath(...parts)),
+    listProcSync: (...parts) => readdirSync(procPath(...parts)),
     readProcLink: (...parts) => readlink(procPath(...parts)),
     statfs: async (path) => {
       const s = await statfs(path);
