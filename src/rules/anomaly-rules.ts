@@ -78,6 +78,28 @@ export const anomalyRules = (a: AnomalyOptions): RuleSpec[] => [
   },
   {
     ...base,
+    // One address holding more connections than a client should: a flood. Each such
+    // address is its own subject (its own incident, dedup and ban); private, own and
+    // whitelisted addresses are never blocked by the firewall whatever this says.
+    name: 'anomaly: connection flood',
+    monitorType: 'anomaly:connection_flood',
+    actions: ['block_ip', 'alert_critical'],
+    threshold: a.suspicious_connections_per_ip,
+    inclusive: false,
+    select: (m) => {
+      if (!m.network) return null;
+      const out: { key: string; value: number }[] = [];
+      for (const ip in m.network.establishedPerRemoteIp) {
+        const n = m.network.establishedPerRemoteIp[ip]!;
+        if (n > a.suspicious_connections_per_ip) out.push({ key: ip, value: n });
+      }
+      return out;
+    },
+    annotate: (_m, s) => ({ ips: [s.key], details: `${s.key} holds ${s.value} established connections` }),
+    describe: (v, ip) => `${ip} holds ${v} connections > ${a.suspicious_connections_per_ip} per IP`,
+  },
+  {
+    ...base,
     name: 'anomaly: high load',
     monitorType: 'anomaly:high_load',
     actions: ['alert_critical'],

@@ -14,7 +14,7 @@ import { emptyMetrics, type Metrics } from '../../src/model/metrics.js';
 const monitors = [
   ['cpu_usage', 80], ['cpu_usage', 95], ['memory_usage', 85], ['memory_usage', 95], ['swap_usage', 70],
   ['swap_usage', 90], ['disk_usage', 90], ['disk_usage', 95], ['load_average', 4], ['load_average', 8],
-  ['disk_io', 80], ['disk_io', 95], ['connection_rate', 1000], ['process_count', 500], ['cpu_usage', 90],
+  ['disk_io', 80], ['disk_io', 95], ['connection_rate', 1000], ['process_count', 500],
 ].map(([type, threshold], i) => ({
   name: `rule${i}`,
   type: type as string,
