@@ -38,15 +38,6 @@ export const command: Command = {
       },
       'incidents',
     );
-    let dbPath = options.db as string | undefined;
-    if (!dbPath) {
-      const config = await loadConfigForCli(options.config as string | undefined);
-      dbPath = config.storage.incident_db;
-    }
-    if (!existsSync(dbPath)) {
-      process.stderr.write(`panicmode incidents: no database at ${dbPath} (has the agent run yet?)\n`);
-      return ExitCode.runtime;
-    }
     let since: number | undefined;
     if (options.since) {
       try {
@@ -57,6 +48,15 @@ export const command: Command = {
     }
     const limit = options.limit ? Number(options.limit) : 100;
     if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`incidents: --limit: expected a positive integer, got "${options.limit}"`);
+    let dbPath = options.db as string | undefined;
+    if (!dbPath) {
+      const config = await loadConfigForCli(options.config as string | undefined);
+      dbPath = config.storage.incident_db;
+    }
+    if (!existsSync(dbPath)) {
+      process.stderr.write(`panicmode incidents: no database at ${dbPath} (has the agent run yet?)\n`);
+      return ExitCode.runtime;
+    }
     const opened = await openDatabaseStrict(dbPath);
     try {
       const rows = await listIncidents(opened.db, { since, limit });
