@@ -51,7 +51,10 @@ export interface RoutingTable<R extends RouteLike = RouteLike> {
 export const DEFAULT_ROUTE_RETRIES = 3;
 export const DEFAULT_ROUTE_TIMEOUT_MS = 10_000;
 
-/** The integration whose `enabled` switch governs a channel (twilio_sms/twilio_call share `twilio`). */
+/**
+ * The key under `integrations:` a channel takes its credentials and its `enabled` switch
+ * from (twilio_sms/twilio_call share `twilio`).
+ */
 export const integrationOf = (channel: string): string => (channel === 'twilio_sms' || channel === 'twilio_call' ? 'twilio' : channel);
 
 /** True unless the channel's integration says `enabled: false`. */

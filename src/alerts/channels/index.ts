@@ -5,12 +5,12 @@
  * over its integration's. Secrets met here are registered with the logger's redaction.
  *
  * The factory does not look at `enabled`: skipping disabled integrations is routing's
- * choice (see `integrationOf`). A route whose integration is missing throws a
+ * choice (see `integrationOf` in ../routing.ts). A route whose integration is missing throws a
  * ConfigError naming what is missing.
  */
 import { ConfigError } from '../../errors.js';
 import { redact, type Logger } from '../../log/logger.js';
-import type { AlertRouteConfig, ChannelName, IntegrationsConfig } from '../../config/schema.js';
+import type { AlertRouteConfig, IntegrationsConfig } from '../../config/schema.js';
 import type { AlertChannel } from '../alert.js';
 import { createAlertmanagerChannel } from './alertmanager.js';
 import { createConsoleChannel } from './console.js';
@@ -38,10 +38,6 @@ export interface ChannelDeps {
   /** TLS options for SMTP (a private CA in tests); not from config */
   emailTls?: import('node:tls').ConnectionOptions;
 }
-
-/** The key under `integrations:` a channel takes its credentials from. */
-export const integrationOf = (channel: ChannelName): keyof IntegrationsConfig =>
-  channel === 'twilio_sms' || channel === 'twilio_call' ? 'twilio' : channel;
 
 /** The route fields a channel reads; the config's AlertRoute satisfies it. `timeout` in ms. */
 export type ChannelRoute = Pick<AlertRouteConfig, 'channel'> & { timeout: number } & Partial<Omit<AlertRouteConfig, 'channel' | 'timeout'>>;
