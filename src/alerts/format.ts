@@ -15,6 +15,7 @@
  * Pure: the same incident and options always give the same text.
  */
 import type { Incident } from '../model/incident.js';
+import { formatDurationSeconds } from '../config/duration.js';
 
 export interface RenderOptions {
   /** the watched machine's hostname */
@@ -85,26 +86,6 @@ export const formatNumber = (v: number): string => {
   return a >= 1 || a === 0 ? v.toFixed(1) : v.toPrecision(2);
 };
 
-/** 60000 → "1m", 90000 → "1m30s", 5000 → "5s", 3600000 → "1h". */
-export const formatDuration = (ms: number): string => {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const units: [number, string][] = [
-    [86_400, 'd'],
-    [3_600, 'h'],
-    [60, 'm'],
-    [1, 's'],
-  ];
-  let rest = s;
-  let out = '';
-  for (const [size, name] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${name}`;
-    rest -= n * size;
-  }
-  return out;
-};
-
 /** Value against threshold with the unit: "97.3% > 80%" (the sign read from the values). */
 export const valueVsThreshold = (incident: Incident): string => {
   const { currentValue: v, threshold: t, monitorType } = incident.metadata;
@@ -115,7 +96,7 @@ export const valueVsThreshold = (incident: Incident): string => {
 
 /** "×37 in 5m" for a collapsed storm, "" for a single occurrence. */
 export const stormSuffix = (count: number, windowMs?: number): string =>
-  count > 1 ? `×${count}${windowMs ? ` in ${formatDuration(windowMs)}` : ''}` : '';
+  count > 1 ? `×${count}${windowMs ? ` in ${formatDurationSeconds(windowMs)}` : ''}` : '';
 
 /** The hint for a monitor type, plus how to undo a freeze when one was done. */
 export const nextStep = (incident: Incident, actionsTaken: string[]): string => {

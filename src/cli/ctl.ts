@@ -6,7 +6,7 @@
 import type { Command } from './command.js';
 import { parseArgs } from './args.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { parseDuration, formatDuration } from '../config/duration.js';
+import { parseDuration, formatDurationSeconds } from '../config/duration.js';
 import { defaultCtlSocket } from '../config/state-dir.js';
 import { loadConfigFile } from '../config/load.js';
 import { ctlRequest } from '../api/ctl-client.js';
@@ -51,7 +51,7 @@ export const formatBanTable = (bans: readonly BanView[], now = Date.now()): stri
   const rows = bans.map((b) => [
     b.ip,
     fmtTime(b.blocked_at),
-    b.expires_at === null ? 'never' : `${fmtTime(b.expires_at)} (in ${formatDuration(Math.max(0, Math.round((b.expires_at - now) / 1000) * 1000))})`,
+    b.expires_at === null ? 'never' : `${fmtTime(b.expires_at)} (in ${formatDurationSeconds(Math.max(0, b.expires_at - now))})`,
     String(b.ban_count),
     b.reason,
   ]);

@@ -57,6 +57,12 @@ export const formatDuration = (ms: number): string => {
   return out;
 };
 
+/**
+ * Formats milliseconds rounded to whole seconds (`90400` → `1m30s`, `400` → `0s`): for
+ * people reading an alert or a ban list, where milliseconds are noise.
+ */
+export const formatDurationSeconds = (ms: number): string => formatDuration(Math.round(ms / 1000) * 1000);
+
 /** io-ts codec: duration string → milliseconds (branded). Encodes back to a string. */
 export const Duration = new t.Type<Duration, string, unknown>(
   'a duration like "5s"',

@@ -23,6 +23,7 @@ import type { BanEntry, FirewallBackend, HeldBan, TargetFailure } from './backen
 import type { NftRunner } from './nft-runner.js';
 import { parseTarget, type BanTarget } from './address.js';
 import { ActionError, ConfigError } from '../errors.js';
+import { formatDuration } from '../config/duration.js';
 import type { Logger } from '../log/logger.js';
 
 export interface NftBackendOptions {
@@ -35,18 +36,8 @@ export interface NftBackendOptions {
 export const SET_V4 = 'banned_v4';
 export const SET_V6 = 'banned_v6';
 
-/** nft time text from ms: `3600000` → `3600000ms` is valid but `1h` reads better in `nft list`. */
-export const nftTimeout = (ms: number): string => {
-  let rest = Math.max(1, Math.round(ms));
-  let out = '';
-  for (const [u, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
-    if (rest >= size) {
-      out += `${Math.floor(rest / size)}${u}`;
-      rest %= size;
-    }
-  }
-  return out;
-};
+/** nft time text from ms (at least `1ms`): `3600000` → `3600000ms` is valid but `1h` reads better in `nft list`. */
+export const nftTimeout = (ms: number): string => formatDuration(Math.max(1, ms));
 
 /** The batch that creates the table, sets and chain; idempotent (add, then rewrite our own chain). */
 export const setupBatch = (table: string): string =>

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Duration, parseDuration, formatDuration } from '../../src/config/duration.js';
+import { Duration, parseDuration, formatDuration, formatDurationSeconds } from '../../src/config/duration.js';
 
 test('parseDuration: units and combinations in milliseconds', () => {
   assert.equal(parseDuration('500ms'), 500);
@@ -37,4 +37,11 @@ test('formatDuration round-trips through parseDuration', () => {
     assert.equal(formatDuration(parseDuration(text)), text);
   }
   assert.equal(Duration.encode(parseDuration('90s')), '1m30s');
+});
+
+test('formatDurationSeconds rounds to whole seconds', () => {
+  assert.equal(formatDurationSeconds(90_400), '1m30s');
+  assert.equal(formatDurationSeconds(1_600), '2s');
+  assert.equal(formatDurationSeconds(400), '0s');
+  assert.equal(formatDurationSeconds(86_400_000 + 61_000), '1d1m1s');
 });

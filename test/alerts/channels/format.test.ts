@@ -1,7 +1,8 @@
 /** renderAlert: what, where, how bad, what was done, what next; recovery and storm wording. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { clip, formatDuration, formatNumber, nextStep, renderAlert, stormSuffix, valueVsThreshold } from '../../../src/alerts/format.js';
+import { clip, formatNumber, nextStep, renderAlert, stormSuffix, valueVsThreshold } from '../../../src/alerts/format.js';
+import { formatDurationSeconds } from '../../../src/config/duration.js';
 import { incident } from '../helpers/alert-message.js';
 
 describe('renderAlert', () => {
@@ -79,10 +80,10 @@ describe('format helpers', () => {
     assert.equal(formatNumber(97.26), '97.3');
     assert.equal(formatNumber(12), '12');
     assert.equal(formatNumber(0.0512), '0.051');
-    assert.equal(formatDuration(60_000), '1m');
-    assert.equal(formatDuration(90_000), '1m30s');
-    assert.equal(formatDuration(5_000), '5s');
-    assert.equal(formatDuration(3_600_000), '1h');
+    assert.equal(formatDurationSeconds(60_000), '1m');
+    assert.equal(formatDurationSeconds(90_000), '1m30s');
+    assert.equal(formatDurationSeconds(5_000), '5s');
+    assert.equal(formatDurationSeconds(3_600_000), '1h');
     assert.equal(stormSuffix(1, 60_000), '');
     assert.equal(stormSuffix(37, 60_000), '×37 in 1m');
     assert.equal(clip('abcdef', 4), 'abc…');
