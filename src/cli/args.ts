@@ -33,14 +33,14 @@ export const parseArgs = (argv: string[], spec: Record<string, OptionSpec>, comm
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
     const s = spec[name];
-    if (!s) throw new UsageError(`${command}: unknown option --${name} (see 'panicmode ${command} --help')`);
+    if (!s) throw new UsageError(`unknown option --${name} (see 'panicmode ${command} --help')`);
     if (!s.value) {
-      if (eq !== -1) throw new UsageError(`${command}: --${name} takes no value`);
+      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
       options[name] = true;
       continue;
     }
     const value = eq !== -1 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`${command}: --${name} needs a value`);
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
     options[name] = value;
   }
   for (const [name, s] of Object.entries(spec)) {

@@ -43,11 +43,11 @@ export const command: Command = {
       try {
         since = Date.now() - parseDuration(String(options.since));
       } catch (err) {
-        throw new UsageError(`incidents: --since: ${(err as Error).message}`);
+        throw new UsageError(`--since: ${(err as Error).message}`);
       }
     }
     const limit = options.limit ? Number(options.limit) : 100;
-    if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`incidents: --limit: expected a positive integer, got "${options.limit}"`);
+    if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit: expected a positive integer, got "${options.limit}"`);
     let dbPath = options.db as string | undefined;
     if (!dbPath) {
       const config = await loadConfigForCli(options.config as string | undefined);

@@ -71,7 +71,9 @@ export const main = async (argv: string[]): Promise<number> => {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
-      process.stderr.write(maskSecrets(`panicmode ${name}: ${err.message}`) + '\n');
+      // Sub-commands name themselves ("ctl ban: ..."); others get the command prepended.
+      const where = err.message.startsWith(`${name} `) || err.message.startsWith(`${name}:`) ? 'panicmode ' : `panicmode ${name}: `;
+      process.stderr.write(maskSecrets(`${where}${err.message}`) + '\n');
       return ExitCode.usage;
     }
     const msg = err instanceof PanicModeError ? `${err.message} [${err.code}]` : (err as Error)?.stack ?? String(err);
