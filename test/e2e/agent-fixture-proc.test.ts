@@ -18,13 +18,13 @@ test('run against a fixture proc tree: detects, alerts, records, reloads, stops'
   const proc = busyProcTree(dir, 95);
   const db = join(dir, 'incidents.db');
   const config = join(dir, 'config.yaml');
-  const writeConfig = (cpuThreshold: string) =>
+  const writeConfig = (cpuThreshold: string, cpuRule = 'fixture_cpu') =>
     writeFileSync(
       config,
       `performance:
   check_interval: 200ms
 monitors:
-  - name: fixture_cpu
+  - name: ${cpuRule}
     type: cpu_usage
     threshold: ${cpuThreshold}
     actions: [alert_critical]
@@ -65,6 +65,12 @@ ${storageYaml(dir)}firewall:
   await waitFor(() => /reload rejected/.test(stderr()), 10_000, 'the rejected reload', stderr);
   assert.match(stderr(), /monitors\[0\]\.threshold/);
   assert.equal(agent.child.exitCode, null);
+
+  // A good config on SIGHUP replaces the rules without a restart.
+  writeConfig('85', 'reloaded_cpu');
+  agent.child.kill('SIGHUP');
+  await waitFor(() => /config reloaded/.test(stderr()), 10_000, 'the reload', stderr);
+  await waitFor(() => /CRITICAL.*reloaded_cpu/i.test(stderr()), 10_000, 'the reloaded rule firing', stderr);
 
   assert.equal(await agent.stop(), 0);
 
