@@ -15,7 +15,7 @@ import { createDispatcher } from '../../src/alerts/dispatcher.js';
 import { buildRouting } from '../../src/alerts/routing.js';
 import { createChannel } from '../../src/alerts/channels/index.js';
 import { createLogger } from '../../src/log/logger.js';
-import { alertMessage, startReceiver, type Receiver } from '../alerts/outbox/http-receiver.js';
+import { alertMessage, startReceiver, type Receiver } from '../alerts/outbox/dispatcher-peers.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const CONCURRENCY = Number(process.argv[3] ?? 8);

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startReceiver } from '../alerts/outbox/http-receiver.js';
+import { startReceiver } from '../alerts/outbox/dispatcher-peers.js';
 
 const N = Number(process.argv[2] ?? 1000);
 const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', 'alerts', 'fixtures', 'outbox-child.ts');

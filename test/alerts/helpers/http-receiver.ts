@@ -12,6 +12,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** performance.now() when the whole request had arrived */
+  at: number;
 }
 
 export interface Reply {
@@ -22,6 +24,8 @@ export interface Reply {
   delayMs?: number;
   /** never answer */
   hang?: boolean;
+  /** called as the answer is written (after delayMs; never for a hang) */
+  onAnswer?: () => void;
 }
 
 export interface HttpReceiver {
@@ -38,7 +42,12 @@ export interface HttpReceiver {
   close(): Promise<void>;
 }
 
-export const startHttpReceiver = async (initial: Reply = { status: 200, body: 'ok' }): Promise<HttpReceiver> => {
+export interface HttpReceiverOptions {
+  /** the server's keepAliveTimeout (Node's default when absent) */
+  keepAliveTimeoutMs?: number;
+}
+
+export const startHttpReceiver = async (initial: Reply = { status: 200, body: 'ok' }, options: HttpReceiverOptions = {}): Promise<HttpReceiver> => {
   const requests: RecordedRequest[] = [];
   let standing: Reply | ((req: RecordedRequest) => Reply) = initial;
   const once: Reply[] = [];
@@ -51,6 +60,7 @@ export const startHttpReceiver = async (initial: Reply = { status: 200, body: 'o
     const send = () => {
       const body = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
       const type = typeof r.body === 'object' ? 'application/json' : 'text/plain';
+      r.onAnswer?.();
       res.writeHead(r.status ?? 200, { 'content-type': type, ...r.headers });
       res.end(body);
     };
@@ -67,13 +77,20 @@ export const startHttpReceiver = async (initial: Reply = { status: 200, body: 'o
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: performance.now(),
+      };
       requests.push(rec);
       for (const w of [...waiters]) if (requests.length >= w.n) w.resolve();
       const r = once.shift() ?? (typeof standing === 'function' ? standing(rec) : standing);
       answer(res, r);
     });
   });
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

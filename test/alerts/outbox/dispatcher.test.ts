@@ -14,7 +14,7 @@ import { buildRouting, type RouteLike } from '../../../src/alerts/routing.js';
 import { countOutbox, enqueueAlerts, markDelivering } from '../../../src/alerts/outbox.js';
 import { memoryLogger } from '../../../src/log/logger.js';
 import type { AlertChannel } from '../../../src/alerts/alert.js';
-import { alertMessage, httpChannel, refusedUrl, startReceiver, type Receiver } from './http-receiver.js';
+import { alertMessage, httpChannel, refusedUrl, startReceiver, type Receiver } from './dispatcher-peers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startReceiver } from './http-receiver.js';
+import { startReceiver } from './dispatcher-peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = join(here, '..', 'fixtures', 'outbox-child.ts');

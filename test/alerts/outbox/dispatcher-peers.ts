@@ -1,13 +1,12 @@
 /**
- * Test peers for the dispatcher: a real HTTP receiver on 127.0.0.1 whose behaviour is
- * set per path (ok, fail N times with 500, hang, delay), and a tiny AlertChannel that
- * POSTs the alert to it with fetch.
+ * Test peers for the dispatcher: a per-path view over the shared HTTP receiver
+ * (../helpers/http-receiver.ts) whose behaviour is set per path (ok, fail N times with
+ * 500, hang, delay), and a tiny AlertChannel that POSTs the alert to it with fetch.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AlertChannel, AlertMessage } from '../../../src/alerts/alert.js';
 import { AlertDeliveryError } from '../../../src/errors.js';
 import type { Incident } from '../../../src/model/incident.js';
+import { closedPort, startHttpReceiver, type Reply } from '../helpers/http-receiver.js';
 
 export interface Received {
   path: string;
@@ -33,70 +32,48 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
+/** A receiver answering per path; a request is listed in `received` once answered (a hang at once, with status 0). */
 export const startReceiver = async (): Promise<Receiver> => {
   const behaviours = new Map<string, PathBehaviour>();
   const failures = new Map<string, number>();
   const received: Received[] = [];
-  const hung = new Set<ServerResponse>();
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = performance.now();
-      const path = req.url ?? '/';
-      let body: { id?: string; status?: string } = {};
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        /* recorded with an empty id */
+  const peer = await startHttpReceiver(undefined, { keepAliveTimeoutMs: 1000 });
+  peer.reply((req): Reply => {
+    let body: { id?: string; status?: string } = {};
+    try {
+      body = JSON.parse(req.body);
+    } catch {
+      /* recorded with an empty id */
+    }
+    const record = (answered: number) => received.push({ path: req.path, id: body.id ?? '', status: body.status ?? '', at: req.at, answered });
+    const answer = (status: number, delayMs?: number): Reply => ({ status, body: status < 300 ? 'ok' : 'boom', delayMs, onAnswer: () => record(status) });
+    const b = behaviours.get(req.path) ?? { kind: 'ok' };
+    if (b.kind === 'hang') {
+      record(0);
+      return { hang: true };
+    }
+    if (b.kind === 'fail') {
+      const key = `${req.path}|${body.id}`;
+      const n = failures.get(key) ?? 0;
+      if (n < b.times) {
+        failures.set(key, n + 1);
+        return answer(b.status ?? 500);
       }
-      const b = behaviours.get(path) ?? { kind: 'ok' };
-      const answer = (status: number) => {
-        received.push({ path, id: body.id ?? '', status: body.status ?? '', at, answered: status });
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'boom');
-      };
-      if (b.kind === 'hang') {
-        hung.add(res);
-        received.push({ path, id: body.id ?? '', status: body.status ?? '', at, answered: 0 });
-        return;
-      }
-      if (b.kind === 'fail') {
-        const key = `${path}|${body.id}`;
-        const n = failures.get(key) ?? 0;
-        if (n < b.times) {
-          failures.set(key, n + 1);
-          return answer(b.status ?? 500);
-        }
-        return answer(200);
-      }
-      if (b.delayMs) setTimeout(() => answer(200), b.delayMs);
-      else answer(200);
-    });
+      return answer(200);
+    }
+    return answer(200, b.delayMs);
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: peer.url,
     received,
     set: (path, behaviour) => behaviours.set(path, behaviour),
     delivered: (path) => received.filter((r) => r.path === path && r.answered >= 200 && r.answered < 300).map((r) => r.id),
-    close: async () => {
-      for (const res of hung) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: () => peer.close(),
   };
 };
 
-/** A port nothing listens on (bound, then released): connecting is refused. */
-export const refusedUrl = async (): Promise<string> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-};
+/** A URL nothing listens on (bound, then released): connecting is refused. */
+export const refusedUrl = async (): Promise<string> => `http://127.0.0.1:${await closedPort()}`;
 
 /** An AlertChannel that POSTs `{id, status, severity, title}` to `url`; non-2xx rejects. */
 export const httpChannel = (name: string, url: string): AlertChannel => ({
