@@ -21,6 +21,9 @@ const run = (file: string, args: readonly string[], stdin: string | undefined, t
       if (e && typeof e.code === 'string') return reject(new Error(`cannot run ${file}: ${e.code}`));
       resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout: String(stdout), stderr: String(stderr) || (e && e.code === null ? `killed after ${timeoutMs} ms` : '') });
     });
+    // nft may exit before reading its stdin (a quick `list`, a batch refused at once): the
+    // write then fails with EPIPE, which must not become an uncaught error; the exit code tells.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(stdin ?? '');
   });
 
