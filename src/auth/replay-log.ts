@@ -8,8 +8,11 @@
  *
  * Fast path: the file is read in large chunks, each decoded once (latin1: a byte per
  * character, no UTF-8 validation; user names are re-decoded when they need it);
- * instead of visiting every line, the scan jumps with indexOf to the next ` sshd` and
- * parses only that line, in place — no string per line, no object per non-failure.
+ * each line is found with one indexOf and checked in place (header by character codes,
+ * then the message's literal prefix before any regex) — no string per line, no object
+ * per non-failure; IPv4 addresses are keyed as int32 (small integers, no hashing of a
+ * string or boxing of a number) and the failure summaries the rules keep are shared
+ * per (kind, user), so the windows hold no per-line objects.
  */
 import { open } from 'node:fs/promises';
 import type { Incident } from '../model/incident.js';
@@ -53,8 +56,12 @@ const ipv4Number = (ip: string): number | string => {
     } else if (c >= 48 && c <= 57) octet = octet * 10 + (c - 48);
     else return ip;
   }
-  return value * 256 + octet;
+  // as int32 (`| 0`): a small integer for V8 (a Map key without a boxed number)
+  return (value * 256 + octet) | 0;
 };
+
+/** Distinct (kind, user) summaries kept per replay; beyond it, new ones are not shared. */
+const MAX_SHARED_SUMMARIES = 65_536;
 
 /** Whole-line text in, counts and incidents accumulated; state carries across feeds. */
 export class ReplayState {
@@ -67,6 +74,9 @@ export class ReplayState {
   private readonly counters: { rule: BruteForceRule; bans: boolean; counter: WindowedIpCounter<FailureSummary> }[];
   private readonly banMs: number;
   private lastTs = 0;
+  /** one summary object per (kind, user): the windows then hold shared objects, not one per line */
+  private readonly summaries = new Map<string, Map<string | undefined, FailureSummary>>();
+  private sharedSummaries = 0;
 
   constructor(rules: readonly BruteForceRule[], options: ReplayOptions = {}) {
     this.matcher = new AuthLineMatcher({ now: options.now }, true);
@@ -80,22 +90,20 @@ export class ReplayState {
 
   /** `text` holds whole lines (only the file's last may lack its newline). */
   feed(text: string): void {
-    let n = 0;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-    if (text.length > 0 && text.charCodeAt(text.length - 1) !== 10) n++;
-    this.lines += n;
-
+    // One pass, one indexOf per line: the header check (timestamp, host, `sshd`) is a
+    // few character comparisons, cheaper than searching for ` sshd` and then finding
+    // the line's bounds around the hit, and the same pass counts the lines.
     const matcher = this.matcher;
-    let pos = 0;
-    for (;;) {
-      const hit = text.indexOf(' sshd', pos);
-      if (hit === -1) break;
-      const start = text.lastIndexOf('\n', hit) + 1;
-      let end = text.indexOf('\n', hit);
-      if (end === -1) end = text.length;
+    const len = text.length;
+    let n = 0;
+    for (let start = 0; start < len; ) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = len;
+      n++;
       if (matcher.scanLine(text, start, end)) this.record(text, start);
-      pos = end + 1;
+      start = end + 1;
     }
+    this.lines += n;
   }
 
   private record(text: string, start: number): void {
@@ -115,7 +123,7 @@ export class ReplayState {
     const at = Number.isNaN(ts) ? this.lastTs : ts;
     this.lastTs = at;
     if (at < e.bannedUntil) return;
-    const sample: FailureSummary = { kind: m.kind, user: m.user };
+    const sample = this.summary(m.kind, m.user);
     for (let i = 0; i < this.counters.length; i++) {
       const c = this.counters[i]!;
       const burst = c.counter.add(e.ip, at, sample);
@@ -123,6 +131,20 @@ export class ReplayState {
       this.incidents.push(bruteForceIncident(c.rule, e.ip, burst, at));
       if (c.bans) e.bannedUntil = at + this.banMs;
     }
+  }
+
+  private summary(kind: FailureSummary['kind'], user: string | undefined): FailureSummary {
+    let byUser = this.summaries.get(kind);
+    if (byUser === undefined) this.summaries.set(kind, (byUser = new Map()));
+    let s = byUser.get(user);
+    if (s === undefined) {
+      s = { kind, user };
+      if (this.sharedSummaries < MAX_SHARED_SUMMARIES) {
+        this.sharedSummaries++;
+        byUser.set(user, s);
+      }
+    }
+    return s;
   }
 
   result(): ReplayResult {

@@ -92,7 +92,10 @@ export class WindowedIpCounter<T> {
   sweep(now: number): void {
     this.lastSweep = now;
     const horizon = now - this.windowMs;
-    for (const [key, w] of this.keys) if (w.times[w.times.length - 1]! <= horizon) this.keys.delete(key);
+    // forEach: no [key, value] pair allocated per entry (deleting while iterating is allowed)
+    this.keys.forEach((w, key, keys) => {
+      if (w.times[w.times.length - 1]! <= horizon) keys.delete(key);
+    });
     this.sweepFloor = Math.max(1024, 2 * this.keys.size);
   }
 

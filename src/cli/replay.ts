@@ -9,7 +9,6 @@ import { parseArgs } from './args.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { replayLog, type ReplayResult } from '../auth/replay-log.js';
 import { defaultBruteForceRule, formatWindow, type BruteForceRule } from '../auth/brute-force-rule.js';
-import { loadConfigFile } from '../config/load.js';
 
 const help = `Usage: panicmode replay --log FILE [--config FILE] [--json]
 
@@ -29,6 +28,9 @@ Options:
 
 /** The enabled auth_failures monitors of a config file as detection rules, and its ban time. */
 export const rulesFromConfig = async (path: string): Promise<{ rules: BruteForceRule[]; ban_ms: number }> => {
+  // loaded here, not at the top: the config codecs and YAML parser cost more start-up
+  // time than a million-line replay takes, and `replay` without --config needs none of them
+  const { loadConfigFile } = await import('../config/load.js');
   // secrets are only checked for form: replay sends nothing anywhere
   const config = await loadConfigFile(path, { secrets: 'check' });
   const rules = config.monitors
