@@ -10,6 +10,7 @@
  */
 import type { AlertChannel, AlertMessage } from '../alert.js';
 import { expect2xx, postOnce } from './http-post.js';
+import { createKeepAlivePool } from './keep-alive-pool.js';
 
 export interface AlertmanagerOptions {
   /** base URL, e.g. http://alertmanager:9093 */
@@ -56,6 +57,7 @@ export const postableAlerts = (m: AlertMessage, extra: Record<string, string> | 
 export const createAlertmanagerChannel = (o: AlertmanagerOptions): AlertChannel => {
   const url = `${o.url.replace(/\/+$/, '')}/api/v2/alerts`;
   const now = o.now ?? Date.now;
+  const pool = createKeepAlivePool();
   return {
     name: 'alertmanager',
     async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
@@ -66,8 +68,10 @@ export const createAlertmanagerChannel = (o: AlertmanagerOptions): AlertChannel 
         headers: { 'content-type': 'application/json' },
         timeoutMs: o.timeout,
         signal,
+        pool,
       });
       expect2xx('alertmanager', reply);
     },
+    close: async () => pool.close(),
   };
 };

@@ -15,6 +15,7 @@ import type { Got, RequestError as GotRequestError } from 'got';
 let gotModule: Promise<{ got: Got; RequestError: typeof GotRequestError }> | undefined;
 const loadGot = () => (gotModule ??= import('got').then((m) => ({ got: m.default, RequestError: m.RequestError })));
 import { AlertDeliveryError } from '../../errors.js';
+import type { KeepAlivePool } from './keep-alive-pool.js';
 
 export interface HttpPost {
   /** channel name for the error (`telegram`, `webhook`, ...) */
@@ -25,6 +26,8 @@ export interface HttpPost {
   /** whole attempt, connect to last byte */
   timeoutMs: number;
   signal?: AbortSignal;
+  /** the channel's keep-alive connections; absent: a new connection per POST */
+  pool?: KeepAlivePool;
 }
 
 export interface HttpReply {
@@ -106,6 +109,7 @@ export const postOnce = async (o: HttpPost): Promise<HttpReply> => {
       throwHttpErrors: false,
       followRedirect: false,
       signal: o.signal,
+      ...(o.pool ? { agent: { http: o.pool.http, https: o.pool.https } } : {}),
     });
     return { status: res.statusCode, body: res.body, headers: res.headers };
   } catch (err) {

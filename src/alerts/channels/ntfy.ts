@@ -8,6 +8,7 @@
 import type { Severity } from '../../model/incident.js';
 import type { AlertChannel, AlertMessage } from '../alert.js';
 import { expect2xx, postOnce } from './http-post.js';
+import { createKeepAlivePool } from './keep-alive-pool.js';
 
 export interface NtfyOptions {
   /** default https://ntfy.sh */
@@ -44,6 +45,7 @@ export const ntfyHeaders = (m: AlertMessage, o: Pick<NtfyOptions, 'token' | 'pri
 
 export const createNtfyChannel = (o: NtfyOptions): AlertChannel => {
   const url = `${(o.server ?? 'https://ntfy.sh').replace(/\/+$/, '')}/${encodeURIComponent(o.topic)}`;
+  const pool = createKeepAlivePool();
   return {
     name: 'ntfy',
     async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
@@ -54,8 +56,10 @@ export const createNtfyChannel = (o: NtfyOptions): AlertChannel => {
         headers: ntfyHeaders(message, o),
         timeoutMs: o.timeout,
         signal,
+        pool,
       });
       expect2xx('ntfy', reply);
     },
+    close: async () => pool.close(),
   };
 };

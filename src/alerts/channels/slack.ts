@@ -7,6 +7,7 @@
 import type { AlertChannel, AlertMessage } from '../alert.js';
 import { clip } from '../format.js';
 import { httpFailure, postOnce, retryAfterHeader } from './http-post.js';
+import { createKeepAlivePool } from './keep-alive-pool.js';
 
 export interface SlackOptions {
   webhook_url: string;
@@ -31,18 +32,23 @@ export const slackPayload = (m: AlertMessage) => ({
   ],
 });
 
-export const createSlackChannel = (o: SlackOptions): AlertChannel => ({
-  name: 'slack',
-  async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
-    const reply = await postOnce({
-      channel: 'slack',
-      url: o.webhook_url,
-      body: JSON.stringify(slackPayload(message)),
-      headers: { 'content-type': 'application/json' },
-      timeoutMs: o.timeout,
-      signal,
-    });
-    if (reply.status === 200 && reply.body.trim() === 'ok') return;
-    throw httpFailure('slack', reply, undefined, reply.status === 429 ? retryAfterHeader(reply) : undefined);
-  },
-});
+export const createSlackChannel = (o: SlackOptions): AlertChannel => {
+  const pool = createKeepAlivePool();
+  return {
+    name: 'slack',
+    async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
+      const reply = await postOnce({
+        channel: 'slack',
+        url: o.webhook_url,
+        body: JSON.stringify(slackPayload(message)),
+        headers: { 'content-type': 'application/json' },
+        timeoutMs: o.timeout,
+        signal,
+        pool,
+      });
+      if (reply.status === 200 && reply.body.trim() === 'ok') return;
+      throw httpFailure('slack', reply, undefined, reply.status === 429 ? retryAfterHeader(reply) : undefined);
+    },
+    close: async () => pool.close(),
+  };
+};

@@ -7,6 +7,7 @@
 import type { AlertChannel, AlertMessage } from '../alert.js';
 import { plainBody } from '../format.js';
 import { httpFailure, jsonBody, postOnce } from './http-post.js';
+import { createKeepAlivePool } from './keep-alive-pool.js';
 
 export interface TelegramOptions {
   bot_token: string;
@@ -30,6 +31,7 @@ interface BotApiReply {
 export const createTelegramChannel = (o: TelegramOptions): AlertChannel => {
   const base = (o.api_base_url ?? 'https://api.telegram.org').replace(/\/+$/, '');
   const url = `${base}/bot${o.bot_token}/sendMessage`;
+  const pool = createKeepAlivePool();
   return {
     name: 'telegram',
     async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
@@ -44,6 +46,7 @@ export const createTelegramChannel = (o: TelegramOptions): AlertChannel => {
         headers: { 'content-type': 'application/json' },
         timeoutMs: o.timeout,
         signal,
+        pool,
       });
       const parsed = jsonBody(reply) as BotApiReply | undefined;
       if (reply.status >= 200 && reply.status < 300 && parsed?.ok === true) return;
@@ -55,5 +58,6 @@ export const createTelegramChannel = (o: TelegramOptions): AlertChannel => {
         typeof retryAfter === 'number' ? retryAfter * 1000 : undefined,
       );
     },
+    close: async () => pool.close(),
   };
 };

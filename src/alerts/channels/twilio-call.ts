@@ -6,6 +6,7 @@
  */
 import type { AlertChannel, AlertMessage } from '../alert.js';
 import { toContacts, twilioPost, type TwilioOptions } from './twilio-request.js';
+import { createKeepAlivePool } from './keep-alive-pool.js';
 
 /** Escapes text for an XML element body or attribute. */
 export const escapeXml = (s: string): string =>
@@ -32,10 +33,14 @@ export const callTwiml = (m: AlertMessage): string => {
   return `<Response>${say}<Pause length="1"/>${say}</Response>`;
 };
 
-export const createTwilioCallChannel = (o: TwilioOptions): AlertChannel => ({
-  name: 'twilio_call',
-  send: (message: AlertMessage, signal?: AbortSignal): Promise<void> =>
-    toContacts('twilio_call', o, (contact, timeoutMs) =>
-      twilioPost('twilio_call', o, 'Calls.json', { From: o.from_number, To: contact.phone, Twiml: callTwiml(message) }, timeoutMs, signal),
-    ),
-});
+export const createTwilioCallChannel = (o: TwilioOptions): AlertChannel => {
+  const pool = createKeepAlivePool();
+  return {
+    name: 'twilio_call',
+    send: (message: AlertMessage, signal?: AbortSignal): Promise<void> =>
+      toContacts('twilio_call', o, (contact, timeoutMs) =>
+        twilioPost('twilio_call', o, 'Calls.json', { From: o.from_number, To: contact.phone, Twiml: callTwiml(message) }, timeoutMs, signal, pool),
+      ),
+    close: async () => pool.close(),
+  };
+};

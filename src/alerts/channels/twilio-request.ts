@@ -11,6 +11,7 @@
  */
 import { AlertDeliveryError } from '../../errors.js';
 import { httpFailure, jsonBody, postOnce } from './http-post.js';
+import type { KeepAlivePool } from './keep-alive-pool.js';
 
 export interface TwilioOptions {
   account_sid: string;
@@ -40,6 +41,8 @@ export const twilioPost = async (
   form: Record<string, string>,
   timeoutMs: number,
   signal?: AbortSignal,
+  /** the channel's keep-alive connections */
+  pool?: KeepAlivePool,
 ): Promise<void> => {
   const base = (o.api_base_url ?? 'https://api.twilio.com').replace(/\/+$/, '');
   const reply = await postOnce({
@@ -52,6 +55,7 @@ export const twilioPost = async (
     },
     timeoutMs,
     signal,
+    pool,
   });
   if (reply.status >= 200 && reply.status < 300) return;
   // Twilio errors: { code: 21211, message: "The 'To' number ... is not a valid phone number.", status: 400 }

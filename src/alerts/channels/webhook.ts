@@ -8,6 +8,7 @@
 import { createHmac } from 'node:crypto';
 import type { AlertChannel, AlertMessage } from '../alert.js';
 import { expect2xx, postOnce } from './http-post.js';
+import { createKeepAlivePool } from './keep-alive-pool.js';
 
 export interface WebhookOptions {
   url: string;
@@ -48,24 +49,29 @@ export const webhookPayload = (m: AlertMessage) => ({
 export const signBody = (body: string, secret: string): string =>
   `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 
-export const createWebhookChannel = (o: WebhookOptions): AlertChannel => ({
-  name: 'webhook',
-  async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
-    const body = JSON.stringify(webhookPayload(message));
-    const custom = Object.fromEntries(Object.entries(o.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    const reply = await postOnce({
-      channel: 'webhook',
-      url: o.url,
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'PanicMode',
-        ...custom,
-        ...(o.hmac_secret ? { [SIGNATURE_HEADER]: signBody(body, o.hmac_secret) } : {}),
-      },
-      timeoutMs: o.timeout,
-      signal,
-    });
-    expect2xx('webhook', reply);
-  },
-});
+export const createWebhookChannel = (o: WebhookOptions): AlertChannel => {
+  const pool = createKeepAlivePool();
+  return {
+    name: 'webhook',
+    async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
+      const body = JSON.stringify(webhookPayload(message));
+      const custom = Object.fromEntries(Object.entries(o.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      const reply = await postOnce({
+        channel: 'webhook',
+        url: o.url,
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'PanicMode',
+          ...custom,
+          ...(o.hmac_secret ? { [SIGNATURE_HEADER]: signBody(body, o.hmac_secret) } : {}),
+        },
+        timeoutMs: o.timeout,
+        signal,
+        pool,
+      });
+      expect2xx('webhook', reply);
+    },
+    close: async () => pool.close(),
+  };
+};
