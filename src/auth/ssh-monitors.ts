@@ -50,6 +50,10 @@ export const sshMonitors = (
           logger: deps.logger,
           journalctl: deps.journalctl,
           standardPaths: deps.standardPaths,
+          onFollowEvent: (e) => {
+            if (e.type === 'opened') deps.logger.info(`following ${e.path} from ${e.resumed ? `byte ${e.offset} (resumed)` : 'its end'}`);
+            else deps.logger.info(`${e.path} ${e.type}`);
+          },
         }).pipe(share());
         sources.set(key, failures$);
       }

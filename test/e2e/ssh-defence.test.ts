@@ -63,7 +63,7 @@ test('script backend: a public attacker is blocked once, private and whitelisted
   const calledWith = () => (existsSync(calls) ? readFileSync(calls, 'utf8') : '');
 
   agent = startAgent(config, env);
-  await waitFor(() => /reading SSH failures from log files/.test(agent!.output()) && existsSync(socket), 20_000, 'the agent to follow the log', agent.output);
+  await waitFor(() => /following \S*auth\.log from/.test(agent!.output()) && existsSync(socket), 20_000, 'the agent to follow the log', agent.output);
 
   appendFileSync(join(dir, 'auth.log'), failedPassword('10.0.0.5', 6) + failedPassword('198.51.100.7', 6) + failedPassword('203.0.113.9', 6));
   await waitFor(() => calledWith().includes('block 203.0.113.9'), 10_000, 'the block script for 203.0.113.9', agent.output);
@@ -109,7 +109,7 @@ test('nftables backend inside a network namespace: the ban is in the kernel set,
   writeFileSync(config, configText(dir, '  backend: nftables\n  nft_table: pmtest\n'));
   const socket = join(dir, 'ctl.sock');
   agent = startAgent(config, { ...process.env, PANICMODE_STATE_DIR: dir }, ns.name);
-  await waitFor(() => /reading SSH failures from log files/.test(agent!.output()) && existsSync(socket), 20_000, 'the agent in the namespace', agent.output);
+  await waitFor(() => /following \S*auth\.log from/.test(agent!.output()) && existsSync(socket), 20_000, 'the agent in the namespace', agent.output);
 
   const inKernel = () => {
     try {
