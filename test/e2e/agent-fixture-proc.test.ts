@@ -74,6 +74,13 @@ ${storageYaml(dir)}firewall:
 
   assert.equal(await agent.stop(), 0);
 
+  // Restarted while the CPU is still high: the dedup state in SQLite means no repeat alert.
+  agent = startAgent(config, { ...process.env, PANICMODE_PROC_ROOT: proc.root, PANICMODE_STATE_DIR: dir, PANICMODE_LOG_LEVEL: 'info' });
+  await waitFor(() => /watching/.test(stderr()), 10_000, 'the restarted agent', stderr);
+  await new Promise((r) => setTimeout(r, 1500)); // several 200 ms ticks over the threshold
+  assert.doesNotMatch(stderr(), /CRITICAL.*reloaded_cpu/i, 'no duplicate alert after restart');
+  assert.equal(await agent.stop(), 0);
+
   const out = panicmode('incidents', '--db', db, '--json');
   const rows = JSON.parse(out) as { name: string; severity: string; monitor_type: string; current_value: number }[];
   const cpu = rows.find((r) => r.name === 'fixture_cpu');
