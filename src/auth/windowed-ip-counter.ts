@@ -96,7 +96,9 @@ export class WindowedIpCounter<T> {
     this.keys.forEach((w, key, keys) => {
       if (w.times[w.times.length - 1]! <= horizon) keys.delete(key);
     });
-    this.sweepFloor = Math.max(1024, 2 * this.keys.size);
+    // Amortised (sweep when the map has doubled), but never above the cap: after a
+    // shed at maxKeys the survivors must still be swept once their window passes.
+    this.sweepFloor = Math.min(Math.max(1024, 2 * this.keys.size), Math.floor(this.maxKeys * 0.9));
   }
 
   /** Over the cap: sweep, then drop the oldest-inserted keys down to 90% of it. */

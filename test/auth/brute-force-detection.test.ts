@@ -27,6 +27,14 @@ describe('WindowedIpCounter', () => {
     assert.equal(c.add('a', 4000, 5), null);
   });
 
+  test('after shedding at the cap, the survivors are still forgotten once their window passes', () => {
+    const c = new WindowedIpCounter<number>({ windowMs: 60_000, threshold: 5, maxKeys: 10_000 });
+    for (let i = 0; i < 10_500; i++) c.add(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, i, i);
+    assert.ok(c.size <= 10_000, `capped: ${c.size}`);
+    c.add('203.0.113.1', 10_500 + 60_000, 0);
+    assert.equal(c.size, 1, 'only the new key is left a window later');
+  });
+
   test('an event exactly `window` old has left the window; keys are independent', () => {
     const c = new WindowedIpCounter<number>({ windowMs: 10_000, threshold: 2 });
     c.add('a', 0, 1);
