@@ -98,6 +98,9 @@ export const createHost = (procRoot: string = procRootFromEnv()): Host => {
             });
           },
         );
+        // A program that exits before reading its input makes the write fail with EPIPE;
+        // its exit status (above) is what reports the outcome.
+        child.stdin?.on('error', () => undefined);
         if (options.input !== undefined) child.stdin?.end(options.input);
       }),
     pid: process.pid,
