@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// (A small young generation: V8 otherwise grows it to 16 MB semi-spaces, ~30 MB of RSS
+// a long-running agent does not need.)
 // Runs the built CLI when `npm run build` has produced it, else the TypeScript
 // sources through tsx, so `npx panicmode` works straight after `npm install`.
 // PANICMODE_FROM_SOURCE=1 forces the sources (the test suite sets it, so a stale

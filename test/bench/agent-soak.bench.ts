@@ -20,7 +20,7 @@ import { parse, stringify } from 'yaml';
 const seconds = Number(process.env.PANICMODE_SOAK_SECONDS ?? 600);
 const dir = mkdtempSync(join(tmpdir(), 'pm-soak-'));
 const config = parse(readFileSync('examples/config.yaml', 'utf8')) as Record<string, any>;
-config.performance = { ...config.performance, check_interval: '5s' };
+config.performance = { ...config.performance, check_interval: process.env.PANICMODE_SOAK_INTERVAL ?? '5s' };
 config.dry_run = true;
 for (const [name, integration] of Object.entries<any>(config.integrations ?? {})) {
   if (['console', 'file'].includes(name)) continue;
@@ -39,7 +39,8 @@ const configPath = join(dir, 'config.yaml');
 writeFileSync(configPath, stringify(config));
 
 const built = existsSync('dist/src/cli/main.js');
-const child = spawn(process.execPath, ['bin/panicmode.js', 'run', '--config', configPath], {
+// The way `npm start` and the bin's shebang run it.
+const child = spawn(process.execPath, ['--max-semi-space-size=2', 'bin/panicmode.js', 'run', '--config', configPath], {
   env: { ...process.env, PANICMODE_STATE_DIR: dir, PANICMODE_LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
