@@ -73,7 +73,7 @@ const startPipeline = async (
   const db = opened.db;
   const log = logger.child('agent');
   const machine = hostname();
-  const subscriptions = new Subscription();
+  const detection = new Subscription();
 
   const alerting: Alerting = await createAlerting(config, { db, logger: logger.child('alerts'), host: machine });
   const writer = createIncidentWriter(db, { onError: (err) => log.error('incident write failed', { error: (err as Error).message }) });
@@ -123,8 +123,10 @@ const startPipeline = async (
     },
   });
 
+  // The alert path outlives detection at shutdown: incidents still being handled must
+  // reach the outbox, so it is completed (not unsubscribed) once the handler is idle.
   const alerts$ = new Subject<PendingAlert>();
-  subscriptions.add(alerts$.pipe(alertRateLimit()).subscribe((a) => alerting.send(a.incident, a.actionsTaken)));
+  alerts$.pipe(alertRateLimit()).subscribe((a) => alerting.send(a.incident, a.actionsTaken));
 
   const handler = createIncidentHandler({
     executor,
@@ -169,7 +171,7 @@ const startPipeline = async (
   // and no journal, say) is retried with backoff, reported, and finally given up alone,
   // while every other rule goes on.
   for (const d of detectors) {
-    subscriptions.add(
+    detection.add(
       d.incidents$
         .pipe(
           supervise({
@@ -213,7 +215,7 @@ const startPipeline = async (
     stop: async (timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
       const left = () => Math.max(0, deadline - Date.now());
-      subscriptions.unsubscribe(); // sources stop: no new incidents
+      detection.unsubscribe(); // sources stop: no new incidents
       await ctl?.close();
       await Promise.race([handler.idle(), new Promise((r) => setTimeout(r, left()).unref())]);
       await executor.drain(left());
