@@ -1,15 +1,42 @@
 /**
- * TCP connections and interface throughput from `<procroot>/net/tcp`, `net/tcp6` and
- * `net/dev`.
+ * TCP connections and interface throughput from `<procroot>/net/snmp`, `net/sockstat`
+ * (+ `sockstat6`), `net/dev` every tick, and the socket tables `net/tcp` + `net/tcp6`
+ * at most every `tableIntervalMs` (default 15 s).
  *
- * - connections by state (v4 + v6), total = every socket but LISTEN;
- * - established connections per remote address, for suspicious-IP rules. Loopback peers
- *   (127.0.0.0/8, ::1) count in the totals but not per IP: local clients of a local
- *   service must never be flagged (or blocked) as an attacker;
- * - new connections/s: connection 4-tuples (any state but LISTEN) absent from the
- *   previous reading, per second. 0 on the first tick (no previous reading);
- * - rx/tx bytes/s summed over interfaces except `lo`, 0 on the first tick.
- * A host without IPv6 has no tcp6 file: that is read as no v6 sockets, not a failure.
+ * Why two paces: reading a socket table makes the kernel walk every bucket of the TCP
+ * established hash, which is sized from RAM, not from the number of sockets: ~4 ms of
+ * kernel time per file on a 24 GB host even with ONE socket, ~8 ms per tick for tcp +
+ * tcp6 (most of the whole collection cycle). The counters cost ~0.1 ms together. The
+ * trade-off: what only the tables can tell — connections by state and established
+ * connections per remote IP (per-IP flood detection) — is at most `tableIntervalMs`
+ * old; a flood from one IP is seen within 15 s instead of within one tick.
+ *
+ * Every tick, when `net/snmp` exists (every Linux since 2.2; not in fixture trees):
+ * - new connections/s = Δ(Tcp ActiveOpens + PassiveOpens) / elapsed: every connection
+ *   opened, even one that came and went between two ticks (the table diff missed those).
+ *   ActiveOpens counts connect() attempts (failed ones too), PassiveOpens counts
+ *   completed handshakes only: half-open connections of a SYN flood are not counted
+ *   (they show as connectionsByState.SYN_RECV at the next table read);
+ * - total connections = sockstat `TCP inuse` + `TCP6 inuse` + `tw` (TIME_WAIT, v4 and
+ *   v6: the kernel counts both in sockstat's `tw`) − LISTEN + SYN_RECV, the last two
+ *   from the last table read. `inuse` counts every hashed full socket (LISTEN,
+ *   SYN_SENT, ESTABLISHED, FIN_WAIT*, CLOSE_WAIT, LAST_ACK, CLOSING) but neither
+ *   TIME_WAIT nor half-open request sockets: so the total means what it meant when
+ *   read from the tables (every socket but LISTEN), with listeners and half-open
+ *   connections counted as of the last table read.
+ * Without `net/snmp`, both are computed from the tables as before, and the tables are
+ * read every tick: new connections/s = connection 4-tuples (any state but LISTEN)
+ * absent from the previous table, per second.
+ *
+ * Always:
+ * - connections by state (v4 + v6) and established connections per remote address,
+ *   for suspicious-IP rules. Loopback peers (127.0.0.0/8, ::1) count in the totals but
+ *   not per IP: local clients of a local service must never be flagged (or blocked) as
+ *   an attacker;
+ * - rx/tx bytes/s summed over interfaces except `lo`;
+ * - rates are 0 on the first tick (no previous reading).
+ * A host without IPv6 has no tcp6 or sockstat6 file: that is read as no v6 sockets,
+ * not a failure.
  */
 import type { Host } from '../host/host.js';
 import type { NetworkSample } from '../model/metrics.js';
@@ -136,18 +163,18 @@ export const parseNetDev = (text: string): InterfaceCounters[] => {
 /** 127.0.0.0/8 and ::1: peers that are this host. */
 export const isLoopback = (ip: string): boolean => ip === '::1' || ip.startsWith('127.');
 
-/** What one tick keeps: the summary, the set of connections, the interface counters. */
-export interface NetworkReading {
+/** What one read of the socket tables yields; reused between table reads. */
+export interface TcpTable {
   connectionsByState: Record<string, number>;
+  /** every socket but LISTEN */
   totalConnections: number;
   establishedPerRemoteIp: Record<string, number>;
-  /** `local:port>remote:port` of every socket but LISTEN */
+  /** `local:port>remote:port` of every socket but LISTEN (the fallback's new-connection diff) */
   connections: Set<string>;
-  interfaces: InterfaceCounters[];
 }
 
-/** Pure: summarises sockets and interface counters into one reading. */
-export const summariseNetwork = (sockets: TcpSocket[], interfaces: InterfaceCounters[]): NetworkReading => {
+/** Pure: summarises the sockets of tcp + tcp6. */
+export const summariseTcpTable = (sockets: TcpSocket[]): TcpTable => {
   const connectionsByState: Record<string, number> = {};
   const establishedPerRemoteIp: Record<string, number> = {};
   const connections = new Set<string>();
@@ -161,7 +188,100 @@ export const summariseNetwork = (sockets: TcpSocket[], interfaces: InterfaceCoun
       establishedPerRemoteIp[s.remoteIp] = (establishedPerRemoteIp[s.remoteIp] ?? 0) + 1;
     }
   }
-  return { connectionsByState, totalConnections: total, establishedPerRemoteIp, connections, interfaces };
+  return { connectionsByState, totalConnections: total, establishedPerRemoteIp, connections };
+};
+
+/** The cheap TCP counters of one tick (net/snmp and net/sockstat{,6}). */
+export interface TcpCounters {
+  /** Tcp ActiveOpens + PassiveOpens: connections opened since boot (a kernel counter) */
+  opens: number;
+  /** sockstat `TCP inuse` + sockstat6 `TCP6 inuse`: hashed full sockets, LISTEN included, TIME_WAIT and half-open not */
+  inUse: number;
+  /** sockstat `TCP tw`: TIME_WAIT sockets, v4 and v6 */
+  timeWait: number;
+}
+
+/**
+ * Pure: parses the `Proto: name name…` / `Proto: value value…` line pairs of
+ * /proc/net/snmp (and /proc/net/netstat) → proto → field → value.
+ */
+export const parseNetSnmp = (text: string): Record<string, Record<string, number>> => {
+  const out: Record<string, Record<string, number>> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const names = lines[i].trim().split(/\s+/);
+    const values = lines[i + 1].trim().split(/\s+/);
+    if (names.length < 2 || names[0] !== values[0] || !names[0].endsWith(':')) continue;
+    // a header line is followed by its values: the pair is consumed together
+    if (Number.isNaN(Number(values[1]))) continue;
+    const fields: Record<string, number> = {};
+    for (let j = 1; j < names.length && j < values.length; j++) fields[names[j]] = Number(values[j]);
+    out[names[0].slice(0, -1)] = fields;
+    i++;
+  }
+  return out;
+};
+
+/** Pure: parses /proc/net/sockstat or sockstat6 (`TCP: inuse 5 orphan 0 tw 2 …`) → proto → field → value. */
+export const parseSockstat = (text: string): Record<string, Record<string, number>> => {
+  const out: Record<string, Record<string, number>> = {};
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const p = line.slice(colon + 1).trim().split(/\s+/);
+    const fields: Record<string, number> = {};
+    for (let j = 0; j + 1 < p.length; j += 2) fields[p[j]] = Number(p[j + 1]);
+    out[line.slice(0, colon).trim()] = fields;
+  }
+  return out;
+};
+
+const isCounter = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && v >= 0;
+
+/**
+ * Pure: the counters from the texts of net/snmp, net/sockstat and net/sockstat6 ('' when
+ * the host has no IPv6). Throws a CollectorError naming the file when a field is missing.
+ */
+export const tcpCountersOf = (snmp: string, sockstat: string, sockstat6: string): TcpCounters => {
+  const tcp = parseNetSnmp(snmp).Tcp;
+  if (!tcp || !isCounter(tcp.ActiveOpens) || !isCounter(tcp.PassiveOpens)) {
+    throw new CollectorError('network', 'net/snmp: no "Tcp:" ActiveOpens/PassiveOpens counters');
+  }
+  const v4 = parseSockstat(sockstat).TCP;
+  if (!v4 || !isCounter(v4.inuse) || !isCounter(v4.tw)) {
+    throw new CollectorError('network', 'net/sockstat: no "TCP:" line with inuse and tw');
+  }
+  const v6 = parseSockstat(sockstat6).TCP6?.inuse;
+  return { opens: tcp.ActiveOpens + tcp.PassiveOpens, inUse: v4.inuse + (isCounter(v6) ? v6 : 0), timeWait: v4.tw };
+};
+
+/** What one tick keeps. */
+export interface NetworkReading {
+  /** the last socket-table read: this tick's, or an earlier one reused */
+  table: TcpTable;
+  /** host monotonic ms when `table` was read (equal across the ticks that reuse it) */
+  tableReadAtMs: number;
+  /** null without net/snmp or net/sockstat: everything comes from the table, read every tick */
+  counters: TcpCounters | null;
+  interfaces: InterfaceCounters[];
+}
+
+/** Pure: one reading from parsed sockets, interface counters and (optionally) the TCP counters. */
+export const summariseNetwork = (
+  sockets: TcpSocket[],
+  interfaces: InterfaceCounters[],
+  counters: TcpCounters | null = null,
+  tableReadAtMs = 0,
+): NetworkReading => ({ table: summariseTcpTable(sockets), tableReadAtMs, counters, interfaces });
+
+/**
+ * Pure: every socket but LISTEN. With counters: inuse + tw, minus the listeners and plus
+ * the half-open connections of the last table (see the file header).
+ */
+export const totalConnectionsOf = (r: NetworkReading): number => {
+  if (!r.counters) return r.table.totalConnections;
+  const byState = r.table.connectionsByState;
+  return Math.max(0, r.counters.inUse + r.counters.timeWait - (byState.LISTEN ?? 0) + (byState.SYN_RECV ?? 0));
 };
 
 /** Pure: the network sample; rates are 0 on the first reading (the model's contract). */
@@ -175,7 +295,12 @@ export const deriveNetwork = (
   let tx = 0;
   const seconds = elapsedMs / 1000;
   if (prev && seconds > 0) {
-    for (const c of cur.connections) if (!prev.connections.has(c)) fresh++;
+    if (prev.counters && cur.counters) {
+      fresh = counterDelta(prev.counters.opens, cur.counters.opens) ?? 0;
+    } else if (!prev.counters && !cur.counters) {
+      for (const c of cur.table.connections) if (!prev.table.connections.has(c)) fresh++;
+    }
+    // (counters appearing or vanishing between two ticks: no comparable pair, 0 this tick)
     const before = new Map(prev.interfaces.map((i) => [i.iface, i]));
     for (const i of cur.interfaces) {
       const b = before.get(i.iface);
@@ -186,9 +311,9 @@ export const deriveNetwork = (
     }
   }
   return {
-    connectionsByState: cur.connectionsByState,
-    totalConnections: cur.totalConnections,
-    establishedPerRemoteIp: cur.establishedPerRemoteIp,
+    connectionsByState: cur.table.connectionsByState,
+    totalConnections: totalConnectionsOf(cur),
+    establishedPerRemoteIp: cur.table.establishedPerRemoteIp,
     newConnectionsPerSec: prev && seconds > 0 ? fresh / seconds : 0,
     rxBytesPerSec: prev && seconds > 0 ? rx / seconds : 0,
     txBytesPerSec: prev && seconds > 0 ? tx / seconds : 0,
@@ -205,26 +330,70 @@ const readOptional = (host: Host, ...parts: string[]): string => {
 };
 
 /**
- * Reads tcp (required), tcp6 (absent without IPv6) and dev, synchronously
- * (Host.readProcSync): the socket tables are read in page-sized calls, and each call
- * through the thread pool costs a round trip. Measured with ~6,600 sockets on the dev VM:
- * ~12 ms sync against ~40 ms async. The event loop is held that long once per tick.
- * (tcp6 walks the same socket hash as tcp, so it costs as much even when nearly empty.
- * On hosts with 100k+ sockets, netlink sock_diag would be the fast path.)
+ * Reads tcp (required) and tcp6 (absent without IPv6) synchronously (Host.readProcSync):
+ * the tables are read in page-sized calls, and each call through the thread pool costs
+ * a round trip. Measured with ~6,600 sockets on the dev VM: ~12 ms sync against ~40 ms
+ * async. The event loop is held that long once per table read. (tcp6 walks the same
+ * socket hash as tcp, so it costs as much even when nearly empty. On hosts with 100k+
+ * sockets, netlink sock_diag would be the fast path.)
  */
-export const readNetwork = async (host: Host): Promise<NetworkReading> => {
-  const dev = host.readProcSync('net', 'dev');
+export const readTcpTable = (host: Host): TcpTable => {
   const tcp = host.readProcSync('net', 'tcp');
   const tcp6 = readOptional(host, 'net', 'tcp6');
   if (!/^\s*sl\s/.test(tcp)) {
     throw new CollectorError('network', 'net/tcp: not a /proc/net/tcp table (no "sl" header)');
   }
-  return summariseNetwork([...parseProcNetTcp(tcp), ...parseProcNetTcp(tcp6)], parseNetDev(dev));
+  return summariseTcpTable([...parseProcNetTcp(tcp), ...parseProcNetTcp(tcp6)]);
 };
 
-/** The network collector. */
-export const createNetworkCollector = (): PeriodicCollector<'network', NetworkReading> => ({
-  name: 'network',
-  read: readNetwork,
-  derive: deriveNetwork,
-});
+/** Default of NetworkCollectorOptions.tableIntervalMs. */
+export const DEFAULT_TABLE_INTERVAL_MS = 15_000;
+
+/**
+ * One tick's I/O: dev (required), the counters when net/snmp and net/sockstat exist, and
+ * the socket tables unless `last` holds a table younger than `tableIntervalMs` and the
+ * counters exist (without them the tables are the only source of rates: read every tick).
+ */
+export const readNetwork = async (
+  host: Host,
+  last?: NetworkReading,
+  tableIntervalMs: number = DEFAULT_TABLE_INTERVAL_MS,
+): Promise<NetworkReading> => {
+  const interfaces = parseNetDev(host.readProcSync('net', 'dev'));
+  const snmp = readOptional(host, 'net', 'snmp');
+  const sockstat = snmp === '' ? '' : readOptional(host, 'net', 'sockstat');
+  const counters = snmp !== '' && sockstat !== '' ? tcpCountersOf(snmp, sockstat, readOptional(host, 'net', 'sockstat6')) : null;
+  const now = host.monotonicMs();
+  const age = last ? now - last.tableReadAtMs : -1;
+  if (counters && last && age >= 0 && age < tableIntervalMs) {
+    return { table: last.table, tableReadAtMs: last.tableReadAtMs, counters, interfaces };
+  }
+  return { table: readTcpTable(host), tableReadAtMs: now, counters, interfaces };
+};
+
+export interface NetworkCollectorOptions {
+  /**
+   * Milliseconds between two reads of the socket tables (connections by state, per-IP
+   * counts) when net/snmp provides the rates; default 15 000, 0 = every tick.
+   */
+  tableIntervalMs?: number;
+}
+
+/**
+ * The network collector. Its state is its last successful reading (the table and when
+ * it was read), kept here because `read` is not given the previous reading.
+ */
+export const createNetworkCollector = (
+  options: NetworkCollectorOptions = {},
+): PeriodicCollector<'network', NetworkReading> => {
+  const tableIntervalMs = options.tableIntervalMs ?? DEFAULT_TABLE_INTERVAL_MS;
+  let last: NetworkReading | undefined;
+  return {
+    name: 'network',
+    read: async (host) => {
+      last = await readNetwork(host, last, tableIntervalMs);
+      return last;
+    },
+    derive: deriveNetwork,
+  };
+};

@@ -17,6 +17,8 @@ import { createSelfCollector } from './self.js';
 export interface CollectorFactoryOptions {
   /** length of the processes collector's top lists (default 10) */
   topProcesses?: number;
+  /** ms between two reads of the TCP socket tables by the network collector (default 15 000, 0 = every tick) */
+  networkTableIntervalMs?: number;
 }
 
 export interface CollectorRegistration {
@@ -34,7 +36,12 @@ export const collectorRegistry: readonly CollectorRegistration[] = [
   { name: 'load', enabledByDefault: true, description: 'load averages from <proc>/loadavg', create: () => createLoadCollector() },
   { name: 'disk', enabledByDefault: true, description: 'filesystem usage of real mounts (statfs)', create: () => createDiskUsageCollector() },
   { name: 'diskIo', enabledByDefault: true, description: 'disk throughput, IOPS, utilisation from <proc>/diskstats', create: () => createDiskIoCollector() },
-  { name: 'network', enabledByDefault: true, description: 'TCP states, per-IP connections, new conn/s, rx/tx', create: () => createNetworkCollector() },
+  {
+    name: 'network',
+    enabledByDefault: true,
+    description: 'TCP states, per-IP connections, new conn/s, rx/tx',
+    create: (o) => createNetworkCollector({ tableIntervalMs: o.networkTableIntervalMs }),
+  },
   {
     name: 'processes',
     enabledByDefault: true,

@@ -88,7 +88,8 @@ test('disk io: whole disks from the real diskstats, loop devices out, rates not 
 });
 
 test('network on the real snapshots: loopback peers in totals only, mapped v6 read as v4, new connections', async () => {
-  const { first, s } = await run(createNetworkCollector());
+  // tables read on every tick here (the reuse between table reads: network.test.ts)
+  const { first, s } = await run(createNetworkCollector({ tableIntervalMs: 0 }));
   assert.equal(first!.newConnectionsPerSec, 0);
   // tcp6 holds ::1 and ::ffff:127.0.0.1 peers: counted, never listed per IP
   assert.ok(file(t1, 'net', 'tcp6').includes('FFFF00000100007F'));
@@ -99,6 +100,9 @@ test('network on the real snapshots: loopback peers in totals only, mapped v6 re
   assert.ok(s!.connectionsByState.LISTEN >= 2);
   // two connections were dialled between the snapshots (each is two sockets: client and server side)
   assert.ok(s!.newConnectionsPerSec >= 4, `${s!.newConnectionsPerSec}`);
+  // every socket but LISTEN: the sockstat counters agree with the table they were made from
+  const rows = (host: Host) => ['tcp', 'tcp6'].flatMap((f) => file(host, 'net', f).split('\n').slice(1).filter((l) => l.trim() !== ''));
+  assert.equal(s!.totalConnections, rows(t1).filter((l) => l.trim().split(/\s+/)[3] !== '0A').length);
   assert.ok(s!.rxBytesPerSec >= 0 && s!.txBytesPerSec >= 0);
 });
 
@@ -160,5 +164,6 @@ test('missing files: the read rejects with a "no data here" error (ENOENT)', asy
   writeFileSync(join(dir, 'net', 'tcp'), file(t1, 'net', 'tcp'));
   writeFileSync(join(dir, 'net', 'dev'), file(t1, 'net', 'dev'));
   const reading = await createNetworkCollector().read(empty);
-  assert.ok(reading.totalConnections > 0);
+  assert.ok(reading.table.totalConnections > 0);
+  assert.equal(reading.counters, null);
 });

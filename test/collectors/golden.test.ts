@@ -8,6 +8,8 @@
  * `self` is left out (it measures the test process). statfs is not part of /proc: here
  * every mount answers the same fixed figures, so the golden file does not depend on
  * this machine's filesystems (the real statfs is exercised in fixture-tree.test.ts).
+ * network: the second tick is within the 15 s socket-table interval, so its states come
+ * from t0's table while its total and new connections/s come from t1's counters.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -11,6 +11,7 @@ import { decodeMountPath, parseMounts, selectMounts, mountUsage } from '../../sr
 import { parseDiskstats, selectDisks, deriveDiskIo } from '../../src/collectors/disk-io.js';
 import {
   decodeIpv4Hex, decodeIpv6Hex, parseProcNetTcp, parseNetDev, summariseNetwork, deriveNetwork, isLoopback,
+  parseNetSnmp, parseSockstat, tcpCountersOf,
 } from '../../src/collectors/network.js';
 import { parsePidStat, parseStatusUid, deriveProcesses, type ProcStat } from '../../src/collectors/processes.js';
 import { deriveSelf } from '../../src/collectors/self.js';
@@ -185,9 +186,9 @@ test('tcp: states by name, LISTEN not a connection, per remote IP without loopba
     'Inter-|   Receive\n face |bytes packets\n    lo: 500 5 0 0 0 0 0 0 500 5 0 0 0 0 0 0\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n',
   );
   const a = summariseNetwork([...t0, ...t0v6], dev0);
-  assert.deepEqual(a.connectionsByState, { LISTEN: 1, ESTABLISHED: 6, TIME_WAIT: 1 });
-  assert.equal(a.totalConnections, 7);
-  assert.deepEqual(a.establishedPerRemoteIp, { '203.203.113.10': 3, '2001:db8::9': 1 });
+  assert.deepEqual(a.table.connectionsByState, { LISTEN: 1, ESTABLISHED: 6, TIME_WAIT: 1 });
+  assert.equal(a.table.totalConnections, 7);
+  assert.deepEqual(a.table.establishedPerRemoteIp, { '203.203.113.10': 3, '2001:db8::9': 1 });
   const first = deriveNetwork(undefined, a, 0);
   assert.equal(first.newConnectionsPerSec, 0);
   assert.equal(first.rxBytesPerSec, 0);
@@ -206,6 +207,56 @@ test('tcp: states by name, LISTEN not a connection, per remote IP without loopba
   // a re-created interface (counters restarted) contributes nothing rather than a negative rate
   const reset = deriveNetwork(summariseNetwork([], dev1), summariseNetwork([], dev0), 1000);
   assert.equal(reset.rxBytesPerSec, 0);
+});
+
+const snmpText = (active: number, passive: number) =>
+  'Ip: Forwarding DefaultTTL\nIp: 1 64\n' +
+  'Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab\n' +
+  `Tcp: 1 200 120000 -1 ${active} ${passive} 3 4 5\n` +
+  'Udp: InDatagrams NoPorts\nUdp: 7 8\n';
+const sockstatText = (inuse: number, tw: number) => `sockets: used 9\nTCP: inuse ${inuse} orphan 0 tw ${tw} alloc 9 mem 1\nUDP: inuse 2 mem 0\n`;
+
+test('snmp and sockstat: header/value line pairs, key/value lines; counters summed, v6 optional', () => {
+  const snmp = parseNetSnmp(snmpText(100, 50));
+  assert.equal(snmp.Tcp.ActiveOpens, 100);
+  assert.equal(snmp.Tcp.MaxConn, -1);
+  assert.equal(snmp.Udp.NoPorts, 8);
+  assert.equal(snmp.Ip.DefaultTTL, 64);
+  assert.deepEqual(parseSockstat(sockstatText(12, 30)).TCP, { inuse: 12, orphan: 0, tw: 30, alloc: 9, mem: 1 });
+  assert.deepEqual(tcpCountersOf(snmpText(100, 50), sockstatText(12, 30), 'TCP6: inuse 3\nUDP6: inuse 0\n'), { opens: 150, inUse: 15, timeWait: 30 });
+  assert.deepEqual(tcpCountersOf(snmpText(100, 50), sockstatText(12, 30), ''), { opens: 150, inUse: 12, timeWait: 30 });
+  assert.throws(() => tcpCountersOf('Ip: Forwarding\nIp: 1\n', sockstatText(1, 1), ''), (e: unknown) => e instanceof CollectorError && /net\/snmp/.test(e.message));
+  assert.throws(() => tcpCountersOf(snmpText(1, 1), 'UDP: inuse 2 mem 0\n', ''), (e: unknown) => e instanceof CollectorError && /net\/sockstat/.test(e.message));
+});
+
+test('network with counters: new conn/s from the opens delta, total = inuse + tw - LISTEN + SYN_RECV of the table', () => {
+  const sockets = parseProcNetTcp(
+    [
+      tcpHeader,
+      tcpLine(0, '00000000:0016', '00000000:0000', '0A'), // LISTEN
+      tcpLine(1, '0200000A:0016', '0A71CBCB:D431', '01'),
+      tcpLine(2, '0200000A:0016', '0A71CBCB:D432', '03'), // SYN_RECV (a request socket: not in inuse)
+    ].join('\n'),
+  );
+  const counters = (opens: number, inUse: number, timeWait: number) => ({ opens, inUse, timeWait });
+  const a = summariseNetwork(sockets, [], counters(1000, 2, 0), 0);
+  const first = deriveNetwork(undefined, a, 0);
+  assert.equal(first.newConnectionsPerSec, 0);
+  // inuse 2 (LISTEN + ESTABLISHED) + tw 0 - LISTEN 1 + SYN_RECV 1 = the table's own count
+  assert.equal(first.totalConnections, a.table.totalConnections);
+  assert.equal(first.totalConnections, 2);
+  // 2 s later, same (reused) table: 30 opens, 9 more sockets in use, 4 in TIME_WAIT
+  const b = { ...a, counters: counters(1030, 11, 4) };
+  const s = deriveNetwork(a, b, 2000);
+  assert.equal(s.newConnectionsPerSec, 15);
+  assert.equal(s.totalConnections, 11 + 4 - 1 + 1);
+  assert.deepEqual(s.establishedPerRemoteIp, { '203.203.113.10': 1 });
+  // a counter that went backwards (another proc root, a reboot) gives no rate, never a negative one
+  assert.equal(deriveNetwork(b, a, 1000).newConnectionsPerSec, 0);
+  // counters on one side only: no comparable pair
+  const noCounters = summariseNetwork([], []);
+  assert.equal(deriveNetwork(noCounters, b, 1000).newConnectionsPerSec, 0);
+  assert.equal(deriveNetwork(b, { ...noCounters, table: summariseNetwork([...sockets, ...sockets], []).table }, 1000).newConnectionsPerSec, 0);
 });
 
 test('pid stat: a comm with spaces and ")" runs to the last ")"; rss in pages; malformed → null', () => {

@@ -1,0 +1,133 @@
+/**
+ * The network collector's two paces over the fixture trees (host-t0, host-t1 with
+ * net/snmp and net/sockstat): rates from the snmp counters every tick, the socket
+ * tables read at most every tableIntervalMs and reused in between, and the fallback to
+ * the tables on every tick when the proc root has no net/snmp.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNetworkCollector, DEFAULT_TABLE_INTERVAL_MS } from '../../src/collectors/network.js';
+import { createCollectors } from '../../src/collectors/registry.js';
+import { fixtureRoot, switchingHost } from './fixture-host.js';
+
+const t0 = fixtureRoot('host-t0');
+const t1 = fixtureRoot('host-t1');
+const text = (root: string, f: string) => readFileSync(join(root, 'net', f), 'utf8');
+
+/** Tcp ActiveOpens + PassiveOpens, read here independently of the collector's parser. */
+const opens = (root: string) => {
+  const tcp = text(root, 'snmp').split('\n').filter((l) => l.startsWith('Tcp:'));
+  const names = tcp[0].split(/\s+/);
+  const values = tcp[1].split(/\s+/).map(Number);
+  return values[names.indexOf('ActiveOpens')] + values[names.indexOf('PassiveOpens')];
+};
+/** table rows (tcp + tcp6) as [local, remote, state] */
+const rows = (root: string) =>
+  ['tcp', 'tcp6'].flatMap((f) => text(root, f).split('\n').slice(1).filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/).slice(1, 4)));
+const stateCount = (root: string, st: string) => rows(root).filter((r) => r[2] === st).length;
+
+/** a copy of a fixture tree in a temp dir, removed after the test, minus some net files */
+const copyTree = (t: TestContext, from: string, without: string[]) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-net-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(join(from, 'net'), join(dir, 'net'), { recursive: true });
+  for (const f of without) rmSync(join(dir, 'net', f));
+  return dir;
+};
+
+test('new connections/s come from the Tcp ActiveOpens + PassiveOpens delta of net/snmp', async () => {
+  const host = switchingHost(t0);
+  const c = createNetworkCollector();
+  host.setClock(0);
+  const a = await c.read(host);
+  host.use(t1);
+  host.setClock(2000);
+  const b = await c.read(host);
+  const s = c.derive(a, b, 2000)!;
+  assert.ok(opens(t1) > opens(t0));
+  assert.equal(s.newConnectionsPerSec, (opens(t1) - opens(t0)) / 2);
+  // more than the 4-tuples new in the table: short-lived connections count too
+  const tuples = (root: string) => new Set(rows(root).filter((r) => r[2] !== '0A').map((r) => `${r[0]}>${r[1]}`));
+  const before = tuples(t0);
+  const diff = [...tuples(t1)].filter((x) => !before.has(x)).length;
+  assert.ok(s.newConnectionsPerSec > diff / 2, `${s.newConnectionsPerSec} vs table diff ${diff / 2}/s`);
+  assert.equal(c.derive(undefined, a, 0)!.newConnectionsPerSec, 0);
+});
+
+test('the socket table is reused until tableIntervalMs has passed, then read again', async (t) => {
+  // t1's counters without its tables: a tick that tried to read a table would fail
+  const countersOnly = copyTree(t, t1, ['tcp', 'tcp6']);
+  const host = switchingHost(t0);
+  const c = createNetworkCollector({ tableIntervalMs: 10_000 });
+  host.setClock(1000);
+  const a = await c.read(host);
+  assert.equal(a.table.connectionsByState.ESTABLISHED, stateCount(t0, '01'));
+
+  host.use(countersOnly);
+  host.setClock(1000 + 9_999);
+  const b = await c.read(host);
+  assert.equal(b.table, a.table, 'the same table object, not re-read');
+  assert.equal(b.tableReadAtMs, 1000);
+  const s = c.derive(a, b, 9_999)!;
+  assert.equal(s.connectionsByState.ESTABLISHED, stateCount(t0, '01'));
+  // counters are fresh: total from t1's sockstat, minus t0's (last known) listeners
+  assert.equal(s.totalConnections, rows(t1).filter((r) => r[2] !== '0A').length);
+  assert.equal(s.newConnectionsPerSec, (opens(t1) - opens(t0)) / 9.999);
+
+  // the interval has passed: the table is read again (and here it is gone)
+  host.setClock(1000 + 10_000);
+  await assert.rejects(c.read(host), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT');
+  host.use(t1);
+  const d = await c.read(host);
+  assert.notEqual(d.table, a.table);
+  assert.equal(d.tableReadAtMs, 11_000);
+  assert.equal(d.table.connectionsByState.ESTABLISHED, stateCount(t1, '01'));
+  assert.notEqual(stateCount(t1, '01'), stateCount(t0, '01'));
+});
+
+test('the default table interval is 15 s, and the registry passes networkTableIntervalMs through', async () => {
+  assert.equal(DEFAULT_TABLE_INTERVAL_MS, 15_000);
+  const host = switchingHost(t0);
+  const byDefault = createNetworkCollector();
+  const everyTick = createCollectors({}, { networkTableIntervalMs: 0 }).find((x) => x.name === 'network')!;
+  host.setClock(0);
+  await byDefault.read(host);
+  await everyTick.read(host);
+  host.use(t1);
+  host.setClock(14_999);
+  assert.equal((await byDefault.read(host)).tableReadAtMs, 0);
+  assert.equal(((await everyTick.read(host)) as { tableReadAtMs: number }).tableReadAtMs, 14_999);
+  host.setClock(15_000);
+  assert.equal((await byDefault.read(host)).tableReadAtMs, 15_000);
+});
+
+test('without net/snmp (old kernel, fixture tree): tables on every tick, new connections from the table diff', async (t) => {
+  const old0 = copyTree(t, t0, ['snmp', 'sockstat', 'sockstat6']);
+  const old1 = copyTree(t, t1, ['snmp', 'sockstat', 'sockstat6']);
+  const host = switchingHost(old0);
+  const c = createNetworkCollector();
+  host.setClock(0);
+  const a = await c.read(host);
+  assert.equal(a.counters, null);
+  host.use(old1);
+  host.setClock(1000);
+  const b = await c.read(host);
+  assert.notEqual(b.table, a.table, 'read again well within the table interval');
+  const s = c.derive(a, b, 1000)!;
+  assert.equal(s.connectionsByState.ESTABLISHED, stateCount(t1, '01'));
+  assert.equal(s.totalConnections, rows(t1).filter((r) => r[2] !== '0A').length);
+  const tuples = (root: string) => new Set(rows(root).filter((r) => r[2] !== '0A').map((r) => `${r[0]}>${r[1]}`));
+  const before = tuples(t0);
+  assert.equal(s.newConnectionsPerSec, [...tuples(t1)].filter((x) => !before.has(x)).length);
+
+  // snmp present but sockstat missing: the same fallback, not a failure
+  const noSockstat = copyTree(t, t1, ['sockstat']);
+  host.use(noSockstat);
+  host.setClock(2000);
+  const d = await c.read(host);
+  assert.equal(d.counters, null);
+  assert.equal(d.tableReadAtMs, 2000);
+});
