@@ -64,13 +64,13 @@ export interface DiskIoSample {
 }
 
 export interface NetworkSample {
-  /** TCP connections by state name (ESTABLISHED, TIME_WAIT, LISTEN, ...), v4 + v6. */
+  /** TCP connections by state name (ESTABLISHED, TIME_WAIT, LISTEN, ...), v4 + v6, from the last socket-table read (at most 15 s old). */
   connectionsByState: Record<string, number>;
-  /** All TCP sockets except LISTEN. */
+  /** All TCP sockets except LISTEN (from sockstat each tick; LISTEN and SYN_RECV as of the last socket-table read). */
   totalConnections: number;
-  /** Established connections per remote address (v4 dotted, v6 compressed). */
+  /** Established connections per remote address (v4 dotted, v6 compressed), from the last socket-table read (at most 15 s old). */
   establishedPerRemoteIp: Record<string, number>;
-  /** Connections not seen in the previous tick, per second (0 on the first tick). */
+  /** TCP connections opened per second (Δ snmp ActiveOpens+PassiveOpens; without net/snmp: 4-tuples not seen in the previous tick). 0 on the first tick. */
   newConnectionsPerSec: number;
   rxBytesPerSec: number;
   txBytesPerSec: number;
