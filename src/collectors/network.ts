@@ -38,6 +38,7 @@
  * A host without IPv6 has no tcp6 or sockstat6 file: that is read as no v6 sockets,
  * not a failure.
  */
+import { formatIpv6Groups } from '../net/ipv6-text.js';
 import type { Host } from '../host/host.js';
 import type { NetworkSample } from '../model/metrics.js';
 import { CollectorError } from '../errors.js';
@@ -74,28 +75,6 @@ export const decodeIpv4Hex = (hex: string): string => {
   return `${n & 0xff}.${(n >>> 8) & 0xff}.${(n >>> 16) & 0xff}.${(n >>> 24) & 0xff}`;
 };
 
-/** Compresses eight 16-bit groups the RFC 5952 way (longest run of ≥2 zero groups → `::`). */
-const compressIpv6 = (groups: number[]): string => {
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
-};
-
 /**
  * 32 hex digits as /proc prints an IPv6 address (four 32-bit words, each little-endian)
  * → the compressed text form. IPv4-mapped addresses (::ffff:a.b.c.d) come back as the
@@ -112,7 +91,7 @@ export const decodeIpv6Hex = (hex: string): string => {
   }
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  return compressIpv6(groups);
+  return formatIpv6Groups(groups);
 };
 
 /** Pure: parses /proc/net/tcp or tcp6 (the family is told by the address width). Malformed lines are skipped. */

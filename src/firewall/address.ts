@@ -7,6 +7,7 @@
  * through `parseTarget` first, and only its canonical text is ever passed on: a string
  * such as `1.2.3.4; rm -rf /` is not an address and never gets further than here.
  */
+import { formatIpv6Groups } from '../net/ipv6-text.js';
 
 export type Family = 4 | 6;
 
@@ -90,28 +91,11 @@ const parseV6Bytes = (input: string): Uint8Array | null => {
 
 const formatV4 = (b: Uint8Array): string => `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
 
-/** RFC 5952: lower case, no leading zeros, the longest run (≥ 2) of zero groups as `::`. */
+/** RFC 5952 text of 16 bytes. */
 const formatV6 = (b: Uint8Array): string => {
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((b[i]! << 8) | b[i + 1]!);
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIpv6Groups(groups);
 };
 
 const isV4Mapped = (b: Uint8Array): boolean => {
