@@ -94,3 +94,58 @@ ${storageYaml(dir)}firewall:
   assert.ok(!shown.includes(secret), 'config show redacts the secret');
   assert.match(shown, /hmac_secret: .*\*\*\*/);
 });
+
+test('an alert the channel has not taken survives kill -9 of the agent and is delivered after restart', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-alerts-kill9-'));
+  const receiver = await startHttpReceiver({ status: 503, body: 'down for maintenance' });
+  const proc = busyProcTree(dir, 97);
+  let agent: AgentProcess | undefined;
+  t.after(async () => {
+    proc.stop();
+    await agent?.stop();
+    await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    `performance:
+  check_interval: 200ms
+monitors:
+  - name: kill9_cpu
+    type: cpu_usage
+    threshold: 90
+    actions: [alert_critical]
+anomaly:
+  enabled: false
+alerts:
+  critical:
+    - channel: webhook
+      webhook_url: ${receiver.url}/hook
+      retries: 50
+      timeout: 2s
+${storageYaml(dir)}firewall:
+  ctl_socket: ${join(dir, 'ctl.sock')}
+`,
+  );
+  const env = { ...process.env, PANICMODE_PROC_ROOT: proc.root, PANICMODE_STATE_DIR: dir };
+  agent = startAgent(config, env);
+  // The channel refuses the alert: it stays in the outbox, retried with backoff.
+  await waitFor(() => receiver.requests.length >= 1, 20_000, 'the first (refused) attempt', agent.output);
+  agent.child.kill('SIGKILL');
+  await agent.stop();
+  const refused = receiver.requests.length;
+
+  receiver.reply({ status: 200, body: 'ok' });
+  proc.stop(); // the machine is calm now: only the queued alert can arrive, not a new one
+  const calm = busyProcTree(dir, 5);
+  t.after(() => calm.stop());
+  agent = startAgent(config, env);
+  await waitFor(() => receiver.requests.length > refused, 20_000, 'the queued alert after restart', agent.output);
+  const delivered = JSON.parse(receiver.requests.at(-1)!.body) as { incident: { name: string }; status: string };
+  assert.equal(delivered.incident.name, 'kill9_cpu');
+  assert.equal(delivered.status, 'firing');
+  const firstId = JSON.parse(receiver.requests[0]!.body).id as string;
+  assert.match(firstId, /\S{8,}/);
+  assert.equal(JSON.parse(receiver.requests.at(-1)!.body).id, firstId, 'the same alert, not a new one');
+});
