@@ -10,7 +10,8 @@ import { configPathFrom, loadConfigForCli } from './config-source.js';
 import { ExitCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { startAgent } from '../agent.js';
-import { clearSecretCache } from '../config/secrets.js';
+import { clearSecretCache, secretTtlMs } from '../config/secrets.js';
+import { readFileSync } from 'node:fs';
 
 const help = `Usage: panicmode run [--config FILE]
 
@@ -43,7 +44,7 @@ export const command: Command = {
     const explicit = options.config as string | undefined;
     const path = configPathFrom(explicit);
     // A bad config throws a ConfigError here: exit 2, nothing started.
-    const config = await loadConfigForCli(explicit);
+    let config = await loadConfigForCli(explicit);
     logger.info(path ? `starting with ${path}` : 'starting with the embedded default config (protective actions in dry-run)');
 
     const agent = await startAgent(config, { logger, configPath: path });
@@ -72,11 +73,27 @@ export const command: Command = {
         try {
           const next = await loadConfigForCli(explicit);
           await agent.reload(next);
+          config = next;
           logger.info('config reloaded');
         } catch (err) {
           logger.error('reload rejected, the previous config keeps running', { error: (err as Error).message });
         }
       };
+      // Secrets rotate: when their cache expires they are read again, and a changed value
+      // (a new Vault token, a rotated webhook URL) is swapped in like a reload.
+      if (path && readFileSync(path, 'utf8').includes('${')) {
+        const refresh = setInterval(() => {
+          void loadConfigForCli(explicit)
+            .then(async (next) => {
+              if (stopping || JSON.stringify(next) === JSON.stringify(config)) return;
+              await agent.reload(next);
+              config = next;
+              logger.info('a secret changed: config reloaded');
+            })
+            .catch((err) => logger.warn('secret refresh failed; the current values stay in use', { error: (err as Error).message }));
+        }, secretTtlMs() + 1000);
+        refresh.unref();
+      }
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGHUP', () => void reload());

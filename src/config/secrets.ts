@@ -29,7 +29,8 @@ export const clearSecretCache = (): void => cache.clear();
 /** Values that came from a secret reference since the process started (for redaction). */
 export const resolvedSecretValues = (): ReadonlySet<string> => resolvedValues;
 
-const ttlMs = (): number => {
+/** How long a resolved secret is trusted before it is read again ($PANICMODE_SECRET_TTL, default 5m). */
+export const secretTtlMs = (): number => {
   const raw = process.env.PANICMODE_SECRET_TTL;
   if (!raw) return 5 * 60_000;
   try {
@@ -47,7 +48,7 @@ const cached = (key: string, load: () => Promise<unknown>): Promise<unknown> => 
   const hit = cache.get(key);
   if (hit && hit.expires > now) return hit.value;
   const value = load();
-  cache.set(key, { value, expires: now + ttlMs() });
+  cache.set(key, { value, expires: now + secretTtlMs() });
   // A failure is not cached: the next load tries again.
   value.catch(() => {
     if (cache.get(key)?.value === value) cache.delete(key);

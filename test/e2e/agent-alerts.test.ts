@@ -149,3 +149,35 @@ ${storageYaml(dir)}firewall:
   assert.match(firstId, /\S{8,}/);
   assert.equal(JSON.parse(receiver.requests.at(-1)!.body).id, firstId, 'the same alert, not a new one');
 });
+
+test('a secret read from a file is read again when its cache expires, and a changed value is swapped in', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-secret-rotate-'));
+  let agent: AgentProcess | undefined;
+  t.after(async () => {
+    await agent?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const secretFile = join(dir, 'hmac');
+  writeFileSync(secretFile, 'first-secret-value\n');
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    `alerts:
+  critical:
+    - channel: webhook
+      webhook_url: http://127.0.0.1:9/hook
+      hmac_secret: "\${file:${secretFile}}"
+anomaly:
+  enabled: false
+${storageYaml(dir)}firewall:
+  ctl_socket: ${join(dir, 'ctl.sock')}
+`,
+  );
+  agent = startAgent(config, { ...process.env, PANICMODE_STATE_DIR: dir, PANICMODE_SECRET_TTL: '500ms' });
+  await waitFor(() => /watching/.test(agent!.output()), 20_000, 'the agent', agent.output);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.doesNotMatch(agent.output(), /a secret changed/, 'an unchanged secret does not reload');
+  writeFileSync(secretFile, 'rotated-secret-value\n');
+  await waitFor(() => /a secret changed: config reloaded/.test(agent!.output()), 10_000, 'the rotated secret to be picked up', agent.output);
+  assert.ok(!agent.output().includes('rotated-secret-value') && !agent.output().includes('first-secret-value'), 'secrets never printed');
+});
