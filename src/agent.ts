@@ -76,7 +76,18 @@ const startPipeline = async (
   const detection = new Subscription();
 
   const alerting: Alerting = await createAlerting(config, { db, logger: logger.child('alerts'), host: machine });
-  const writer = createIncidentWriter(db, { onError: (err) => log.error('incident write failed', { error: (err as Error).message }) });
+  // A database that stops taking writes (disk full, file removed) is itself an incident;
+  // raised at most once per dedup window, since raising it writes too.
+  let storageAlertedAt = -Infinity;
+  const writer = createIncidentWriter(db, {
+    onError: (err) => {
+      const message = (err as Error).message;
+      log.error('incident write failed', { error: message });
+      if (Date.now() - storageAlertedAt < DEFAULT_DEDUP_WINDOW_MS) return;
+      storageAlertedAt = Date.now();
+      handler.handle(selfIncident('PanicMode storage failure', `incidents cannot be written to ${opened.path}: ${message}`, 'self_check:storage_write'));
+    },
+  });
 
   // Protection: the firewall restores live bans before detection starts.
   let firewall: BanManager | null = null;
