@@ -3,6 +3,7 @@
  * sshd filter, on the same file, in the same run. Prints lines/s for both and the ratio.
  *
  *   node --import tsx test/bench/replay.bench.ts [--lines N] [--runs N] [--f2b-lines N] [--no-fail2ban]
+ *   (needs Debian fail2ban for the comparison: apt-get install -y fail2ban)
  *
  * Ours: in-process (replayLog) and through the CLI (`node bin/panicmode.js replay --log F
  * --json`, a fresh process each run: node start, tsx, JSON included), best and median of
