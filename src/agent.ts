@@ -15,6 +15,7 @@ import { createHost, type Host } from './host/host.js';
 import { openDatabase, type OpenedDatabase } from './storage/database.js';
 import { createIncidentWriter } from './storage/incidents-repository.js';
 import { loadDedupState, pruneDedupState, saveDedupEntry } from './storage/dedup-repository.js';
+import { pruneOldRows } from './storage/retention.js';
 import { compileMonitors } from './rules/compile-monitors.js';
 import { compileRule } from './rules/compile-rule.js';
 import { anomalyRules } from './rules/anomaly-rules.js';
@@ -205,6 +206,25 @@ const startPipeline = async (
         .subscribe((incident) => handler.handle(incident)),
     );
   }
+
+  // Retention: old incidents, action runs and ban history are deleted on a schedule.
+  const prune = () =>
+    void pruneOldRows(db, Date.now(), config.retention)
+      .then((r) => {
+        const n = r.incidents + r.action_runs + r.system_metrics + r.blocked_ips;
+        if (n > 0) log.info('retention: old rows deleted', { ...r });
+      })
+      .catch((err) => log.warn('retention cleanup failed', { error: (err as Error).message }));
+  prune();
+  const pruneTimer = setInterval(prune, config.retention.cleanup_interval);
+  pruneTimer.unref();
+  detection.add(() => clearInterval(pruneTimer));
+
+  // Sections that are decoded and validated now but served by later work: say so
+  // rather than let an operator believe they are on.
+  if (config.http_api.enabled) log.warn(`http_api is enabled but not served yet: nothing listens on ${config.http_api.bind}`);
+  if (config.websocket.enabled) log.warn('websocket is enabled but not served yet');
+  if (config.processes.length > 0) log.warn(`processes: ${config.processes.length} supervised services configured, but process supervision is not available yet`);
 
   if (opened.fallbackReason) {
     handler.handle(
