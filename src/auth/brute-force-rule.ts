@@ -5,6 +5,7 @@
  */
 import type { Incident, Severity } from '../model/incident.js';
 import type { AuthFailure } from './auth-failure.js';
+import { monitorSeverity } from '../rules/monitor-severity.js';
 
 export interface BruteForceRule {
   name: string;
@@ -26,13 +27,6 @@ export const defaultBruteForceRule: BruteForceRule = {
 
 export const DEFAULT_WINDOW_MS = 60_000;
 
-const severityOf = (r: BruteForceRule): Severity => {
-  if (r.severity) return r.severity;
-  if (r.actions.includes('alert_critical')) return 'critical';
-  if (r.actions.includes('alert_warning')) return 'warning';
-  if (r.actions.includes('alert_info')) return 'info';
-  return 'warning';
-};
 
 /** `60000` → `60s`, `300000` → `5m`. */
 export const formatWindow = (ms: number): string => {
@@ -73,7 +67,7 @@ export const bruteForceIncident = (rule: BruteForceRule, ip: string, failures: r
   return {
     key: `auth_failures|${rule.name}|${ip}`,
     name: rule.name,
-    severity: severityOf(rule),
+    severity: monitorSeverity(rule),
     description: `${count} SSH auth failures from ${ip} within ${formatWindow(windowMs)} (threshold ${rule.threshold})`,
     actions: [...rule.actions],
     metadata: {

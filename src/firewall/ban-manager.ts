@@ -16,7 +16,7 @@
  * Backend calls go one at a time through a queue (bans queued meanwhile form the next
  * burst), behind a circuit breaker: a broken firewall is not hammered 10,000 times.
  */
-import type { Db } from '../storage/schema.js';
+import type { BlockedIpRow, Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
 import type { NeverBlock } from './never-block.js';
@@ -26,16 +26,8 @@ import { banDuration, ipv6Ladder, DEFAULT_BAN_MS, defaultCircuitBreakers, type C
 import { createCircuitBreaker } from '../../streams/circuitBreaker.js';
 import { formatDuration } from '../config/duration.js';
 
-/** A ban as shown to people and to `panicmode ctl list`. */
-export interface BanView {
-  ip: string;
-  blocked_at: number;
-  /** unix ms; null = until lifted */
-  expires_at: number | null;
-  reason: string;
-  ban_count: number;
-  backend: string;
-}
+/** A ban as shown to people and to `panicmode ctl list`: its row without the `active` flag. */
+export type BanView = Omit<BlockedIpRow, 'active'>;
 
 export interface BlockOptions {
   reason: string;

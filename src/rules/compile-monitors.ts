@@ -5,6 +5,7 @@
  * once at start ("not available yet") instead of silently doing nothing.
  */
 import type { Severity } from '../model/incident.js';
+import { monitorSeverity } from './monitor-severity.js';
 import type { RuleSpec } from './rule-spec.js';
 import { eventDrivenTypes, labelFor, measureFor, unitFor } from './monitor-selectors.js';
 
@@ -23,32 +24,22 @@ export interface MonitorLike {
   severity?: Severity;
 }
 
-/** The severity a monitor raises: explicit, else the strongest alert action it names. */
-export const severityOf = (m: Pick<MonitorLike, 'severity' | 'actions'>): Severity => {
-  if (m.severity) return m.severity;
-  if (m.actions.includes('alert_critical')) return 'critical';
-  if (m.actions.includes('alert_warning')) return 'warning';
-  if (m.actions.includes('alert_info')) return 'info';
-  return 'warning';
-};
 
 const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 10 ? 2 : 1));
 
 export interface CompiledMonitors {
   rules: RuleSpec[];
-  /** enabled monitors handled by an event-driven detector (auth_failures) */
-  eventDriven: MonitorLike[];
   /** enabled monitors that cannot run yet, with why */
   unavailable: { monitor: MonitorLike; reason: string }[];
 }
 
 export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: MonitorLike) => string | undefined): CompiledMonitors => {
-  const out: CompiledMonitors = { rules: [], eventDriven: [], unavailable: [] };
+  const out: CompiledMonitors = { rules: [], unavailable: [] };
   for (const m of monitors) {
     if (m.enabled === false) continue;
     if (eventDrivenTypes.has(m.type)) {
-      if (m.type === 'auth_failures') out.eventDriven.push(m);
-      else out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
+      // auth_failures has its own detector (src/auth/ssh-monitors.ts)
+      if (m.type !== 'auth_failures') out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
       continue;
     }
     const measure = measureFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m) });
@@ -63,7 +54,7 @@ export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: Mon
     out.rules.push({
       name: m.name,
       monitorType: m.type,
-      severity: severityOf(m),
+      severity: monitorSeverity(m),
       actions: m.actions,
       threshold: m.threshold,
       comparison,
