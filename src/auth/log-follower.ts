@@ -216,6 +216,11 @@ class Follower {
         if (size < this.offset || (await this.headChanged())) {
           this.opts.onEvent?.({ type: 'truncated', path: this.path });
           this.offset = 0;
+          // Forget the old file's first bytes: readToEnd learns the new ones. Kept, they
+          // would differ from the new content at every later look, and each look would
+          // "see" a truncation and read the file again from 0 (issue 7: one appended
+          // failure re-read every second until it banned its address).
+          this.head = Buffer.alloc(0);
           this.splitter.reset();
           this.cursorDirty = true;
         }

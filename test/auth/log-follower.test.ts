@@ -90,6 +90,25 @@ describe('followLog', () => {
     c.sub.unsubscribe();
   });
 
+  test('copytruncate of a one-line file: the line appended after it is read once, and the file is not "truncated" again on every poll', async () => {
+    // Issue 7 item 1: the remembered head was the old file's, so every later look saw
+    // "first bytes changed", re-read from 0 and re-emitted the line (6 polls = a ban).
+    writeFileSync(log, 'Nov 22 00:00:00 web-1 sshd[1]: Server listening on 0.0.0.0 port 22.\n');
+    const c = await start({ watch: false, pollIntervalMs: 20 });
+    try {
+      writeFileSync(log + '.1', 'Nov 22 00:00:00 web-1 sshd[1]: Server listening on 0.0.0.0 port 22.\n');
+      truncateSync(log, 0);
+      await until(() => c.events.some((e) => e.type === 'truncated'), 3000, 'the truncation');
+      appendFileSync(log, 'Nov 22 00:00:05 web-1 sshd[7]: Failed password for root from 203.0.113.251 port 4 ssh2\n');
+      await c.waitFor(1);
+      await delay(300); // ~15 polls
+      assert.deepEqual(c.values, ['Nov 22 00:00:05 web-1 sshd[7]: Failed password for root from 203.0.113.251 port 4 ssh2']);
+      assert.equal(c.events.filter((e) => e.type === 'truncated').length, 1, 'one truncation, not one per poll');
+    } finally {
+      c.sub.unsubscribe();
+    }
+  });
+
   test('copytruncate that grew back past the offset before we looked is still seen (first bytes changed)', async () => {
     writeFileSync(log, 'original first line that is long enough to fill the head bytes.......\n');
     const c = await start({ watch: false, pollIntervalMs: 100 });
