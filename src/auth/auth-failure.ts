@@ -2,6 +2,7 @@
  * What the SSH detection works on: one failed (or pre-authentication aborted) SSH
  * connection attempt, as sshd logged it.
  */
+import type { Release } from './line-ledger.js';
 
 /** The kinds of failure sshd reports; each pattern of the table yields one. */
 export type FailureKind =
@@ -31,4 +32,9 @@ export interface AuthFailure {
   program: string;
   /** id of the pattern that matched (see sshd-patterns.ts) */
   pattern: string;
+  /**
+   * File sources only: keeps the saved log cursor from passing this failure's line
+   * until the returned release is called (line-ledger.ts). Not data: never stored.
+   */
+  hold?: () => Release;
 }

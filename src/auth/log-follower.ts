@@ -9,7 +9,15 @@
  * - copytruncate: the file shrinks below the offset, or its first bytes change (it was
  *   truncated and has grown again before we looked) → read again from 0;
  * - a missing file is waited for and read from its start when it appears (it is new);
- * - a line written in two chunks is emitted once, whole (LineSplitter).
+ * - a line written in two chunks is emitted once, whole; a line longer than
+ *   `maxLineBytes` is skipped unread and reported (LineSplitter).
+ *
+ * The saved cursor only passes settled lines (LineLedger): a consumer that still needs
+ * a line after it was handed out (the brute-force detector, until the failure has left
+ * its window or its address's ban is recorded) holds it, so a restart after a crash
+ * reads the unsure tail again instead of losing it. One limitation: the cursor names
+ * one file, so at a rotation it moves to the new file and lines of the old one still
+ * held are not re-read after a crash.
  *
  * Changes are seen through fs.watch on the DIRECTORY (inotify: a watch on the file
  * would follow the renamed inode and miss the new file), within milliseconds; a slow
@@ -21,7 +29,8 @@ import { Observable } from 'rxjs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, type LineSink } from './line-splitter.js';
+import { LineLedger, type FollowedLine } from './line-ledger.js';
 import type { LogCursorStore } from './log-cursor-repository.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
@@ -29,7 +38,9 @@ export type FollowEvent =
   | { type: 'opened'; path: string; inode: number; offset: number; resumed: boolean }
   | { type: 'rotated'; path: string; inode: number }
   | { type: 'truncated'; path: string }
-  | { type: 'missing'; path: string };
+  | { type: 'missing'; path: string }
+  /** a line longer than `maxLineBytes` was skipped unread; `end` is the offset after it */
+  | { type: 'overlong'; path: string; bytes: number; end: number };
 
 export interface FollowOptions {
   /** where the cursor (inode, offset) is kept across restarts */
@@ -42,6 +53,8 @@ export interface FollowOptions {
   cursorSaveIntervalMs?: number;
   /** read size (default 64 KiB) */
   chunkBytes?: number;
+  /** longer lines are skipped unread (default DEFAULT_MAX_LINE_BYTES, 64 KiB) */
+  maxLineBytes?: number;
   logger?: Logger;
   now?: () => number;
   /** lifecycle notifications (rotation, truncation...), for logs and tests */
@@ -61,11 +74,12 @@ const statOrNull = async (path: string): Promise<Stats | null> => {
 };
 
 /**
- * Follows `path`; emits each complete line appended to it (without its newline).
+ * Follows `path`; emits each complete line appended to it (without its newline), with
+ * `hold()` for consumers that must keep the cursor from passing it.
  * Unsubscribing closes the watcher, the timer and the file, and saves the cursor.
  */
-export const followLog = (path: string, options: FollowOptions = {}): Observable<string> =>
-  new Observable<string>((subscriber) => {
+export const followLog = (path: string, options: FollowOptions = {}): Observable<FollowedLine> =>
+  new Observable<FollowedLine>((subscriber) => {
     const follower = new Follower(path, options, (line) => subscriber.next(line));
     follower.start();
     return () => follower.stop();
@@ -77,7 +91,10 @@ class Follower {
   /** next byte to read */
   private offset = 0;
   private head: Buffer = Buffer.alloc(0);
-  private readonly splitter = new LineSplitter();
+  private readonly splitter: LineSplitter;
+  /** the settled lines of the current file (a new one per file and per truncation) */
+  private ledger: LineLedger = this.newLedger(0);
+  private readonly sink: LineSink;
   private watcher: FSWatcher | null = null;
   private poll: NodeJS.Timeout | null = null;
   private running = false;
@@ -94,11 +111,29 @@ class Follower {
   constructor(
     private readonly path: string,
     private readonly opts: FollowOptions,
-    private readonly emit: (line: string) => void,
+    private readonly emit: (line: FollowedLine) => void,
   ) {
     this.log = opts.logger ?? createLogger('auth.follow');
     this.now = opts.now ?? Date.now;
     this.buf = Buffer.allocUnsafe(opts.chunkBytes ?? 64 * 1024);
+    this.splitter = new LineSplitter(opts.maxLineBytes);
+    this.sink = {
+      line: (text, end) => this.ledger.handOut(text, end, this.emit),
+      overlong: (bytes, end) => {
+        this.ledger.pass(end);
+        this.opts.onEvent?.({ type: 'overlong', path: this.path, bytes, end });
+      },
+    };
+  }
+
+  /** A ledger starting at `offset`; only the current one may move the cursor. */
+  private newLedger(offset: number): LineLedger {
+    const ledger: LineLedger = new LineLedger(offset, () => {
+      if (ledger !== this.ledger) return;
+      this.cursorDirty = true;
+      this.scheduleCursorSave();
+    });
+    return ledger;
   }
 
   start(): void {
@@ -175,7 +210,8 @@ class Follower {
     if (opened.ino !== st.ino) offset = 0;
     this.inode = opened.ino;
     this.offset = offset;
-    this.splitter.reset();
+    this.splitter.reset(offset);
+    this.ledger = this.newLedger(offset);
     await this.learnHead();
     this.cursorDirty = true;
     this.opts.onEvent?.({ type: 'opened', path: this.path, inode: this.inode, offset, resumed });
@@ -201,7 +237,7 @@ class Follower {
       if (!st || st.ino !== this.inode) {
         // rotated (renamed, or deleted): finish the old file, then take the new one from 0
         await this.readToEnd();
-        this.splitter.flush(this.emit);
+        this.splitter.flush(this.sink);
         const old = this.fh;
         this.fh = null;
         await old.close().catch(() => undefined);
@@ -221,7 +257,8 @@ class Follower {
           // "see" a truncation and read the file again from 0 (issue 7: one appended
           // failure re-read every second until it banned its address).
           this.head = Buffer.alloc(0);
-          this.splitter.reset();
+          this.splitter.reset(0);
+          this.ledger = this.newLedger(0);
           this.cursorDirty = true;
         }
       }
@@ -245,8 +282,7 @@ class Follower {
         this.head = Buffer.concat([this.head, more]);
       }
       this.offset += bytesRead;
-      this.cursorDirty = true;
-      this.splitter.push(Buffer.from(this.buf.subarray(0, bytesRead)), this.emit);
+      this.splitter.push(this.buf.subarray(0, bytesRead), this.sink);
     }
   }
 
@@ -264,7 +300,7 @@ class Follower {
     if (!this.opts.cursors || !this.cursorDirty || this.inode === 0) return;
     this.cursorDirty = false;
     this.lastCursorSave = this.now();
-    const cursor = { path: this.path, inode: this.inode, offset: this.offset - this.splitter.pendingBytes, updated_at: this.lastCursorSave };
+    const cursor = { path: this.path, inode: this.inode, offset: this.ledger.settledEnd, updated_at: this.lastCursorSave };
     try {
       await this.opts.cursors.save(cursor);
     } catch (err) {

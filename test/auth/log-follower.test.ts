@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, appendFileSync, renameSync, truncateSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { map } from 'rxjs';
 import { followLog, type FollowEvent } from '../../src/auth/log-follower.js';
 import { createLogCursorRepository, type LogCursor, type LogCursorStore } from '../../src/auth/log-cursor-repository.js';
 import { openDatabase } from '../../src/storage/database.js';
@@ -27,7 +28,7 @@ const opts = (extra: Parameters<typeof followLog>[1] = {}) => ({ logger: memoryL
 /** Follows and resolves once the follower has opened (or found missing) the file. */
 const start = async (extra: Parameters<typeof followLog>[1] = {}) => {
   const events: FollowEvent[] = [];
-  const c = collect(followLog(log, opts({ ...extra, onEvent: (e) => events.push(e) })));
+  const c = collect(followLog(log, opts({ ...extra, onEvent: (e) => events.push(e) })).pipe(map((l) => l.text)));
   await until(() => events.length > 0, 3000, 'follower start');
   return { ...c, events };
 };
