@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { map } from 'rxjs';
 import { followLog, type FollowEvent } from '../../src/auth/log-follower.js';
+import { LineSplitter } from '../../src/auth/line-splitter.js';
 import { createLogCursorRepository, type LogCursor, type LogCursorStore } from '../../src/auth/log-cursor-repository.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { memoryLogger } from '../../src/log/logger.js';
@@ -188,6 +189,63 @@ describe('followLog', () => {
     }
   });
 
+  test('a 30 MB line without newline is skipped unread and reported; the lines around it arrive; memory stays flat', async () => {
+    writeFileSync(log, '');
+    const c = await start({ watch: false, pollIntervalMs: 20 });
+    try {
+      appendFileSync(log, 'before\n');
+      await c.waitFor(1);
+      const huge = Buffer.alloc(30 * 1024 * 1024, 'x');
+      appendFileSync(log, huge);
+      appendFileSync(log, huge.subarray(0, 1000));
+      appendFileSync(log, '\nafter\r\n');
+      assert.deepEqual(await c.waitFor(2, 20_000), ['before', 'after']);
+      const overlong = c.events.filter((e) => e.type === 'overlong');
+      assert.deepEqual(overlong, [{ type: 'overlong', path: log, bytes: 30 * 1024 * 1024 + 1000, end: 7 + 30 * 1024 * 1024 + 1001 }]);
+    } finally {
+      c.sub.unsubscribe();
+    }
+  });
+
+  test('a line ends at \\n only: \\r and U+2028 inside it stay in its text', async () => {
+    writeFileSync(log, '');
+    const c = await start();
+    try {
+      appendFileSync(log, 'Failed password for x\rfrom 192.0.2.9 port 1 ssh2 from 203.0.113.1\u2028tail\r\nnext\n');
+      assert.deepEqual(await c.waitFor(2), ['Failed password for x\rfrom 192.0.2.9 port 1 ssh2 from 203.0.113.1\u2028tail', 'next']);
+    } finally {
+      c.sub.unsubscribe();
+    }
+  });
+
+  test('the saved cursor does not pass a line still held, and passes it once released', async () => {
+    const saved: LogCursor[] = [];
+    const store: LogCursorStore = { load: async () => undefined, save: async (cur) => void saved.push(cur) };
+    writeFileSync(log, '');
+    const releases: (() => void)[] = [];
+    const events: FollowEvent[] = [];
+    const texts: string[] = [];
+    const sub = followLog(log, opts({ cursors: store, cursorSaveIntervalMs: 10, onEvent: (e) => events.push(e) })).subscribe((l) => {
+      texts.push(l.text);
+      if (l.text.startsWith('held')) releases.push(l.hold());
+    });
+    try {
+      await until(() => events.length > 0, 3000, 'follower start');
+      appendFileSync(log, 'a\nheld 1\nb\nheld 2\nc\n'); // ends: 2, 9, 11, 18, 20
+      await until(() => texts.length === 5, 3000, 'the lines');
+      await until(() => saved.at(-1)?.offset === 2, 3000, 'the cursor before the first held line');
+      await delay(50);
+      assert.equal(saved.at(-1)!.offset, 2);
+      releases[1]!();
+      await delay(50);
+      assert.equal(saved.at(-1)!.offset, 2, 'releasing the second held line does not pass the first');
+      releases[0]!();
+      await until(() => saved.at(-1)?.offset === 20, 3000, 'the cursor at the end once both are released');
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   test('a cursor beyond the file size (truncated while down) is not used', async () => {
     writeFileSync(log, 'short\n');
     const store: LogCursorStore = {
@@ -197,5 +255,36 @@ describe('followLog', () => {
     const c = await start({ cursors: store });
     assert.deepEqual(c.events[0], { type: 'opened', path: log, inode: statSync(log).ino, offset: 6, resumed: false });
     c.sub.unsubscribe();
+  });
+});
+
+describe('LineSplitter', () => {
+  test('a 30 MB line in 64 KiB reads: nothing of it is held (memory flat), it is reported once with its length and end', () => {
+    const splitter = new LineSplitter();
+    const lines: [string, number][] = [];
+    const overlong: [number, number][] = [];
+    const sink = { line: (t: string, end: number) => void lines.push([t, end]), overlong: (b: number, end: number) => void overlong.push([b, end]) };
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    splitter.push(Buffer.from('first\n'), sink);
+    const base = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    for (let i = 0; i < 480; i++) {
+      splitter.push(chunk, sink);
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+    }
+    splitter.push(Buffer.from('\nnext\n'), sink);
+    assert.ok(peak < 4 * 1024 * 1024, `held ${peak} bytes while skipping`);
+    assert.deepEqual(lines, [['first', 6], ['next', 6 + 480 * 65536 + 6]]);
+    assert.deepEqual(overlong, [[480 * 65536, 6 + 480 * 65536 + 1]]);
+  });
+
+  test('a line of exactly the cap passes; one byte more is skipped; a split line is joined', () => {
+    const splitter = new LineSplitter(10);
+    const out: string[] = [];
+    const sink = { line: (t: string) => void out.push(t), overlong: (b: number) => void out.push(`<${b}>`) };
+    splitter.push(Buffer.from('0123456789\n01234'), sink);
+    splitter.push(Buffer.from('567890\nab'), sink);
+    splitter.push(Buffer.from('c\n'), sink);
+    assert.deepEqual(out, ['0123456789', '<11>', 'abc']);
   });
 });
