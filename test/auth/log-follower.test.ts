@@ -175,14 +175,25 @@ describe('followLog', () => {
       second.sub.unsubscribe();
       await delay(30);
 
-      // replaced file (another inode): the cursor does not apply, start from its end
+      // rotated while down: the old file is finished from the cursor, the new one read from its start
       renameSync(log, log + '.1');
       writeFileSync(log, 'new file history\n');
       const third = await start({ cursors });
-      assert.equal((third.events[0] as { resumed: boolean }).resumed, false);
+      assert.deepEqual(third.events[0], { type: 'opened', path: log + '.1', inode: statSync(log + '.1').ino, offset: statSync(log + '.1').size, resumed: true });
       appendFileSync(log, 'fresh\n');
-      assert.deepEqual(await third.waitFor(1), ['fresh']);
+      assert.deepEqual(await third.waitFor(2), ['new file history', 'fresh']);
       third.sub.unsubscribe();
+      await delay(30);
+
+      // replaced file, the old one gone: the cursor does not apply, start from its end
+      unlinkSync(log + '.1');
+      renameSync(log, join(dir, 'elsewhere.log'));
+      writeFileSync(log, 'newer file history\n');
+      const fourth = await start({ cursors });
+      assert.equal((fourth.events[0] as { resumed: boolean }).resumed, false);
+      appendFileSync(log, 'fresher\n');
+      assert.deepEqual(await fourth.waitFor(1), ['fresher']);
+      fourth.sub.unsubscribe();
       await delay(30);
     } finally {
       await db.close();
@@ -243,6 +254,40 @@ describe('followLog', () => {
       await until(() => saved.at(-1)?.offset === 20, 3000, 'the cursor at the end once both are released');
     } finally {
       sub.unsubscribe();
+    }
+  });
+
+  test('rename rotation while a line is held: the cursor stays on the old file, and a restart reads its tail (found renamed), then the new file', async () => {
+    const store = new Map<string, LogCursor>();
+    const cursors: LogCursorStore = { load: async (p) => store.get(p), save: async (c) => void store.set(c.path, c) };
+    writeFileSync(log, 'old history\n');
+    const oldInode = statSync(log).ino;
+    const events: FollowEvent[] = [];
+    const texts: string[] = [];
+    const sub = followLog(log, opts({ cursors, cursorSaveIntervalMs: 10, onEvent: (e) => events.push(e) })).subscribe((l) => {
+      texts.push(l.text);
+      if (l.text === 'held') l.hold(); // never released: as if the agent died before the ban
+    });
+    try {
+      await until(() => events.length > 0, 3000, 'follower start');
+      appendFileSync(log, 'a\nheld\nb\n');
+      await until(() => texts.length === 3, 3000, 'the old lines');
+      renameSync(log, log + '.1');
+      writeFileSync(log, 'new 1\nnew 2\n');
+      await until(() => texts.length === 5, 3000, 'the new lines');
+      await delay(50);
+      assert.deepEqual(store.get(log), { ...store.get(log)!, inode: oldInode, offset: 'old history\na\n'.length });
+    } finally {
+      sub.unsubscribe();
+    }
+    await delay(30);
+    appendFileSync(log, 'new 3 (while down)\n');
+    const again = await start({ cursors });
+    try {
+      assert.deepEqual(again.events[0], { type: 'opened', path: log + '.1', inode: oldInode, offset: 'old history\na\n'.length, resumed: true });
+      assert.deepEqual(await again.waitFor(5), ['held', 'b', 'new 1', 'new 2', 'new 3 (while down)']);
+    } finally {
+      again.sub.unsubscribe();
     }
   });
 
