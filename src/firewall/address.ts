@@ -134,6 +134,13 @@ export const parseAddress = (text: string): Address | null => {
   return makeAddress(6, v6);
 };
 
+/**
+ * The one text an address is known by (`2001:DB8:0::1` → `2001:db8::1`,
+ * `::ffff:1.2.3.4` → `1.2.3.4`), or null when it is not an address: what log parsing
+ * counts by, so an attacker cannot be two attackers by writing its address two ways.
+ */
+export const canonicalAddress = (text: string): string | null => parseAddress(text)?.text ?? null;
+
 const maskBytes = (bytes: Uint8Array, prefix: number): Uint8Array => {
   const out = new Uint8Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
@@ -195,8 +202,6 @@ export const cidrContains = (cidr: Cidr, inner: Address | Cidr): boolean => {
   return true;
 };
 
-/** Whether two prefixes share any address (one contains the other). */
-export const cidrOverlaps = (a: Cidr, b: Cidr): boolean => cidrContains(a, b) || cidrContains(b, a);
 
 /** Whether a prefix is a single host (/32 or /128). */
 export const isHostPrefix = (c: Cidr): boolean => c.prefix === familyBits(c.family);
