@@ -163,8 +163,10 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
 
   const storageFailed = (what: string, err: unknown) => {
     const message = `${what}: ${(err as Error).message}`;
+    // Said loudly once per outage; the retries meanwhile only at debug level.
+    if (storageFailing) logger.debug('ban storage still failing', { error: message, unsaved: unsaved.size });
+    else logger.error('ban storage failed; bans stay in force, kept in memory and written when storage recovers', { error: message, unsaved: unsaved.size });
     storageFailing = true;
-    logger.error('ban storage failed; bans stay in force, kept in memory and written when storage recovers', { error: message, unsaved: unsaved.size });
     deps.onStorageFailure?.(message);
   };
 
