@@ -22,10 +22,11 @@ Talks to a running agent through its control socket.
 Commands:
   list            bans in force: address, when it expires, offence count, reason
   unblock IP      lift the ban on IP (or the prefix ban covering it)
-  ban IP          ban IP (or a CIDR block) now; never-block addresses are refused
+  ban IP          ban IP (or a CIDR block) now; never-block addresses, and blocks wider
+                  than /8 (IPv4) or /32 (IPv6), are refused
 
 Options:
-  --for DUR       ban length (e.g. 30m, 1h, 7d); default firewall.ban_duration
+  --for DUR       ban length (e.g. 30m, 1h, 7d; at most 3650d); default firewall.ban_duration
   --socket PATH   the control socket (also $PANICMODE_CTL_SOCKET)
   --config FILE   read firewall.ctl_socket from this config
   --json          print the agent's JSON answer
