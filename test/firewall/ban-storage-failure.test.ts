@@ -19,6 +19,7 @@ import { blockIpAction } from '../../src/actions/block-ip.js';
 import { createActionExecutor, type ActionRunRecord } from '../../src/actions/executor.js';
 import type { Incident } from '../../src/model/incident.js';
 import { memoryLogger } from '../../src/log/logger.js';
+import { ActionError, StorageError } from '../../src/errors.js';
 import { waitFor } from '../e2e/agent-process.js';
 import { recordingScripts } from './recording-scripts.js';
 
@@ -138,4 +139,31 @@ test('storage failing at start: the manager starts (nothing to restore) and stil
     s.repairStorage();
     await s.close();
   }
+});
+
+test('the action circuit breaker counts an action\'s own failures, never a storage error it surfaces', async () => {
+  const logger = memoryLogger();
+  const runs: ActionRunRecord[] = [];
+  let attempts = 0;
+  let fail: () => never = () => {
+    throw new StorageError('blocked_ips: write: database or disk is full');
+  };
+  const executor = createActionExecutor({
+    actions: new Map([['block_ip', { name: 'block_ip', kind: 'protective' as const, run: async () => (attempts++, fail()) }]]),
+    dryRun: false,
+    timeoutMs: 10_000,
+    maxConcurrency: 1,
+    breaker: { maxFailures: 2, failureWindowMs: 60_000, openDurationMs: 60_000 },
+    logger,
+    record: (r) => runs.push(r),
+  });
+  for (const ip of attackers.slice(0, 5)) await executor.runProtective(incidentFor(ip));
+  assert.equal(attempts, 5, 'storage errors left the circuit closed');
+  // The breaker still does its job for the action's own failures.
+  fail = () => {
+    throw new ActionError('block_ip', 'block script exited with 3');
+  };
+  for (const ip of attackers.slice(5, 10)) await executor.runProtective(incidentFor(ip));
+  assert.equal(attempts, 7, 'two firewall failures open it');
+  assert.equal(runs.filter((r) => r.outcome === 'skipped').length, 3);
 });
