@@ -580,8 +580,11 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       clearTimeout(storageTimer);
       await flushing;
       await chain;
-      // A last try for rows the disk refused; bans still unrecorded are logged by storageFailed.
+      // A last try for rows the disk refused. What is still unwritten is lost to the next
+      // start: a script backend cannot list its bans, so the operator must hear which.
       await writeUnsaved();
+      const lost = [...unsaved.values()].filter((r) => r.active === 1).map((r) => r.ip);
+      if (lost.length > 0) logger.error(`${lost.length} ban(s) in force were never recorded: the next start will not lift them`, { ips: lost.join(' ') });
       await backend.stop();
     },
   };
