@@ -46,18 +46,22 @@ export const resolveSocketPath = async (options: { socket?: string; config?: str
 };
 
 /**
- * A time as `YYYY-MM-DD HH:MM:SS` UTC; anything that is no date (a row an older version
- * stored with a far-future expiry, a row edited by hand) is shown as it is, never thrown on.
+ * A stored time as a date, or null when it is none (a row an older version stored with
+ * a far-future expiry, a row edited by hand): such values are shown as they are, never
+ * thrown on.
  */
-const fmtTime = (ms: unknown): string => {
+const asDate = (ms: unknown): Date | null => {
   const d = typeof ms === 'number' ? new Date(ms) : null;
-  return d && !Number.isNaN(d.getTime()) ? d.toISOString().replace('T', ' ').slice(0, 19) : String(ms);
+  return d && !Number.isNaN(d.getTime()) ? d : null;
 };
+
+/** `YYYY-MM-DD HH:MM:SS` UTC, or the raw value. */
+const fmtTime = (ms: unknown): string => asDate(ms)?.toISOString().replace('T', ' ').slice(0, 19) ?? String(ms);
 
 const fmtExpiry = (expires: unknown, now: number): string => {
   if (expires === null) return 'never';
-  const at = fmtTime(expires);
-  return typeof expires === 'number' && at !== String(expires) ? `${at} (in ${formatDurationSeconds(Math.max(0, expires - now))})` : at;
+  const at = asDate(expires);
+  return at ? `${fmtTime(expires)} (in ${formatDurationSeconds(Math.max(0, at.getTime() - now))})` : String(expires);
 };
 
 /** The `ctl list` table; `now` is when the listing was taken (remaining times count from it). */
