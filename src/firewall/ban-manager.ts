@@ -429,8 +429,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     }
     const failed = await unbanNow(due);
     const lifted = due.filter((ip) => !failed.has(ip));
-    for (const ip of lifted) logger.info(`ban lifted: ${ip} (expired)`);
     await forget(lifted);
+    for (const ip of lifted) logger.info(`ban lifted: ${ip} (expired)`);
     schedule();
     if (failed.size > 0 && !stopped) {
       // A failed unblock keeps the row active; try again soon rather than at once in a loop.
@@ -558,8 +558,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       if (hits.length === 0) return { lifted: [] };
       const failed = await unbanNow(hits);
       const lifted = hits.filter((h) => !failed.has(h));
-      for (const h of lifted) logger.info(`ban lifted: ${h} (by request)`);
       await forget(lifted);
+      for (const h of lifted) logger.info(`ban lifted: ${h} (by request)`);
       if (failed.size > 0) throw [...failed.values()][0]!;
       schedule();
       return { lifted };
