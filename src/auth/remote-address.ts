@@ -1,24 +1,20 @@
 /**
  * Normalising the remote address captured from an sshd line, so one attacker is one
  * key: dotted quads pass as they are (checked by character codes: this runs once per
- * matched line of a replay); anything with a colon takes the canonical text of
+ * matched line of a replay); anything with a colon takes its canonical text from
  * firewall/address.ts, the one module that parses and writes addresses, so
  * `2001:DB8:0:0::1` and `2001:db8::1` count as one attacker and IPv4-mapped IPv6
  * (`::ffff:1.2.3.4`, what a dual-stack listener logs) as the IPv4 address. Anything that
  * is not an IP address (a host name logged with UseDNS, a forged fragment) yields null:
  * a name cannot be banned safely.
  */
-import { canonicalAddress } from '../firewall/address.js';
+import { parseAddress } from '../firewall/address.js';
 
-/**
- * For an address captured by an sshd pattern, whose dotted quads the regex already
- * validated: only the colon forms need a check.
- */
-export const normalizeMatchedAddress = (raw: string): string | null => (raw.indexOf(':') === -1 ? raw : canonicalAddress(raw));
-
-/** Returns the normalised address, or null when `raw` is not an IP address. */
-export const normalizeRemoteAddress = (raw: string): string | null =>
-  raw.indexOf(':') === -1 ? (isDottedQuad(raw, 0) ? raw : null) : canonicalAddress(raw);
+/** For an address captured by an sshd pattern: its one canonical text, or null. */
+export const normalizeMatchedAddress = (raw: string): string | null => {
+  if (raw.indexOf(':') === -1) return isDottedQuad(raw, 0) ? raw : null;
+  return parseAddress(raw)?.text ?? null;
+};
 
 /** IPv4 from `from` to the end: four decimal octets ≤ 255. */
 export const isDottedQuad = (s: string, from: number): boolean => {

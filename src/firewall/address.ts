@@ -134,13 +134,6 @@ export const parseAddress = (text: string): Address | null => {
   return makeAddress(6, v6);
 };
 
-/**
- * The one text an address is known by (`2001:DB8:0::1` → `2001:db8::1`,
- * `::ffff:1.2.3.4` → `1.2.3.4`), or null when it is not an address: what log parsing
- * counts by, so an attacker cannot be two attackers by writing its address two ways.
- */
-export const canonicalAddress = (text: string): string | null => parseAddress(text)?.text ?? null;
-
 const maskBytes = (bytes: Uint8Array, prefix: number): Uint8Array => {
   const out = new Uint8Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
