@@ -41,6 +41,13 @@ export const defaultCircuitBreakers: CircuitBreakerOptions = {
 export const DEFAULT_BAN_MS = 3_600_000;
 
 /**
+ * The longest ban one asks for by its length (`ctl ban --for`): ten years. Longer is a
+ * slip (`99999999999999999999999d` once made every later `ctl list` fail on a date past
+ * year 275760); a ban meant to last is one without an end.
+ */
+export const MAX_BAN_MS = 3650 * 86_400_000;
+
+/**
  * How long the n-th ban (1-based) of one offender lasts, like fail2ban's
  * bantime.increment: `base × factor^(n-1)`, never more than `max`.
  */
