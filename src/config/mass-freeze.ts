@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type * as t from 'io-ts';
 import { ConfigError } from '../errors.js';
-import { Duration, ms } from './duration.js';
+import { ms, timerDuration } from './duration.js';
 import { struct, withDefault, list, dict } from './struct.js';
 import { bool, nonNegative, oneOf, positiveCount, text } from './scalars.js';
 import { formatErrors } from './error-paths.js';
@@ -36,7 +36,8 @@ export const MassFreezePolicy = struct(
     ),
     /** never frozen, in every mode (root processes, sshd and PanicMode are always spared too) */
     whitelist_processes: withDefault(list(text, 'a list of process names'), () => []),
-    freeze_timeout: withDefault(Duration, ms(30_000)),
+    /** the freeze operation's timer (against a hang); 10m of a frozen host is an outage */
+    freeze_timeout: withDefault(timerDuration('1s', '10m'), ms(30_000)),
     max_processes_to_freeze: withDefault(positiveCount, 1000),
     dry_run: withDefault(bool, false),
   },

@@ -108,3 +108,64 @@ test('config show: effective config with defaults, secrets redacted, YAML and --
   assert.equal(invalid.code, 2);
   assert.match(invalid.stderr, /treshold/);
 });
+
+/** Writes `text` as a config, checks it, and asserts a clean refusal: exit 2, no stack trace. */
+const refused = async (name: string, text: string | Buffer): Promise<string> => {
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  const r = await run(['check-config', f]);
+  assert.equal(r.code, 2, `${name}: exit ${r.code}\n${r.stdout}${r.stderr}`);
+  assert.equal(r.stdout, '');
+  assert.doesNotMatch(r.stderr, /\n\s+at .*[(:]\d+/, `${name}: stack trace in\n${r.stderr}`);
+  assert.match(r.stderr, new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: invalid config`));
+  return r.stderr;
+};
+
+test('check-config: every duration key has a range; values that break timers are refused with path, value and range', async () => {
+  const err = await refused(
+    'durations.yaml',
+    [
+      'performance: {check_interval: 0s}',
+      'circuit_breakers: {timeout: 30d, failure_window: 0s}',
+      'retention: {cleanup_interval: 0s, incidents: 10m}',
+      'monitors:',
+      '  - {name: a, type: cpu_usage, threshold: 90, duration: 99999999999999999999999d}',
+      '  - {name: b, type: auth_failures, threshold: 5, window: 0s}',
+      'actions: {ban: {type: firewall, duration: 400d}, slow: {type: script, action: /bin/true, timeout: 25d}}',
+      'alerts: {critical: [{channel: console, timeout: 1h}]}',
+      'custom_metrics: {q: {command: "true", timeout: 0s, cache_ttl: 2d}}',
+      'firewall: {ban_duration: 0s, ban_increment: {max: 9999d}}',
+      'processes: [{name: p, systemd_unit: p.service, restart_window: 0s, cooldown: 30d}]',
+      'users: {persistent_time: 1s}',
+      'file_monitor: {aggregation_window: 0s}',
+      '',
+    ].join('\n'),
+  );
+  for (const line of [
+    'performance.check_interval: expected a duration from 100ms to 1h, got "0s"',
+    'circuit_breakers.timeout: expected a duration from 100ms to 1h, got "30d"',
+    'circuit_breakers.failure_window: expected a duration from 1s to 1d, got "0s"',
+    'retention.cleanup_interval: expected a duration from 1m to 1d, got "0s"',
+    'retention.incidents: expected a duration from 1h to 3650d, got "10m"',
+    'monitors[0].duration: expected a duration from 0s to 1d, got "99999999999999999999999d"',
+    'monitors[1].window: expected a duration from 1s to 1d, got "0s"',
+    'actions.ban.duration: expected a duration from 1s to 365d, got "400d"',
+    'actions.slow.timeout: expected a duration from 100ms to 1h, got "25d"',
+    'alerts.critical[0].timeout: expected a duration from 100ms to 10m, got "1h"',
+    'custom_metrics.q.timeout: expected a duration from 100ms to 10m, got "0s"',
+    'custom_metrics.q.cache_ttl: expected a duration from 0s to 1d, got "2d"',
+    'firewall.ban_duration: expected a duration from 1s to 365d, got "0s"',
+    'firewall.ban_increment.max: expected a duration from 1s to 365d, got "9999d"',
+    'processes[0].restart_window: expected a duration from 1s to 1d, got "0s"',
+    'processes[0].cooldown: expected a duration from 0s to 1d, got "30d"',
+    'users.persistent_time: expected a duration from 1m to 7d, got "1s"',
+    'file_monitor.aggregation_window: expected a duration from 1s to 1d, got "0s"',
+  ]) {
+    assert.ok(err.includes(`  ${line}\n`), `missing "${line}" in\n${err}`);
+  }
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'freeze_timeout: 1h\n');
+  const withPolicy = await run(['check-config', join(root, 'examples/minimal.yaml'), '--mass-freeze', policy]);
+  assert.equal(withPolicy.code, 2);
+  assert.match(withPolicy.stderr, /freeze_timeout: expected a duration from 1s to 10m, got "1h"/);
+});
