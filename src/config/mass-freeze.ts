@@ -3,7 +3,6 @@
  * `mass_freeze`, `mass_freeze_top` and `mass_freeze_cluster:<name>` choose processes.
  * Strict like the main config: unknown keys are errors.
  */
-import { readFile } from 'node:fs/promises';
 import type * as t from 'io-ts';
 import { ConfigError } from '../errors.js';
 import { ms, timerDuration } from './duration.js';
@@ -11,6 +10,7 @@ import { struct, withDefault, list, dict } from './struct.js';
 import { bool, nonNegative, oneOf, positiveCount, text } from './scalars.js';
 import { formatErrors } from './error-paths.js';
 import { parseYaml } from './parse-yaml.js';
+import { readConfigFile } from './read-config-file.js';
 
 export const MassFreezePolicy = struct(
   {
@@ -57,15 +57,8 @@ export const loadMassFreezePolicyText = (yamlText: string, source = '<mass_freez
 };
 
 /** Reads and decodes a mass-freeze policy file. */
-export const loadMassFreezePolicyFile = async (path: string): Promise<MassFreezePolicy> => {
-  let yamlText: string;
-  try {
-    yamlText = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`], { source: path, cause: err });
-  }
-  return loadMassFreezePolicyText(yamlText, path);
-};
+export const loadMassFreezePolicyFile = async (path: string): Promise<MassFreezePolicy> =>
+  loadMassFreezePolicyText(await readConfigFile(path), path);
 
 /**
  * `mass_freeze_cluster:<name>` actions whose cluster the policy does not define, as

@@ -1,11 +1,112 @@
 /**
  * YAML text → plain JS tree, with syntax errors as `line:col: message` problems so the
  * operator can jump to the place. Duplicate keys are errors (the second would silently win).
+ *
+ * A config is small and shallow, so what is not is refused before it can hurt: nesting
+ * deeper than MAX_NESTING (the YAML composer and every walk after it recurse: 20,000
+ * levels overflowed the stack), an alias that names no earlier anchor or the value it
+ * sits in (a cycle), and aliases that expand to more than MAX_ALIAS_VALUES values
+ * ("billion laughs": a few lines that every later walk expands exponentially).
  */
-import { LineCounter, parseDocument } from 'yaml';
+import { isAlias, isCollection, isPair, isScalar, LineCounter, Parser, parseDocument, type CST, type Document, type Node } from 'yaml';
+import { joinPath } from './error-paths.js';
 
-/** Parses YAML; syntax errors become `line:col: message` problems. */
+/** Deepest nesting of mappings and lists a config may have (real ones need 5). */
+export const MAX_NESTING = 64;
+/** How many values aliases may add in all (sharing one list of routes costs its size each time). */
+export const MAX_ALIAS_VALUES = 10_000;
+
+const position = (lines: LineCounter, offset: number): string => {
+  const pos = lines.linePos(offset);
+  return `${pos.line}:${pos.col}`;
+};
+
+/**
+ * Where the syntax nests deeper than MAX_NESTING, as a problem. Walks the concrete
+ * syntax tree, which the parser builds without recursion, with an explicit stack.
+ */
+const nestingProblem = (text: string): string | undefined => {
+  const lines = new LineCounter();
+  const stack: { token: CST.Token; depth: number }[] = [];
+  for (const token of new Parser(lines.addNewLine).parse(text)) stack.push({ token, depth: 0 });
+  while (stack.length > 0) {
+    const { token, depth } = stack.pop()!;
+    if (token.type === 'document') {
+      if (token.value) stack.push({ token: token.value, depth });
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_NESTING) return `${position(lines, token.offset)}: nested deeper than ${MAX_NESTING} levels (a config needs a few)`;
+      for (const item of token.items) {
+        if (item.key) stack.push({ token: item.key, depth: depth + 1 });
+        if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+};
+
+const keyText = (key: unknown): string => (isScalar(key) ? String(key.value) : '?');
+
+/**
+ * Problems with the document's aliases, each at its config path: unresolved, cyclic,
+ * nesting too deep once expanded, or past the MAX_ALIAS_VALUES budget. One post-order
+ * walk in document order: an alias can only name an earlier anchor, whose expanded size
+ * and depth are known by then, so nothing is ever expanded to be measured.
+ */
+const aliasProblems = (doc: Document): string[] => {
+  const problems: string[] = [];
+  const anchors = new Map<string, Node>();
+  const measured = new Map<Node, { size: number; depth: number }>();
+  let aliasValues = 0;
+  let tooDeep = false;
+  const walk = (node: unknown, path: string): { size: number; depth: number } => {
+    if (isAlias(node)) {
+      const target = anchors.get(node.source);
+      const at = path || '(top level)';
+      if (!target) {
+        problems.push(`${at}: alias *${node.source} names no anchor before it (write &${node.source} on an earlier value)`);
+        return { size: 1, depth: 0 };
+      }
+      const m = measured.get(target);
+      if (!m) {
+        problems.push(`${at}: alias *${node.source} refers to a value that contains it`);
+        return { size: 1, depth: 0 };
+      }
+      aliasValues += m.size;
+      if (aliasValues > MAX_ALIAS_VALUES && aliasValues - m.size <= MAX_ALIAS_VALUES)
+        problems.push(`${at}: aliases expand to more than ${MAX_ALIAS_VALUES} values (an alias bomb?)`);
+      return m;
+    }
+    if (!isCollection(node) && !isScalar(node)) return { size: 0, depth: 0 };
+    if (node.anchor) anchors.set(node.anchor, node);
+    let size = 1;
+    let depth = 0;
+    if (isCollection(node)) {
+      node.items.forEach((item, i) => {
+        const children = isPair(item) ? [item.key, item.value] : [item];
+        const childPath = isPair(item) ? joinPath(path, keyText(item.key)) : joinPath(path, i);
+        for (const child of children) {
+          const m = walk(child, childPath);
+          size += m.size;
+          depth = Math.max(depth, m.depth + 1);
+        }
+      });
+    }
+    const m = { size, depth };
+    measured.set(node, m);
+    if (depth > MAX_NESTING && !tooDeep) {
+      tooDeep = true;
+      problems.push(`${path || '(top level)'}: nested deeper than ${MAX_NESTING} levels once its aliases are expanded`);
+    }
+    return m;
+  };
+  walk(doc.contents, '');
+  return problems;
+};
+
+/** Parses YAML; syntax errors and the shapes refused above become problems. */
 export const parseYaml = (text: string): { value: unknown; problems: string[] } => {
+  const tooDeep = nestingProblem(text);
+  if (tooDeep) return { value: undefined, problems: [tooDeep] };
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
@@ -16,5 +117,9 @@ export const parseYaml = (text: string): { value: unknown; problems: string[] } 
     });
     return { value: undefined, problems };
   }
-  return { value: doc.toJS({ maxAliasCount: 100 }), problems: [] };
+  const problems = aliasProblems(doc);
+  if (problems.length > 0) return { value: undefined, problems };
+  // The alias budget above is the guard; the library's own heuristic would refuse an
+  // anchor shared by many routes.
+  return { value: doc.toJS({ maxAliasCount: -1 }), problems: [] };
 };

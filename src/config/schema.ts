@@ -18,7 +18,7 @@ import * as t from 'io-ts';
 import { durationBetween, ms, timerDuration } from './duration.js';
 import { struct, optional, withDefault, list, dict } from './struct.js';
 import {
-  bool, bindAddress, count, ipOrCidr, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
+  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
   stringMap, stringOrList, text,
 } from './scalars.js';
 import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
@@ -163,7 +163,7 @@ export const AlertRoute = struct({
   retries: withDefault(count, 3),
   timeout: withDefault(alertTimeout, ms(10_000)),
   /** discord/slack/webhook: URL for this route (overrides the integration's) */
-  webhook_url: optional(text),
+  webhook_url: optional(httpUrl),
   /** ntfy: topic for this route */
   topic: optional(text),
   /** telegram: chat for this route */
@@ -179,7 +179,7 @@ export const AlertRoute = struct({
   /** webhook: sign the body with HMAC-SHA256 */
   hmac_secret: optional(text),
   /** webhook / alertmanager: URL for this route */
-  url: optional(text),
+  url: optional(httpUrl),
   /** alertmanager: extra labels */
   labels: optional(stringMap),
   /** file: JSON-lines file for this route */
@@ -215,13 +215,14 @@ const ntfyPriority = new t.Type<number, number, unknown>(
 );
 
 export const Integrations = struct({
-  telegram: optional(struct({ enabled, bot_token: text, chat_id: optional(stringish), api_base_url: optional(text) })),
-  discord: optional(struct({ enabled, webhook_url: text })),
-  slack: optional(struct({ enabled, webhook_url: text })),
+  telegram: optional(struct({ enabled, bot_token: text, chat_id: optional(stringish), api_base_url: optional(serverUrl) })),
+  discord: optional(struct({ enabled, webhook_url: httpUrl })),
+  slack: optional(struct({ enabled, webhook_url: httpUrl })),
   ntfy: optional(
     struct({
       enabled,
-      server: withDefault(text, 'https://ntfy.sh'),
+      /** `ntfy.sh` means https://ntfy.sh */
+      server: withDefault(serverUrl, 'https://ntfy.sh'),
       topic: text,
       token: optional(text),
       /** 1 (min) .. 5 (max); default per severity */
@@ -245,10 +246,10 @@ export const Integrations = struct({
     }),
   ),
   twilio: optional(
-    struct({ enabled, account_sid: text, auth_token: text, from_number: stringish, api_base_url: optional(text) }),
+    struct({ enabled, account_sid: text, auth_token: text, from_number: stringish, api_base_url: optional(serverUrl) }),
   ),
-  webhook: optional(struct({ enabled, url: optional(text), hmac_secret: optional(text), headers: optional(stringMap) })),
-  alertmanager: optional(struct({ enabled, url: text, labels: optional(stringMap) })),
+  webhook: optional(struct({ enabled, url: optional(httpUrl), hmac_secret: optional(text), headers: optional(stringMap) })),
+  alertmanager: optional(struct({ enabled, url: httpUrl, labels: optional(stringMap) })),
   file: optional(struct({ enabled, path: text })),
   console: optional(struct({ enabled })),
 });
