@@ -176,7 +176,8 @@ export const resolveSecrets = async (raw: unknown, mode: SecretMode = 'resolve')
       const unknown = [...v.matchAll(anyRefPattern)].find((m) => !schemes.includes(m[1]!));
       if (unknown) {
         problems.push(`${path}: ${unknown[0]}: unknown secret scheme "${unknown[1]}" (expected \${env:NAME}, \${file:/path} or \${vault:PATH#KEY})`);
-        return v;
+        // The reference is the problem: the value it stands for is not judged again.
+        return SECRET_PLACEHOLDER;
       }
       if (!hasSecretRef(v)) return v;
       try {
@@ -186,7 +187,7 @@ export const resolveSecrets = async (raw: unknown, mode: SecretMode = 'resolve')
       } catch (err) {
         if (!(err instanceof SecretProblem)) throw err;
         problems.push(`${path}: ${err.message}`);
-        return v;
+        return SECRET_PLACEHOLDER;
       }
     }
     if (Array.isArray(v)) return Promise.all(v.map((x, i) => walk(x, joinPath(path, i))));
