@@ -164,7 +164,7 @@ export const stringMap = new t.Type<Record<string, string>, Record<string, strin
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(u)) {
       const r = stringish.validate(v, t.appendContext(c, k, stringish, v));
-      if (r._tag === 'Left') errors.push(...r.left);
+      if (r._tag === 'Left') for (const e of r.left) errors.push(e);
       else out[k] = r.right;
     }
     return errors.length > 0 ? t.failures(errors) : t.success(out);

@@ -189,6 +189,16 @@ test('check-config: alias bombs, unresolved or cyclic aliases and deep nesting a
   assert.match(ok.stdout, /3 alert routes \(console\)/);
 });
 
+test('check-config: a duplicate key is refused at its path, even when YAML spells the two keys differently', async () => {
+  assert.match(await refused('dup.yaml', 'performance:\n  cpu_limit: 5\n  cpu_limit: 6\n'), /\n {2}performance\.cpu_limit: given twice \(2:3 and 3:3\); the second would silently win/);
+  assert.match(await refused('dup-typed.yaml', 'users:\n  thresholds:\n    1000: {cpu_threshold: 50}\n    "1000": {cpu_threshold: 90}\n'), /\n {2}users\.thresholds\.1000: given twice \(3:5 and 4:5\)/);
+});
+
+test('check-config: more than 50,000 keys and values are refused before the YAML is built (a flat 1 MiB list took 1.2 GB)', async () => {
+  const err = await refused('flat.yaml', `processes: [${Array(400_000).fill('1').join(',')}]\n`);
+  assert.match(err, /\n {2}1:100011: more than 50000 keys and values/);
+});
+
 test('check-config: a file over 1 MiB is refused before it is parsed (a 50 MB one took 1.86 GB)', async () => {
   const err = await refused('huge.yaml', Buffer.alloc(50 * 1024 * 1024, '#'));
   assert.match(err, /\n {2}the file is larger than 1 MiB \(52428800 bytes\)/);
