@@ -3,7 +3,8 @@
  * operator can jump to the place. Duplicate keys are errors (the second would silently
  * win), named by their config path.
  *
- * A config is small and shallow, so what is not is refused before it can hurt: nesting
+ * A config is small and shallow, so what is not is refused before it can hurt: more
+ * than MAX_VALUES keys and values (the library's memory grows about 1 KB per value), nesting
  * deeper than MAX_NESTING (the YAML composer and every walk after it recurse: 20,000
  * levels overflowed the stack), an alias that names no earlier anchor or the value it
  * sits in (a cycle), and aliases that expand to more than MAX_ALIAS_VALUES values
