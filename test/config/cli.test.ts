@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,6 +215,12 @@ test('check-config: whitelist entries the firewall would refuse are refused here
   assert.match(err, /\n {2}firewall\.whitelist\[1\]: expected an IP address or CIDR block, got "1\.2\.3\.4\/0000"/);
   assert.match(err, /\n {2}firewall\.whitelist\[2\]: expected an IP address or CIDR block, got "fe80::1%eth0\/64"/);
   assert.match(err, /\n {2}firewall\.whitelist\[4\]: expected an IP address or CIDR block, got "010\.1\.1\.1"/);
+  // run refuses it the same way, before it creates anything (it used to create the database first).
+  const state = join(dir, 'whitelist-state');
+  const r = await run(['run', '--config', join(dir, 'whitelist.yaml')], { PANICMODE_STATE_DIR: state });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /firewall\.whitelist\[1\]: expected an IP address or CIDR block, got "1\.2\.3\.4\/0000"/);
+  assert.equal(existsSync(state), false, 'nothing created under the state directory');
 });
 
 test('check-config: an unknown secret scheme is refused with its path; shell expansions are left alone', async () => {
