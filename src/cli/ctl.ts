@@ -26,7 +26,7 @@ Commands:
                   than /8 (IPv4) or /32 (IPv6), are refused
 
 Options:
-  --for DUR       ban length (e.g. 30m, 1h, 7d; at most 3650d); default firewall.ban_duration
+  --for DUR       ban length (e.g. 30m, 1h, 7d; at most 365d); default firewall.ban_duration
   --socket PATH   the control socket (also $PANICMODE_CTL_SOCKET)
   --config FILE   read firewall.ctl_socket from this config
   --json          print the agent's JSON answer

@@ -15,7 +15,8 @@
  * channel needs its integration) live in cross-checks.ts; this file is shape only.
  */
 import * as t from 'io-ts';
-import { durationBetween, ms, timerDuration } from './duration.js';
+import { durationBetween, formatDuration, ms, timerDuration } from './duration.js';
+import { MAX_BAN_MS } from '../firewall/firewall-options.js';
 import { struct, optional, withDefault, list, dict } from './struct.js';
 import {
   bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
@@ -100,9 +101,9 @@ export const Monitor = struct({
 
 /**
  * How long a ban lasts. Expiry is scheduled by the ban manager in steps a timer can
- * wait, so weeks are fine; past a year a mistaken ban never heals.
+ * wait, so weeks are fine; the longest is the firewall's (the same for `ctl ban --for`).
  */
-const banDuration = durationBetween('1s', '365d');
+const banDuration = durationBetween('1s', formatDuration(MAX_BAN_MS));
 
 export const actionDefinitionTypes = ['script', 'firewall', 'process', 'system'] as const;
 
