@@ -54,6 +54,11 @@ export const finishScenario = async (
     } else if (Date.now() - lastChange > (o.quietMs ?? 5000)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
+  // A ban is recorded just after its script ran: list once the firewall has been quiet a moment.
+  await agent.waitUntil(() => {
+    const last = Math.max(0, ...agent.calls().map((c) => c.at));
+    return Date.now() - last > 1000;
+  }, 5000);
   const ctlList = agent.alive ? await agent.ctlList() : { at: Date.now(), error: 'the agent is not running' };
 
   // Wait out the bans: every ban lifted, or past the latest one's end plus the late slack.

@@ -204,8 +204,14 @@ export const checkInvariants = (truth: GroundTruth, seen: ObservedRecord, option
   if (neverLifted.length > 0) add('lifted on time', `${neverLifted.length} bans were never lifted (no unblock call): ${sample(neverLifted)}`);
   if (liftedEarly.length > 0) add('lifted on time', `${liftedEarly.length} bans were lifted early: ${sample(liftedEarly)}`);
   if (liftedLate.length > 0) add('lifted on time', `${liftedLate.length} bans were lifted late: ${sample(liftedLate)}`);
-  if (unblocksWithoutBan.length > 0)
-    add('lifted on time', `${unblocksWithoutBan.length} unblock calls for addresses not banned at the time: ${sample(unblocksWithoutBan.map((c) => c.target))}`);
+  if (unblocksWithoutBan.length > 0) {
+    const perTarget = new Map<string, number>();
+    for (const c of unblocksWithoutBan) perTarget.set(c.target, (perTarget.get(c.target) ?? 0) + 1);
+    add(
+      'lifted on time',
+      `${unblocksWithoutBan.length} unblock calls for addresses not banned at the time: ${sample([...perTarget].map(([t, n]) => (n > 1 ? `${t} ×${n}` : t)))}`,
+    );
+  }
 
   // ── no protected, innocent or unknown address banned ──
   const bannedProtected: string[] = [];
@@ -214,7 +220,10 @@ export const checkInvariants = (truth: GroundTruth, seen: ObservedRecord, option
   for (const target of episodes.keys()) {
     if (attackers.has(target)) continue;
     if (protectedSet.has(target)) bannedProtected.push(target);
-    else if (innocents.has(target)) bannedInnocent.push(`${target} (${innocents.get(target)!.failures} failures, threshold ${truth.threshold})`);
+    else if (innocents.has(target)) {
+      const f = innocents.get(target)!.failures;
+      bannedInnocent.push(`${target} (${f === 0 ? 'never failed: only named inside other lines' : `${f} failures, threshold ${truth.threshold}`})`);
+    }
     else if (seen.calls.some((c) => c.verb === 'block' && c.target === target)) bannedUnknown.push(target);
   }
   if (bannedProtected.length > 0) add('protected never banned', `${bannedProtected.length} protected (whitelisted or never-block) addresses were banned: ${sample(bannedProtected)}`);
