@@ -5,7 +5,7 @@
  * (block script ran) that the agent's database lost (`ctl list` omits them: they are
  * never lifted), and attackers blocked twice.
  *
- * The real agent (tests/chaos/chaos-agent.ts): script backend recording every call, a
+ * The real agent (test/chaos/chaos-agent.ts): script backend recording every call, a
  * temp state dir, a 1 h ban so nothing is lifted while counting. Seeded: CHAOS_SEED=<n>.
  *
  *   PANICMODE_FROM_SOURCE=1 node --import tsx test/bench/chaos-kill9.bench.ts [--runs 20] [--attackers 500]

@@ -152,9 +152,13 @@ dry_run: false
     this.child = child;
     this.runOut = '';
     liveGroups.add(child.pid!);
+    const reloads: number[] = [];
+    run.reloads = reloads;
     const keep = (d: Buffer) => {
-      this.out = (this.out + d.toString()).slice(-200_000);
-      this.runOut = (this.runOut + d.toString()).slice(-200_000);
+      const text = d.toString();
+      for (const _ of text.matchAll(/config reloaded/g)) reloads.push(Date.now());
+      this.out = (this.out + text).slice(-200_000);
+      this.runOut = (this.runOut + text).slice(-200_000);
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);

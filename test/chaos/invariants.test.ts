@@ -83,8 +83,19 @@ test('an attacker blocked twice in one run (overlapping pipelines), and one bann
   ];
   const v = checkInvariants(truth, { ...r, calls });
   assert.deepEqual(invariantsOf(v), ['banned once']);
-  assert.match(messages(v), /198\.18\.0\.1 \(2 block calls in one run\)/);
+  assert.match(messages(v), /198\.18\.0\.1 \(2 block calls in run 1, 0 reloads after its ban\)/);
   assert.match(messages(v), /198\.18\.0\.2 \(2 bans: lifted at .*, then banned again\)/);
+});
+
+test('a reload may re-apply a live ban once (reconciling), not more', () => {
+  const r = clean();
+  const again = (at: number) => truth.attackers.map((a) => ({ verb: 'block' as const, target: a.target, at }));
+  const calls = [...r.calls, ...again(T0 + 3000), ...again(T0 + 5000)];
+  const oneReload = { ...r, runs: [{ ...r.runs[0]!, reloads: [T0 + 3100] }], calls: [...r.calls, ...again(T0 + 3000)] };
+  assert.deepEqual(checkInvariants(truth, oneReload), []);
+  const v = checkInvariants(truth, { ...oneReload, calls });
+  assert.deepEqual(invariantsOf(v), ['banned once']);
+  assert.match(messages(v), /3 attackers were blocked more than once while their ban was in force: 198\.18\.0\.1 \(3 block calls in run 1, 1 reloads after its ban\)/);
 });
 
 test('bans never lifted, lifted early, lifted late', () => {

@@ -6,9 +6,11 @@
  *
  * The invariants:
  * - every attacker over threshold is banned (the block script ran for it), exactly once:
- *   no second block of the same address within one agent run while its ban is in force,
- *   and no new ban after its ban was lifted (a restart re-applying a live ban is a
- *   restoration, not a second ban: the script contract makes it idempotent);
+ *   no second block of the same address while its ban is in force, and no new ban after
+ *   its ban was lifted. A start or a completed reload re-applying a live ban is a
+ *   restoration, not a second ban (the script backend cannot list what it holds, so it
+ *   reconciles by re-running the idempotent block script): per run, a ban may be applied
+ *   once plus once per reload completed after it;
  * - every ban is lifted on time: about `banDurationMs` after it was applied (or at the
  *   next start when it expired while the agent was down), never long before;
  * - no protected (whitelisted, never-block) or innocent address is ever banned, nor any
@@ -50,6 +52,8 @@ export interface AgentRun {
   /** when the run ended, and how: `kill9` and `sigterm` are the scenario's doing */
   endedAt: number;
   end: 'kill9' | 'sigterm' | { code: number | null; signal: string | null };
+  /** when each config reload of this run completed (SIGHUP) */
+  reloads?: readonly number[];
 }
 
 export interface DeliveredAlert {
@@ -166,10 +170,16 @@ export const checkInvariants = (truth: GroundTruth, seen: ObservedRecord, option
   for (const [target, list] of episodes) {
     if (!attackers.has(target)) continue;
     for (const e of list) {
-      const perRun = new Map<number, number>();
-      for (const b of e.blocks) perRun.set(b.run, (perRun.get(b.run) ?? 0) + 1);
-      const worst = Math.max(...perRun.values());
-      if (worst > 1) duplicated.push(`${target} (${worst} block calls in one run)`);
+      const perRun = new Map<number, { n: number; first: number }>();
+      for (const b of e.blocks) {
+        const r = perRun.get(b.run);
+        if (r) r.n++;
+        else perRun.set(b.run, { n: 1, first: b.at });
+      }
+      for (const [run, { n, first }] of perRun) {
+        const reloads = (seen.runs[run]?.reloads ?? []).filter((t) => t > first).length;
+        if (n > 1 + reloads) duplicated.push(`${target} (${n} block calls in run ${run + 1}, ${reloads} reloads after its ban)`);
+      }
     }
     if (list.length > 1) rebanned.push(`${target} (${list.length} bans: lifted at ${list.slice(0, -1).map((e) => new Date(e.liftedAt!).toISOString()).join(', ')}, then banned again)`);
   }
