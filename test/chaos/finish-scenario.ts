@@ -20,7 +20,7 @@ export interface ScenarioFigures {
   violations: Violation[];
 }
 
-const LATE_LIFT_MS = 3000;
+const LATE_LIFT_MS = 4000;
 
 export const groundTruth = (agent: ChaosAgent, plan: LogPlan['truth']): GroundTruth => ({
   monitor: MONITOR,
