@@ -1,28 +1,21 @@
 /**
- * Normalising the remote address captured from an sshd line, so one attacker is one
+ * Normalising the remote address captured from a log line, so one attacker is one
  * key: IPv4-mapped IPv6 (`::ffff:1.2.3.4`, what a dual-stack listener logs) becomes the
- * IPv4 address, IPv6 is lower-cased. Anything that is not an IP address (a host name
+ * IPv4 address, IPv6 takes its canonical (RFC 5952) text. Anything that is not an IP address (a host name
  * logged with UseDNS, a forged fragment) yields null: a name cannot be banned safely.
  * Validation is by character codes: this runs once per matched line of a replay.
  */
 
-const mappedPrefix = /^::ffff:/i;
+import { parseAddress } from '../firewall/address.js';
 
 /**
- * For an address captured by an sshd pattern, whose dotted quads the regex already
- * validated: only the colon forms need a check.
+ * For a host captured by a filter pattern (an address or a name): the address in its
+ * one canonical form (dotted quad; IPv6 as RFC 5952 text from the firewall's address
+ * module, so one address is one key however it was written), or null for a name.
  */
 export const normalizeMatchedAddress = (raw: string): string | null => {
-  if (raw.indexOf(':') === -1) return raw;
-  if (mappedPrefix.test(raw) && isDottedQuad(raw, 7)) return raw.slice(7);
-  return isIPv6(raw) ? raw.toLowerCase() : null;
-};
-
-/** Returns the normalised address, or null when `raw` is not an IP address. */
-export const normalizeRemoteAddress = (raw: string): string | null => {
   if (raw.indexOf(':') === -1) return isDottedQuad(raw, 0) ? raw : null;
-  if (mappedPrefix.test(raw) && isDottedQuad(raw, 7)) return raw.slice(7);
-  return isIPv6(raw) ? raw.toLowerCase() : null;
+  return parseAddress(raw)?.text ?? null;
 };
 
 /** IPv4 from `from` to the end: four decimal octets ≤ 255. */
@@ -45,44 +38,4 @@ export const isDottedQuad = (s: string, from: number): boolean => {
     } else return false;
   }
   return dots === 3 && digits > 0;
-};
-
-const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-
-/** RFC 4291 text form: hex groups of 1–4, one `::` at most, optional trailing IPv4. */
-export const isIPv6 = (s: string): boolean => {
-  const n = s.length;
-  if (n < 2 || n > 45) return false;
-  let groups = 0;
-  let compressed = false;
-  let i = 0;
-  if (s.charCodeAt(0) === 58) {
-    if (s.charCodeAt(1) !== 58) return false;
-    compressed = true;
-    i = 2;
-    if (i === n) return true;
-  }
-  while (i < n) {
-    const groupStart = i;
-    while (i < n && isHex(s.charCodeAt(i))) i++;
-    const len = i - groupStart;
-    if (i < n && s.charCodeAt(i) === 46) {
-      // trailing IPv4 takes two groups
-      if (!isDottedQuad(s, groupStart)) return false;
-      groups += 2;
-      break;
-    }
-    if (len === 0 || len > 4) return false;
-    groups++;
-    if (i === n) break;
-    if (s.charCodeAt(i) !== 58) return false;
-    i++;
-    if (s.charCodeAt(i) === 58) {
-      if (compressed) return false;
-      compressed = true;
-      i++;
-      if (i === n) break;
-    } else if (i === n) return false;
-  }
-  return compressed ? groups < 8 : groups === 8;
 };
