@@ -15,7 +15,7 @@ import type { CompiledPattern } from './compiled-pattern.js';
 import type { CompiledFilter } from './filters/compile-filter.js';
 import type { PatternEffect } from './filters/filter-definition.js';
 import { loadFilter } from './filters/load-filter.js';
-import { SessionTable, type Session, type SessionTableOptions } from './filters/session-table.js';
+import { originHash, SessionTable, type SessionTableOptions } from './filters/session-table.js';
 import { LineHeaderParser } from './log-line-header.js';
 import { normalizeMatchedAddress } from './remote-address.js';
 import { SyslogYear, TimestampParser, type ParsedTimestamp } from './log-timestamp.js';
@@ -84,8 +84,7 @@ export class AuthLineMatcher {
     this.program = program;
     this.pid = pid ?? 0;
     this.ts = NaN;
-    const key = pid === undefined ? null : `${program}[${pid}]`;
-    return this.scanMessage(text, 0, text.length, 1, key) && this.ip !== null ? this.result() : null;
+    return this.scanMessage(text, 0, text.length, 1, originHash(program, 0, program.length)) && this.ip !== null ? this.result() : null;
   }
 
   /**
@@ -122,9 +121,7 @@ export class AuthLineMatcher {
       msgStart = 0;
       msgEnd = msg.length;
     }
-    const lineStart = start;
-    const matched = this.scanMessage(msg, msgStart, msgEnd, h.repeat, null, text, lineStart);
-    return matched;
+    return this.scanMessage(msg, msgStart, msgEnd, h.repeat, 0, text);
   }
 
   /** The timestamp (unix ms, NaN if none) of the line starting at `start`. */
@@ -145,10 +142,11 @@ export class AuthLineMatcher {
   }
 
   /**
-   * Matches the message `s[start, end)`; applies the connection state. `line`/`lineStart`:
-   * where the header is (for the connection key and the time), absent for the journal.
+   * Matches the message `s[start, end)`; applies the connection state. `line`: the text
+   * the header was parsed from (for the connection's origin and the time), absent for
+   * the journal (`origin` given, pid in `this.pid`).
    */
-  private scanMessage(s: string, start: number, end: number, repeat: number, journalKey: string | null, line?: string, lineStart = 0): boolean {
+  private scanMessage(s: string, start: number, end: number, repeat: number, origin: number, line?: string): boolean {
     const f = this.filter;
     // the filter's prefixes (`error: `...)
     const strip = f.stripPrefixes;
@@ -182,25 +180,25 @@ export class AuthLineMatcher {
     if (user !== undefined && this.latin1 && nonAscii.test(user)) user = Buffer.from(user, 'latin1').toString('utf8');
     const lineHost = c.hostIndex > 0 ? m[c.hostIndex] : undefined;
 
-    // the connection: `host program[pid]` of the header (journal: program[pid])
-    let key: string | null = journalKey;
+    // the connection: `host program[pid]` of the header (journal: program[_PID])
     if (line !== undefined) {
       const h = this.header;
       if (h.tsStart >= 0) {
         this.timestamps.parse(line, h.tsStart, this.tsOut);
         this.ts = this.tsOut.ms;
       }
-      key = h.pid > 0 ? line.slice(h.hostStart, h.tagEnd) : null;
+      origin = originHash(line, h.hostStart, h.progEnd);
     }
+    const pid = this.pid;
     const now = Number.isNaN(this.ts) ? this.now() : this.ts;
-    const session = key === null ? undefined : this.sessions.get(key, now, !c.forget);
-    const count = this.apply(c.effect, session, lineHost, user, repeat);
-    if (c.forget && key !== null) this.sessions.delete(key);
+    const slot = pid > 0 ? this.sessions.find(pid, origin, now, !c.forget) : -1;
+    const count = this.apply(c.effect, slot, lineHost, user, repeat);
+    if (c.forget && pid > 0) this.sessions.delete(pid);
     if (count === 0) return false;
-    const host = lineHost ?? session?.host;
+    const host = lineHost ?? (slot >= 0 ? this.sessions.host[slot] : undefined);
     if (host === undefined) return false;
     this.count = count;
-    this.user = user ?? (session && session.users.length > 0 ? session.users[session.users.length - 1] : undefined);
+    this.user = user;
     this.host = host;
     this.ip = normalizeMatchedAddress(host);
     return true;
@@ -210,39 +208,47 @@ export class AuthLineMatcher {
    * The failures this line records, given its effect and its connection (updated):
    * see rules/filters/README.md, "Effects and connections".
    */
-  private apply(effect: PatternEffect, s: Session | undefined, lineHost: string | undefined, user: string | undefined, repeat: number): number {
-    if (s === undefined) return effect === 'failure' && lineHost !== undefined ? repeat : 0;
-    if (lineHost !== undefined) s.host = lineHost;
-    if (user !== undefined && !s.users.includes(user) && s.users.length < 8) s.users.push(user);
-    const severalUsers = s.users.length > 1;
+  private apply(effect: PatternEffect, slot: number, lineHost: string | undefined, user: string | undefined, repeat: number): number {
+    if (slot < 0) return effect === 'failure' && lineHost !== undefined ? repeat : 0;
+    const t = this.sessions;
+    // kept beyond this chunk: a string of its own (V8 slices of 13+ characters keep the
+    // chunk alive), made only when the connection's address is new or changes
+    if (lineHost !== undefined && t.host[slot] !== lineHost) t.host[slot] = lineHost.length < 13 ? lineHost : (' ' + lineHost).slice(1);
+    if (user !== undefined) {
+      // only "a different user" matters: a hash, no string kept (0 is "none yet")
+      const h = originHash(user, 0, user.length) | 1;
+      const first = t.userHash[slot];
+      if (first === 0) t.userHash[slot] = h;
+      else if (first !== h) t.severalUsers[slot] = 1;
+    }
+    const severalUsers = t.severalUsers[slot] === 1;
+    const held = t.held[slot]!;
+    const pending = t.pending[slot]!;
     let count = 0;
     switch (effect) {
       case 'failure':
-        count = repeat + s.held + s.pending;
-        s.held = s.pending = 0;
+        count = repeat + held + pending;
         break;
       case 'held':
-        if (severalUsers) {
-          count = repeat + s.held + s.pending;
-          s.held = s.pending = 0;
-        } else s.held += repeat;
+        if (severalUsers) count = repeat + held + pending;
+        else t.held[slot] = held + repeat;
         break;
       case 'helper':
-        if (s.pending > 0 || (severalUsers && s.held > 0)) {
-          count = s.pending + s.held;
-          s.held = s.pending = 0;
-        }
+        if (pending > 0 || (severalUsers && held > 0)) count = pending + held;
         break;
       case 'success':
-        if (severalUsers) count = repeat + s.held + s.pending;
-        s.held = s.pending = 0;
+        if (severalUsers) count = repeat + held + pending;
+        else t.held[slot] = t.pending[slot] = 0;
         break;
     }
-    if (count > 0 && s.host === undefined) {
+    if (count === 0) return 0;
+    t.held[slot] = 0;
+    if (t.host[slot] === undefined) {
       // no address known yet: the failures wait for a line that tells it
-      s.pending += count;
+      t.pending[slot] = count;
       return 0;
     }
+    t.pending[slot] = 0;
     return count;
   }
 }

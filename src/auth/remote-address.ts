@@ -15,8 +15,18 @@ import { parseAddress } from '../firewall/address.js';
  */
 export const normalizeMatchedAddress = (raw: string): string | null => {
   if (raw.indexOf(':') === -1) return isDottedQuad(raw, 0) ? raw : null;
-  return parseAddress(raw)?.text ?? null;
+  let text = v6Texts.get(raw);
+  if (text === undefined) {
+    if (v6Texts.size >= 4096) v6Texts.clear();
+    text = parseAddress(raw)?.text ?? null;
+    // a string of its own: the key must not keep a replay chunk alive
+    v6Texts.set((' ' + raw).slice(1), text);
+  }
+  return text;
 };
+
+/** canonical texts of the colon forms seen last (parsing them is the slow part of a match) */
+const v6Texts = new Map<string, string | null>();
 
 /** IPv4 from `from` to the end: four decimal octets ≤ 255. */
 export const isDottedQuad = (s: string, from: number): boolean => {

@@ -1,23 +1,16 @@
 /**
  * Connections (sessions) of a log: lines of one `host program[pid]` belong together, so
  * a failure logged without an address takes the one an earlier line gave, and held
- * failures wait for what the connection does next. Bounded: entries expire `maxAgeMs`
- * after their last line (on the log's own clock) and the oldest go first beyond
- * `maxEntries` (a Map keeps insertion order; a touched entry is re-inserted).
+ * failures wait for what the connection does next.
+ *
+ * Bounded without sweeps, without a Map and without an object per connection (replay
+ * meets hundreds of thousands): a 4-way set-associative table in parallel typed arrays,
+ * indexed by a hash of the pid (no string built per line). A new connection takes a free
+ * way of its set, else the way whose last line is oldest. A slot is checked against a hash of
+ * `host program` (a central log server mixes hosts whose pids collide) and its age: an
+ * entry older than `maxAgeMs` (on the log's own clock) is a new connection that reused
+ * the pid.
  */
-
-export interface Session {
-  /** the client's address as written (undefined until a line tells it) */
-  host: string | undefined;
-  /** user names tried, distinct (at most 8 kept: two are enough to decide) */
-  users: string[];
-  /** failures waiting for the connection to fail (or log in) */
-  held: number;
-  /** failures waiting for an address */
-  pending: number;
-  /** time of the last line */
-  last: number;
-}
 
 export interface SessionTableOptions {
   /** default 10,000 */
@@ -26,47 +19,86 @@ export interface SessionTableOptions {
   maxAgeMs?: number;
 }
 
+/** FNV-1a over `s[start, end)`: the origin of a line without building a string. */
+export const originHash = (s: string, start: number, end: number): number => {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h | 0;
+};
+
+/** connections per set: a new one evicts the least recently active of its set */
+const WAYS = 4;
+
 export class SessionTable {
-  private readonly map = new Map<string, Session>();
-  private readonly maxEntries: number;
+  private readonly bits: number;
+  private readonly pidOf: Int32Array;
+  private readonly origin: Int32Array;
+  private readonly last: Float64Array;
+  /** failures waiting for the connection to fail (or log in) */
+  readonly held: Int32Array;
+  /** failures waiting for an address */
+  readonly pending: Int32Array;
+  /** 1 when a second, different user name was tried */
+  readonly severalUsers: Uint8Array;
+  /** the client's address as written (undefined until a line tells it) */
+  readonly host: (string | undefined)[];
+  /** hash of the first user name tried (0: none yet) */
+  readonly userHash: Int32Array;
   private readonly maxAgeMs: number;
 
   constructor(options: SessionTableOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 10_000;
+    const sets = Math.max(1, Math.ceil((options.maxEntries ?? 10_000) / WAYS));
+    this.bits = Math.max(1, Math.ceil(Math.log2(sets)));
+    const n = (1 << this.bits) * WAYS;
     this.maxAgeMs = options.maxAgeMs ?? 300_000;
+    this.pidOf = new Int32Array(n);
+    this.origin = new Int32Array(n);
+    this.last = new Float64Array(n);
+    this.held = new Int32Array(n);
+    this.pending = new Int32Array(n);
+    this.severalUsers = new Uint8Array(n);
+    this.host = new Array<string | undefined>(n).fill(undefined);
+    this.userHash = new Int32Array(n);
   }
 
+  /** Slots in use (a scan: for tests and diagnostics). */
   get size(): number {
-    return this.map.size;
+    let n = 0;
+    for (let i = 0; i < this.pidOf.length; i++) if (this.pidOf[i] !== 0) n++;
+    return n;
   }
 
-  /** The live session for `key` at time `now` (touched), or a new one if `create`. */
-  get(key: string, now: number, create: boolean): Session | undefined {
-    let s = this.map.get(key);
-    if (s !== undefined) {
-      this.map.delete(key);
-      // a stale entry is a different connection that reused the pid
-      if (now - s.last > this.maxAgeMs) s = undefined;
+  /** The slot of the live connection of `pid` from `origin` at `now`; a new one if `create`; else -1. */
+  find(pid: number, origin: number, now: number, create: boolean): number {
+    const base = ((Math.imul(pid, 0x9e3779b1) >>> 0) >>> (32 - this.bits)) * WAYS;
+    let victim = base;
+    for (let s = base; s < base + WAYS; s++) {
+      if (this.pidOf[s] === pid) {
+        if (this.origin[s] === origin && now - this.last[s]! <= this.maxAgeMs) {
+          if (now > this.last[s]!) this.last[s] = now;
+          return s;
+        }
+        // another host's pid, or a pid reused after the connection ended
+        this.pidOf[s] = 0;
+      }
+      if (this.pidOf[s] === 0) victim = s;
+      else if (this.pidOf[victim] !== 0 && this.last[s]! < this.last[victim]!) victim = s;
     }
-    if (s === undefined) {
-      if (!create) return undefined;
-      s = { host: undefined, users: [], held: 0, pending: 0, last: now };
-    }
-    s.last = Math.max(s.last, now);
-    this.map.set(key, s);
-    if (this.map.size > this.maxEntries) this.evict(now);
-    return s;
+    if (!create) return -1;
+    this.pidOf[victim] = pid;
+    this.origin[victim] = origin;
+    this.last[victim] = now;
+    this.held[victim] = 0;
+    this.pending[victim] = 0;
+    this.severalUsers[victim] = 0;
+    this.host[victim] = undefined;
+    this.userHash[victim] = 0;
+    return victim;
   }
 
-  delete(key: string): void {
-    this.map.delete(key);
-  }
-
-  /** Drops expired entries from the oldest end, then the oldest beyond the bound. */
-  private evict(now: number): void {
-    for (const [k, s] of this.map) {
-      if (this.map.size <= this.maxEntries && now - s.last <= this.maxAgeMs) break;
-      this.map.delete(k);
-    }
+  /** Forgets the connection of `pid`. */
+  delete(pid: number): void {
+    const base = ((Math.imul(pid, 0x9e3779b1) >>> 0) >>> (32 - this.bits)) * WAYS;
+    for (let s = base; s < base + WAYS; s++) if (this.pidOf[s] === pid) this.pidOf[s] = 0;
   }
 }
