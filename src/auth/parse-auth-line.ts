@@ -124,14 +124,6 @@ export class AuthLineMatcher {
     return this.scanMessage(msg, msgStart, msgEnd, h.repeat, 0, text);
   }
 
-  /** The timestamp (unix ms, NaN if none) of the line starting at `start`. */
-  timeOf(text: string, start: number): number {
-    if (!this.header.parse(text, start, text.indexOf('\n', start) === -1 ? text.length : text.indexOf('\n', start)) || this.header.tsStart < 0)
-      return NaN;
-    this.timestamps.parse(text, this.header.tsStart, this.tsOut);
-    return this.tsOut.ms;
-  }
-
   private result(): AuthFailure {
     const f: AuthFailure = { ip: this.ip!, kind: this.kind, program: this.program, pattern: this.patternId };
     if (this.user !== undefined) f.user = this.user;
@@ -252,19 +244,3 @@ export class AuthLineMatcher {
     return count;
   }
 }
-
-const shared = new Map<string, AuthLineMatcher>();
-
-/**
- * Parses one auth log line with the sshd filter in normal mode (connections carry
- * across calls). Returns the failure it records, or null for every other line.
- *
- * @example
- * parseAuthLine('Nov 21 10:00:01 web sshd[123]: Invalid user admin from 1.2.3.4 port 5555')
- * // → { ts, ip: '1.2.3.4', kind: 'invalid_user', user: 'admin', pid: 123, program: 'sshd', pattern: 'invalid-user' }
- */
-export const parseAuthLine = (line: string): AuthFailure | null => {
-  let m = shared.get('sshd');
-  if (!m) shared.set('sshd', (m = new AuthLineMatcher()));
-  return m.matchLine(line, 0, line.length);
-};

@@ -61,13 +61,6 @@ export class SessionTable {
     this.userHash = new Int32Array(n);
   }
 
-  /** Slots in use (a scan: for tests and diagnostics). */
-  get size(): number {
-    let n = 0;
-    for (let i = 0; i < this.pidOf.length; i++) if (this.pidOf[i] !== 0) n++;
-    return n;
-  }
-
   /** The slot of the live connection of `pid` from `origin` at `now`; a new one if `create`; else -1. */
   find(pid: number, origin: number, now: number, create: boolean): number {
     const base = ((Math.imul(pid, 0x9e3779b1) >>> 0) >>> (32 - this.bits)) * WAYS;
