@@ -185,7 +185,7 @@ export class AuthLineMatcher {
     const now = Number.isNaN(this.ts) ? this.now() : this.ts;
     const slot = pid > 0 ? this.sessions.find(pid, origin, now, !c.forget) : -1;
     const count = this.apply(c.effect, slot, lineHost, user, repeat);
-    if (c.forget && pid > 0) this.sessions.delete(pid);
+    if (c.forget && pid > 0) this.sessions.delete(pid, origin);
     if (count === 0) return false;
     const host = lineHost ?? (slot >= 0 ? this.sessions.host[slot] : undefined);
     if (host === undefined) return false;

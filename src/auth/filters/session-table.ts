@@ -5,7 +5,7 @@
  *
  * Bounded without sweeps, without a Map and without an object per connection (replay
  * meets hundreds of thousands): a 4-way set-associative table in parallel typed arrays,
- * indexed by a hash of the pid (no string built per line). A new connection takes a free
+ * indexed by a hash of the pid and origin (no string built per line). A new connection takes a free
  * way of its set, else the way whose last line is oldest. A slot is checked against a hash of
  * `host program` (a central log server mixes hosts whose pids collide) and its age: an
  * entry older than `maxAgeMs` (on the log's own clock) is a new connection that reused
@@ -63,15 +63,15 @@ export class SessionTable {
 
   /** The slot of the live connection of `pid` from `origin` at `now`; a new one if `create`; else -1. */
   find(pid: number, origin: number, now: number, create: boolean): number {
-    const base = ((Math.imul(pid, 0x9e3779b1) >>> 0) >>> (32 - this.bits)) * WAYS;
+    const base = this.setOf(pid, origin);
     let victim = base;
     for (let s = base; s < base + WAYS; s++) {
-      if (this.pidOf[s] === pid) {
-        if (this.origin[s] === origin && now - this.last[s]! <= this.maxAgeMs) {
+      if (this.pidOf[s] === pid && this.origin[s] === origin) {
+        if (now - this.last[s]! <= this.maxAgeMs) {
           if (now > this.last[s]!) this.last[s] = now;
           return s;
         }
-        // another host's pid, or a pid reused after the connection ended
+        // the pid was reused after the connection ended
         this.pidOf[s] = 0;
       }
       if (this.pidOf[s] === 0) victim = s;
@@ -89,9 +89,14 @@ export class SessionTable {
     return victim;
   }
 
-  /** Forgets the connection of `pid`. */
-  delete(pid: number): void {
-    const base = ((Math.imul(pid, 0x9e3779b1) >>> 0) >>> (32 - this.bits)) * WAYS;
-    for (let s = base; s < base + WAYS; s++) if (this.pidOf[s] === pid) this.pidOf[s] = 0;
+  /** Forgets the connection of `pid` from `origin`. */
+  delete(pid: number, origin: number): void {
+    const base = this.setOf(pid, origin);
+    for (let s = base; s < base + WAYS; s++) if (this.pidOf[s] === pid && this.origin[s] === origin) this.pidOf[s] = 0;
+  }
+
+  /** First slot of the set of (pid, origin). */
+  private setOf(pid: number, origin: number): number {
+    return ((Math.imul(pid ^ origin, 0x9e3779b1) >>> 0) >>> (32 - this.bits)) * WAYS;
   }
 }
