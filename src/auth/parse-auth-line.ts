@@ -17,7 +17,7 @@ import type { PatternEffect } from './filters/filter-definition.js';
 import { loadFilter } from './filters/load-filter.js';
 import { originHash, SessionTable, type SessionTableOptions } from './filters/session-table.js';
 import { LineHeaderParser } from './log-line-header.js';
-import { normalizeMatchedAddress } from './remote-address.js';
+import { dottedQuadText, dottedQuadValue, normalizeMatchedAddress } from './remote-address.js';
 import { SyslogYear, TimestampParser, type ParsedTimestamp } from './log-timestamp.js';
 
 /** Programs whose lines are sshd's: OpenSSH ≥ 9.8 logs per-connection messages as sshd-session, 10 adds sshd-auth. */
@@ -34,7 +34,10 @@ export interface MatcherOptions {
 }
 
 /** Bytes ≥ 0x80 in a latin1-decoded string: a UTF-8 sequence to re-decode. */
-const nonAscii = /[\u0080-\u00ff]/;
+const hasHighByte = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return true;
+  return false;
+};
 
 /** A reusable matcher (it keeps connections and the last timestamp); one per stream parsed. */
 export class AuthLineMatcher {
@@ -161,15 +164,16 @@ export class AuthLineMatcher {
       break;
     }
     if (c === undefined || m === null) return false;
-    for (const ig of f.ignore) {
+    for (let i = 0; i < f.ignore.length; i++) {
+      const ig = f.ignore[i]!;
       ig.lastIndex = start;
-      if (ig.test(s)) return false;
+      if (ig.test(s) && ig.lastIndex <= end) return false;
     }
     this.patternId = c.id;
     this.kind = c.kind;
     let user = c.userIndex > 0 ? m[c.userIndex] : undefined;
     if ((user === undefined || user === '') && c.altUserIndex > 0 && m[c.altUserIndex]) user = m[c.altUserIndex];
-    if (user !== undefined && this.latin1 && nonAscii.test(user)) user = Buffer.from(user, 'latin1').toString('utf8');
+    if (user !== undefined && this.latin1 && hasHighByte(user)) user = Buffer.from(user, 'latin1').toString('utf8');
     const lineHost = c.hostIndex > 0 ? m[c.hostIndex] : undefined;
 
     // the connection: `host program[pid]` of the header (journal: program[_PID])
@@ -187,13 +191,19 @@ export class AuthLineMatcher {
     const count = this.apply(c.effect, slot, lineHost, user, repeat);
     if (c.forget && pid > 0) this.sessions.delete(pid, origin);
     if (count === 0) return false;
-    const host = lineHost ?? (slot >= 0 ? this.sessions.host[slot] : undefined);
+    const host = lineHost ?? (slot >= 0 ? this.connectionHost(slot) : undefined);
     if (host === undefined) return false;
     this.count = count;
     this.user = user;
     this.host = host;
     this.ip = normalizeMatchedAddress(host);
     return true;
+  }
+
+  /** The address a connection's earlier line gave, or undefined. */
+  private connectionHost(slot: number): string | undefined {
+    const v = this.sessions.v4[slot]!;
+    return v >= 0 ? dottedQuadText(v) : this.sessions.host[slot];
   }
 
   /**
@@ -203,9 +213,18 @@ export class AuthLineMatcher {
   private apply(effect: PatternEffect, slot: number, lineHost: string | undefined, user: string | undefined, repeat: number): number {
     if (slot < 0) return effect === 'failure' && lineHost !== undefined ? repeat : 0;
     const t = this.sessions;
-    // kept beyond this chunk: a string of its own (V8 slices of 13+ characters keep the
-    // chunk alive), made only when the connection's address is new or changes
-    if (lineHost !== undefined && t.host[slot] !== lineHost) t.host[slot] = lineHost.length < 13 ? lineHost : (' ' + lineHost).slice(1);
+    if (lineHost !== undefined) {
+      // an IPv4 address is kept as its value; another host as a string of its own (V8
+      // slices of 13+ characters would keep the whole replay chunk alive)
+      const v = dottedQuadValue(lineHost);
+      if (v >= 0) {
+        t.v4[slot] = v;
+        t.host[slot] = undefined;
+      } else if (t.host[slot] !== lineHost) {
+        t.v4[slot] = -1;
+        t.host[slot] = lineHost.length < 13 ? lineHost : (' ' + lineHost).slice(1);
+      }
+    }
     if (user !== undefined) {
       // only "a different user" matters: a hash, no string kept (0 is "none yet")
       const h = originHash(user, 0, user.length) | 1;
@@ -235,7 +254,7 @@ export class AuthLineMatcher {
     }
     if (count === 0) return 0;
     t.held[slot] = 0;
-    if (t.host[slot] === undefined) {
+    if (t.v4[slot] < 0 && t.host[slot] === undefined) {
       // no address known yet: the failures wait for a line that tells it
       t.pending[slot] = count;
       return 0;

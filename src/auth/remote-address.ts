@@ -49,3 +49,21 @@ export const isDottedQuad = (s: string, from: number): boolean => {
   }
   return dots === 3 && digits > 0;
 };
+
+/** A dotted quad's 32-bit value (≥ 0), or -1 when `s` is not one (same rules as isDottedQuad). */
+export const dottedQuadValue = (s: string): number => {
+  if (!isDottedQuad(s, 0)) return -1;
+  let value = 0;
+  let octet = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      value = value * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return value * 256 + octet;
+};
+
+/** The dotted quad of a value from dottedQuadValue. */
+export const dottedQuadText = (v: number): string => `${Math.floor(v / 16777216)}.${Math.floor(v / 65536) % 256}.${Math.floor(v / 256) % 256}.${v % 256}`;

@@ -40,7 +40,9 @@ export class SessionTable {
   readonly pending: Int32Array;
   /** 1 when a second, different user name was tried */
   readonly severalUsers: Uint8Array;
-  /** the client's address as written (undefined until a line tells it) */
+  /** the client's address when an IPv4 address (its value; -1: none) — no string kept */
+  readonly v4: Float64Array;
+  /** the client's address as written, when not IPv4 (undefined until a line tells it) */
   readonly host: (string | undefined)[];
   /** hash of the first user name tried (0: none yet) */
   readonly userHash: Int32Array;
@@ -57,6 +59,7 @@ export class SessionTable {
     this.held = new Int32Array(n);
     this.pending = new Int32Array(n);
     this.severalUsers = new Uint8Array(n);
+    this.v4 = new Float64Array(n);
     this.host = new Array<string | undefined>(n).fill(undefined);
     this.userHash = new Int32Array(n);
   }
@@ -84,6 +87,7 @@ export class SessionTable {
     this.held[victim] = 0;
     this.pending[victim] = 0;
     this.severalUsers[victim] = 0;
+    this.v4[victim] = -1;
     this.host[victim] = undefined;
     this.userHash[victim] = 0;
     return victim;
