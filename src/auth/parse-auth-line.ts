@@ -51,6 +51,8 @@ export class AuthLineMatcher {
   // ── the last scan's result ──
   /** remote address, normalised; null when the host is not an address (a name) */
   ip: string | null = null;
+  /** the IPv4 address's 32-bit value, -1 for IPv6 or a name */
+  ipValue = -1;
   /** the host as written */
   host = '';
   /** user name, or undefined */
@@ -188,7 +190,8 @@ export class AuthLineMatcher {
     const pid = this.pid;
     const now = Number.isNaN(this.ts) ? this.now() : this.ts;
     const slot = pid > 0 ? this.sessions.find(pid, origin, now, !c.forget) : -1;
-    const count = this.apply(c.effect, slot, lineHost, user, repeat);
+    const lineV4 = lineHost === undefined ? -1 : dottedQuadValue(lineHost);
+    const count = this.apply(c.effect, slot, lineHost, lineV4, user, repeat);
     if (c.forget && pid > 0) this.sessions.delete(pid, origin);
     if (count === 0) return false;
     const host = lineHost ?? (slot >= 0 ? this.connectionHost(slot) : undefined);
@@ -196,7 +199,8 @@ export class AuthLineMatcher {
     this.count = count;
     this.user = user;
     this.host = host;
-    this.ip = normalizeMatchedAddress(host);
+    this.ipValue = lineHost !== undefined ? lineV4 : this.sessions.v4[slot]!;
+    this.ip = this.ipValue >= 0 ? host : normalizeMatchedAddress(host);
     return true;
   }
 
@@ -210,15 +214,14 @@ export class AuthLineMatcher {
    * The failures this line records, given its effect and its connection (updated):
    * see rules/filters/README.md, "Effects and connections".
    */
-  private apply(effect: PatternEffect, slot: number, lineHost: string | undefined, user: string | undefined, repeat: number): number {
+  private apply(effect: PatternEffect, slot: number, lineHost: string | undefined, lineV4: number, user: string | undefined, repeat: number): number {
     if (slot < 0) return effect === 'failure' && lineHost !== undefined ? repeat : 0;
     const t = this.sessions;
     if (lineHost !== undefined) {
       // an IPv4 address is kept as its value; another host as a string of its own (V8
       // slices of 13+ characters would keep the whole replay chunk alive)
-      const v = dottedQuadValue(lineHost);
-      if (v >= 0) {
-        t.v4[slot] = v;
+      if (lineV4 >= 0) {
+        t.v4[slot] = lineV4;
         t.host[slot] = undefined;
       } else if (t.host[slot] !== lineHost) {
         t.v4[slot] = -1;

@@ -58,22 +58,6 @@ interface IpEntry {
   notBanned: string | null | undefined;
 }
 
-/** A dotted quad as its 32-bit value; the text itself for anything else (IPv6). */
-const ipv4Number = (ip: string): number | string => {
-  let value = 0;
-  let octet = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      value = value * 256 + octet;
-      octet = 0;
-    } else if (c >= 48 && c <= 57) octet = octet * 10 + (c - 48);
-    else return ip;
-  }
-  // as int32 (`| 0`): a small integer for V8 (a Map key without a boxed number)
-  return (value * 256 + octet) | 0;
-};
-
 /** Distinct (kind, user) summaries kept per replay; beyond it, new ones are not shared. */
 const MAX_SHARED_SUMMARIES = 65_536;
 
@@ -129,7 +113,8 @@ export class ReplayState {
     this.matched++;
     // a host name (UseDNS) is recognised but cannot be banned: not counted per address
     if (m.ip === null) return;
-    const key = ipv4Number(m.ip);
+    // as int32 (`| 0`): a small integer for V8 (a Map key without a boxed number)
+    const key = m.ipValue >= 0 ? m.ipValue | 0 : m.ip;
     let e = this.byIp.get(key);
     if (e === undefined) {
       const ip = m.ip.length < 13 ? m.ip : (' ' + m.ip).slice(1);
