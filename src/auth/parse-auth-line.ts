@@ -39,6 +39,16 @@ const hasHighByte = (s: string): boolean => {
   return false;
 };
 
+/** `address` appears in `message` as a word of its own (after a space, not followed by more address). */
+const namesAddress = (message: string, address: string): boolean => {
+  for (let i = message.indexOf(address); i >= 0; i = message.indexOf(address, i + 1)) {
+    const after = message.charCodeAt(i + address.length);
+    const continues = (after >= 48 && after <= 58) || (after >= 65 && after <= 70) || (after >= 97 && after <= 102) || after === 46;
+    if (message.charCodeAt(i - 1) === 32 && !continues) return true;
+  }
+  return false;
+};
+
 /** A reusable matcher (it keeps connections and the last timestamp); one per stream parsed. */
 export class AuthLineMatcher {
   readonly filter: CompiledFilter;
@@ -176,7 +186,7 @@ export class AuthLineMatcher {
     let user = c.userIndex > 0 ? m[c.userIndex] : undefined;
     if ((user === undefined || user === '') && c.altUserIndex > 0 && m[c.altUserIndex]) user = m[c.altUserIndex];
     if (user !== undefined && this.latin1 && hasHighByte(user)) user = Buffer.from(user, 'latin1').toString('utf8');
-    const lineHost = c.hostIndex > 0 ? m[c.hostIndex] : undefined;
+    let lineHost = c.hostIndex > 0 ? m[c.hostIndex] : undefined;
 
     // the connection: `host program[pid]` of the header (journal: program[_PID])
     if (line !== undefined) {
@@ -190,7 +200,19 @@ export class AuthLineMatcher {
     const pid = this.pid;
     const now = Number.isNaN(this.ts) ? this.now() : this.ts;
     const slot = pid > 0 ? this.sessions.find(pid, origin, now, !c.forget) : -1;
-    const lineV4 = lineHost === undefined ? -1 : dottedQuadValue(lineHost);
+    let lineV4 = lineHost === undefined ? -1 : dottedQuadValue(lineHost);
+    if (slot >= 0 && lineHost !== undefined && (lineV4 < 0 || lineV4 !== this.sessions.v4[slot])) {
+      const known = this.connectionHost(slot);
+      if (known !== undefined && known !== lineHost && namesAddress(s.slice(start, end), known)) {
+        // One connection has one peer. A line that names the address an earlier line of
+        // the connection gave, and another one where the pattern looked, is ambiguous
+        // (`Failed password for invalid user x from 6.6.6.6 port 1 ssh2: y from <real>`
+        // reads both ways, and fail2ban's corpus wants auth-info read as auth-info): the
+        // connection's own address wins — the client can choose user names, not its address.
+        lineHost = known;
+        lineV4 = dottedQuadValue(known);
+      }
+    }
     const count = this.apply(c.effect, slot, lineHost, lineV4, user, repeat);
     if (c.forget && pid > 0) this.sessions.delete(pid, origin);
     if (count === 0) return false;
