@@ -25,6 +25,8 @@ export const USER_REGEX = '(?<user>.*?)';
 
 export interface CompiledPattern {
   id: string;
+  /** position in the filter's pattern list (per-pattern counters index on it) */
+  index: number;
   kind: string;
   effect: PatternEffect;
   forget: boolean;
@@ -219,7 +221,7 @@ export const expandPlaceholders = (regex: string, define: Readonly<Record<string
 };
 
 /** Compiles one pattern for one effect. Throws an Error describing what is wrong. */
-export const compilePattern = (p: FilterPatternDefinition, effect: PatternEffect, define: Readonly<Record<string, string>>): CompiledPattern => {
+export const compilePattern = (p: FilterPatternDefinition, index: number, effect: PatternEffect, define: Readonly<Record<string, string>>): CompiledPattern => {
   const expanded = expandPlaceholders(p.regex, define);
   const groups = namedGroupIndexes(expanded);
   for (const name of groups.keys())
@@ -236,6 +238,7 @@ export const compilePattern = (p: FilterPatternDefinition, effect: PatternEffect
   if (hostIndex === 0 && effect === 'success') throw new Error('a success pattern needs <HOST>');
   return {
     id: p.id,
+    index,
     kind: p.kind,
     effect,
     forget: p.forget,

@@ -70,6 +70,8 @@ export class AuthLineMatcher {
   kind = '';
   /** pattern of the line (set whenever a pattern matched, failure or not; '' when none) */
   patternId = '';
+  /** its index in the filter definition's patterns (-1 when none matched) */
+  patternIndex = -1;
   program = '';
   pid = 0;
   /** failures the line stands for (repeats, held failures of its connection) */
@@ -108,6 +110,7 @@ export class AuthLineMatcher {
    */
   scanLine(text: string, start: number, end: number): boolean {
     this.patternId = '';
+    this.patternIndex = -1;
     const h = this.header;
     if (!h.parse(text, start, end)) return false;
     const programs = this.filter.programs;
@@ -182,6 +185,7 @@ export class AuthLineMatcher {
       if (ig.test(s) && ig.lastIndex <= end) return false;
     }
     this.patternId = c.id;
+    this.patternIndex = c.index;
     this.kind = c.kind;
     let user = c.userIndex > 0 ? m[c.userIndex] : undefined;
     if ((user === undefined || user === '') && c.altUserIndex > 0 && m[c.altUserIndex]) user = m[c.altUserIndex];

@@ -72,7 +72,8 @@ export class ReplayState {
   private readonly counters: { rule: BruteForceRule; bans: boolean; counter: WindowedIpCounter<FailureSummary> }[];
   private readonly banMs: number;
   private readonly neverBlock: NeverBlock | undefined;
-  private readonly byPattern = new Map<string, number>();
+  /** lines matched per pattern, by index in the filter definition */
+  private readonly byPattern: Float64Array;
   private lastTs = 0;
   /** one summary object per (kind, user): the windows then hold shared objects, not one per line */
   private readonly summaries = new Map<string, Map<string | undefined, FailureSummary>>();
@@ -82,6 +83,7 @@ export class ReplayState {
     this.matcher = new AuthLineMatcher({ now: options.now, filter: options.filter }, true);
     this.banMs = options.ban_ms ?? 3_600_000;
     this.neverBlock = options.neverBlock;
+    this.byPattern = new Float64Array(this.matcher.filter.definition.patterns.length);
     this.counters = rules.map((rule) => ({
       rule,
       bans: rule.actions.includes('block_ip'),
@@ -102,7 +104,7 @@ export class ReplayState {
       if (end === -1) end = len;
       n++;
       if (matcher.scanLine(text, start, end)) this.record();
-      if (matcher.patternId !== '') this.byPattern.set(matcher.patternId, (this.byPattern.get(matcher.patternId) ?? 0) + 1);
+      if (matcher.patternIndex >= 0) this.byPattern[matcher.patternIndex]!++;
       start = end + 1;
     }
     this.lines += n;
@@ -157,7 +159,8 @@ export class ReplayState {
     if (byUser === undefined) this.summaries.set(kind, (byUser = new Map()));
     let s = byUser.get(user);
     if (s === undefined) {
-      s = { kind, user };
+      // kept past this chunk: the user name as a string of its own (a V8 slice of 13+ characters would pin the chunk)
+      s = { kind, user: user !== undefined && user.length >= 13 ? (' ' + user).slice(1) : user };
       if (this.sharedSummaries < MAX_SHARED_SUMMARIES) {
         this.sharedSummaries++;
         byUser.set(user, s);
@@ -170,7 +173,10 @@ export class ReplayState {
     const failures_by_ip: Record<string, number> = {};
     const entries = [...this.byIp.values()].sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
     for (const e of entries) failures_by_ip[e.ip] = e.failures;
-    const by_pattern = Object.fromEntries([...this.byPattern].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+    const ids = this.matcher.filter.definition.patterns.map((p) => p.id);
+    const by_pattern = Object.fromEntries(
+      [...this.byPattern].map((n, i) => [ids[i]!, n] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+    );
     return { lines: this.lines, matched: this.matched, failures_by_ip, incidents: this.incidents, by_pattern };
   }
 }

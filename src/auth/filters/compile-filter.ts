@@ -36,9 +36,9 @@ export const compileFilter = (definition: FilterDefinition, mode = definition.de
       // compiled in every mode, so a broken pattern is found whatever mode is asked for
       for (const m of definition.modes) {
         const e = effectIn(p, m);
-        if (e !== undefined && m !== mode) compilePattern(p, e, definition.define);
+        if (e !== undefined && m !== mode) compilePattern(p, i, e, definition.define);
       }
-      if (effect !== undefined) patterns.push(compilePattern(p, effect, definition.define));
+      if (effect !== undefined) patterns.push(compilePattern(p, i, effect, definition.define));
     } catch (err) {
       problems.push(`patterns[${i}] (${p.id}).regex: ${(err as Error).message}`);
     }
