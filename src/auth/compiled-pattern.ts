@@ -38,6 +38,8 @@ export interface CompiledPattern {
   altUserIndex: number;
   /** literal text every match starts with ('' if none) */
   prefix: string;
+  /** when the match starts with a one-character class (`[aA]`): the literal text after it */
+  afterFirst: string;
   /** char codes a match can start with; null: any */
   firstChars: number[] | null;
 }
@@ -141,6 +143,14 @@ export const literalPrefix = (source: string): string => {
     i = next - 1;
   }
   return out;
+};
+
+/** `[aA]uthentication` → `uthentication`: the literal after a leading one-character class ('' otherwise). */
+export const literalAfterClass = (source: string): string => {
+  if (!source.startsWith('[') || source[1] === '^') return '';
+  const close = source.indexOf(']');
+  if (close < 0 || isQuantifier(source[close + 1]) || /[\\-]/.test(source.slice(1, close))) return '';
+  return literalPrefix(source.slice(close + 1));
 };
 
 /** Index of the `)` closing the group opened at `open`. */
@@ -247,6 +257,7 @@ export const compilePattern = (p: FilterPatternDefinition, index: number, effect
     userIndex: groups.get('user') ?? 0,
     altUserIndex: groups.get('alt_user') ?? 0,
     prefix: literalPrefix(expanded),
+    afterFirst: literalAfterClass(expanded),
     firstChars: firstChars(expanded),
   };
 };

@@ -171,7 +171,7 @@ export class AuthLineMatcher {
     let m: RegExpExecArray | null = null;
     for (let i = 0; i < candidates.length; i++) {
       const p = candidates[i]!;
-      if (p.prefix.length > 0 && !s.startsWith(p.prefix, start)) continue;
+      if (p.prefix.length > 0 ? !s.startsWith(p.prefix, start) : p.afterFirst.length > 0 && !s.startsWith(p.afterFirst, start + 1)) continue;
       p.fast.lastIndex = start;
       m = p.fast.exec(s);
       if (m === null || p.fast.lastIndex > end) continue;
