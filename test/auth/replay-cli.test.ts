@@ -117,6 +117,16 @@ describe('panicmode replay', () => {
     assert.deepEqual(small, big);
   });
 
+  test("the config's auth_failures mode is replay's default mode", () => {
+    const closes = join(dir, 'closes-config.log');
+    writeFileSync(closes, Array.from({ length: 6 }, (_, i) => l(T0 + i * 1000, 750 + i, `Connection closed by 198.51.100.12 port ${7500 + i} [preauth]`)).join('\n') + '\n');
+    const config = join(dir, 'ddos.yaml');
+    writeFileSync(config, 'monitors:\n  - name: ssh noise\n    type: auth_failures\n    threshold: 5\n    mode: ddos\n    actions: [alert_warning]\n');
+    const out = JSON.parse(run('--log', closes, '--config', config, '--json').stdout);
+    assert.deepEqual(out.failures_by_ip, { '198.51.100.12': 6 });
+    assert.equal(out.incidents.length, 1);
+  });
+
   test('--mode ddos counts what normal mode does not (closes before authentication)', () => {
     const closes = join(dir, 'closes.log');
     writeFileSync(closes, Array.from({ length: 6 }, (_, i) => l(T0 + i * 1000, 700 + i, `Connection closed by 198.51.100.8 port ${7000 + i} [preauth]`)).join('\n') + '\n');
@@ -194,5 +204,9 @@ describe('panicmode replay', () => {
     const badRun = run('--log', log, '--config', bad);
     assert.equal(badRun.status, 2);
     assert.match(badRun.stderr, /monitors\[0\]\.threshold/);
+    writeFileSync(bad, 'monitors:\n  - name: x\n    type: auth_failures\n    threshold: 5\n    mode: paranoid\n');
+    const badMode = run('--log', log, '--config', bad);
+    assert.equal(badMode.status, 2);
+    assert.match(badMode.stderr, /monitors\[0\]\.mode/);
   });
 });
