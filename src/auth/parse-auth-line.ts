@@ -101,6 +101,8 @@ export class AuthLineMatcher {
     this.program = program;
     this.pid = pid ?? 0;
     this.ts = NaN;
+    this.patternId = '';
+    this.patternIndex = -1;
     return this.scanMessage(text, 0, text.length, 1, originHash(program, 0, program.length)) && this.ip !== null ? this.result() : null;
   }
 
