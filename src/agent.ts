@@ -78,15 +78,23 @@ const startPipeline = async (
 
   const alerting: Alerting = await createAlerting(config, { db, logger: logger.child('alerts'), host: machine });
   // A database that stops taking writes (disk full, file removed) is itself an incident;
-  // raised at most once per dedup window, since raising it writes too.
-  let storageAlertedAt = -Infinity;
+  // raised at most once per dedup window and kind, since raising it writes too. Raised
+  // before the handler exists (the firewall's start), it waits for it.
+  const raisedAt = new Map<string, number>();
+  const early: Incident[] = [];
+  let handlerReady = false;
+  const raiseStorageFailure = (monitorType: string, name: string, description: string) => {
+    if (Date.now() - (raisedAt.get(monitorType) ?? -Infinity) < DEFAULT_DEDUP_WINDOW_MS) return;
+    raisedAt.set(monitorType, Date.now());
+    const incident = selfIncident(name, description, monitorType);
+    if (handlerReady) handler.handle(incident);
+    else early.push(incident);
+  };
   const writer = createIncidentWriter(db, {
     onError: (err) => {
       const message = (err as Error).message;
       log.error('incident write failed', { error: message });
-      if (Date.now() - storageAlertedAt < DEFAULT_DEDUP_WINDOW_MS) return;
-      storageAlertedAt = Date.now();
-      handler.handle(selfIncident('PanicMode storage failure', `incidents cannot be written to ${opened.path}: ${message}`, 'self_check:storage_write'));
+      raiseStorageFailure('self_check:storage_write', 'PanicMode storage failure', `incidents cannot be written to ${opened.path}: ${message}`);
     },
   });
 
@@ -100,6 +108,8 @@ const startPipeline = async (
       circuit: config.circuit_breakers,
       logger: logger.child('firewall'),
       dryRun: config.dry_run,
+      onStorageFailure: (message) =>
+        raiseStorageFailure('self_check:storage_bans', 'PanicMode bans not recorded', `bans stay in force but cannot be recorded in ${opened.path} (lifted on time from memory, written when it has room): ${message}`),
     });
     const report = await firewall.start();
     if (report.added.length + report.removed.length + report.expired.length > 0) {
@@ -146,6 +156,8 @@ const startPipeline = async (
     record: (incident) => writer.write(incident),
     logger: logger.child('incidents'),
   });
+  handlerReady = true;
+  for (const incident of early.splice(0)) handler.handle(incident);
 
   // Detection
   const compiled = compileMonitors(config.monitors);

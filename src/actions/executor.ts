@@ -1,13 +1,15 @@
 /**
  * Runs an incident's actions: protective ones first and awaited (bounded concurrency,
  * a per-action timeout, a circuit breaker per action so a broken block script is not
- * called 10,000 times a second), background ones after without holding anything up.
+ * called 10,000 times a second; only the action's own failures count, never storage's),
+ * background ones after without holding anything up.
  * Every run is recorded; every failure is logged and never stops the alert.
  */
 import type { Incident } from '../model/incident.js';
 import type { Action, ActionOutcome } from './action.js';
 import type { Logger } from '../log/logger.js';
 import { createCircuitBreaker, type CircuitBreaker } from '../../streams/circuitBreaker.js';
+import { StorageError } from '../errors.js';
 
 export interface ActionRunRecord {
   ts: number;
@@ -107,7 +109,9 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
       else if (result.summary) o.logger.info(result.summary, { action: name, incident: incident.name });
       return result.summary || null;
     } catch (err) {
-      breaker.recordFailure();
+      // The breaker protects against a broken action (a failing block script), not a
+      // failing disk: a storage error must never stop protection.
+      if (!(err instanceof StorageError)) breaker.recordFailure();
       const message = (err as Error).message;
       o.logger.error('action failed', { action: name, incident: incident.name, error: message });
       record('failed', message);

@@ -11,6 +11,8 @@
  * ```
  */
 import type { BanView, BlockResult } from '../firewall/ban-manager.js';
+import { MAX_BAN_MS } from '../firewall/firewall-options.js';
+import { formatDuration } from '../config/duration.js';
 
 export type CtlRequest =
   | { cmd: 'list' }
@@ -38,8 +40,8 @@ export const parseCtlRequest = (line: string): CtlRequest | string => {
   if (r.cmd === 'unblock' || r.cmd === 'ban') {
     if (typeof r.ip !== 'string' || r.ip === '') return `${r.cmd}: "ip" must be a string`;
     if (r.cmd === 'unblock') return { cmd: 'unblock', ip: r.ip };
-    if (r.for_ms !== undefined && r.for_ms !== null && !(typeof r.for_ms === 'number' && Number.isFinite(r.for_ms) && r.for_ms > 0))
-      return 'ban: "for_ms" must be a positive number of milliseconds';
+    if (r.for_ms !== undefined && r.for_ms !== null && !(typeof r.for_ms === 'number' && Number.isFinite(r.for_ms) && r.for_ms > 0 && r.for_ms <= MAX_BAN_MS))
+      return `ban: "for_ms" must be a number of milliseconds above 0 and at most ${MAX_BAN_MS} (${formatDuration(MAX_BAN_MS)})`;
     return { cmd: 'ban', ip: r.ip, for_ms: r.for_ms as number | null | undefined };
   }
   return `unknown cmd ${JSON.stringify(r.cmd)} (list, unblock, ban)`;

@@ -27,6 +27,8 @@ export interface CtlSocketOptions {
   path: string;
   handler: CtlHandler;
   logger: Logger;
+  /** how long answers may wait unread before the connection is closed; default 30 s */
+  stallTimeoutMs?: number;
 }
 
 export interface CtlSocket {
@@ -37,6 +39,7 @@ export interface CtlSocket {
 
 /** A line longer than this is refused: requests are tiny. */
 const MAX_LINE = 64 * 1024;
+const DEFAULT_STALL_MS = 30_000;
 
 export const handleCtlRequest = async (handler: CtlHandler, req: CtlRequest): Promise<CtlResponse> => {
   switch (req.cmd) {
@@ -57,38 +60,75 @@ export const handleCtlRequest = async (handler: CtlHandler, req: CtlRequest): Pr
   }
 };
 
-const serve = (socket: Socket, handler: CtlHandler, logger: Logger) => {
+/**
+ * One connection: requests are answered one at a time, in order, and the next request
+ * is read only once the previous answer has left (or fits in) the socket's buffer. A
+ * client that pipelines requests and never reads the answers therefore holds at most one
+ * buffered answer and one read chunk, never an ever-growing queue; once its answers have
+ * waited `stallMs` without being read, the connection is closed.
+ */
+const serve = (socket: Socket, handler: CtlHandler, logger: Logger, stallMs: number) => {
   let buffer = '';
-  let chain = Promise.resolve();
+  let busy = false;
+  let waitingForDrain = false;
   socket.setEncoding('utf8');
   socket.on('error', () => socket.destroy());
+  socket.setTimeout(stallMs, () => {
+    if (socket.writableLength === 0) return; // idle, nothing owed: a client may take its time
+    logger.warn(`ctl: closing a connection that left ${socket.writableLength} bytes of answers unread for ${stallMs} ms`);
+    socket.destroy();
+  });
+
+  const answer = async (line: string): Promise<CtlResponse> => {
+    const req = parseCtlRequest(line);
+    if (typeof req === 'string') return { ok: false, error: req };
+    try {
+      const res = await handleCtlRequest(handler, req);
+      if (req.cmd !== 'list') logger.info(`ctl ${req.cmd} ${req.ip}: ${res.ok ? 'done' : (res as { error: string }).error}`);
+      return res;
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  };
+
+  const pump = (): void => {
+    while (!busy && !socket.destroyed) {
+      if (socket.writableNeedDrain) {
+        socket.pause();
+        if (!waitingForDrain) {
+          waitingForDrain = true;
+          socket.once('drain', () => {
+            waitingForDrain = false;
+            pump();
+          });
+        }
+        return;
+      }
+      const nl = buffer.indexOf('\n');
+      if (nl === -1) {
+        socket.resume();
+        return;
+      }
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (!line) continue;
+      busy = true;
+      socket.pause();
+      void answer(line).then((res) => {
+        busy = false;
+        if (!socket.destroyed) socket.write(JSON.stringify(res) + '\n');
+        pump();
+      });
+    }
+  };
+
   socket.on('data', (chunk: string) => {
     buffer += chunk;
     if (buffer.length > MAX_LINE && !buffer.includes('\n')) {
       socket.end(JSON.stringify({ ok: false, error: 'request too long' }) + '\n');
       return;
     }
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) !== -1) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (!line) continue;
-      // Answers go out in request order.
-      chain = chain.then(async () => {
-        const req = parseCtlRequest(line);
-        let res: CtlResponse;
-        if (typeof req === 'string') res = { ok: false, error: req };
-        else {
-          try {
-            res = await handleCtlRequest(handler, req);
-            if (req.cmd !== 'list') logger.info(`ctl ${req.cmd} ${req.ip}: ${res.ok ? 'done' : (res as { error: string }).error}`);
-          } catch (err) {
-            res = { ok: false, error: (err as Error).message };
-          }
-        }
-        if (!socket.destroyed) socket.write(JSON.stringify(res) + '\n');
-      });
-    }
+    pump();
   });
 };
 
@@ -126,7 +166,7 @@ export const startCtlSocket = async (options: CtlSocketOptions): Promise<CtlSock
   const server = createServer((s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
-    serve(s, handler, logger);
+    serve(s, handler, logger, options.stallTimeoutMs ?? DEFAULT_STALL_MS);
   });
   const tmpDir = await mkdtemp(join(dir, '.ctl-'));
   try {

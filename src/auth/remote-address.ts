@@ -1,11 +1,13 @@
 /**
- * Normalising the remote address captured from a log line, so one attacker is one
- * key: IPv4-mapped IPv6 (`::ffff:1.2.3.4`, what a dual-stack listener logs) becomes the
- * IPv4 address, IPv6 takes its canonical (RFC 5952) text. Anything that is not an IP address (a host name
- * logged with UseDNS, a forged fragment) yields null: a name cannot be banned safely.
- * Validation is by character codes: this runs once per matched line of a replay.
+ * Normalising the remote address captured from a log line, so one attacker is one key:
+ * dotted quads pass as they are (checked by character codes: this runs once per matched
+ * line of a replay); anything with a colon takes its canonical text from
+ * firewall/address.ts, the one module that parses and writes addresses, so
+ * `2001:DB8:0:0::1` and `2001:db8::1` count as one attacker and IPv4-mapped IPv6
+ * (`::ffff:1.2.3.4`, what a dual-stack listener logs) as the IPv4 address. Anything that
+ * is not an IP address (a host name logged with UseDNS, a forged fragment) yields null:
+ * a name cannot be banned safely.
  */
-
 import { parseAddress } from '../firewall/address.js';
 
 /**

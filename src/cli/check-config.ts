@@ -13,9 +13,11 @@ import type { Config } from '../config/schema.js';
 
 const help = `Usage: panicmode check-config [FILE] [--mass-freeze POLICY] [--resolve-secrets]
 
-Validates a PanicMode config: YAML syntax, every key and value (unknown keys are
-errors, with a "did you mean"), durations, the form of secret references (\${env:},
-\${file:}, \${vault:}), and cross-field rules (actions exist, custom monitors
+Validates a PanicMode config: YAML syntax (at most 1 MiB, bounded nesting and
+aliases), every key and value (unknown keys are errors, with a "did you mean"),
+durations within each key's range, URLs, whitelist addresses (read as the firewall
+reads them), the form of secret references (\${env:}, \${file:}, \${vault:}; any
+other scheme is an error), and cross-field rules (actions exist, custom monitors
 resolve to a custom metric, alert channels have their integration).
 Every problem is printed, each naming its place, e.g.
   monitors[2].threshold: expected a number, got "high"

@@ -6,7 +6,8 @@
 import type { Command } from './command.js';
 import { parseArgs } from './args.js';
 import { ExitCode, UsageError } from '../errors.js';
-import { parseDuration, formatDurationSeconds } from '../config/duration.js';
+import { parseDuration, formatDuration, formatDurationSeconds } from '../config/duration.js';
+import { MAX_BAN_MS } from '../firewall/firewall-options.js';
 import { defaultCtlSocket } from '../config/state-dir.js';
 import { loadConfigFile } from '../config/load.js';
 import { ctlRequest } from '../api/ctl-client.js';
@@ -21,10 +22,11 @@ Talks to a running agent through its control socket.
 Commands:
   list            bans in force: address, when it expires, offence count, reason
   unblock IP      lift the ban on IP (or the prefix ban covering it)
-  ban IP          ban IP (or a CIDR block) now; never-block addresses are refused
+  ban IP          ban IP (or a CIDR block) now; never-block addresses, and blocks wider
+                  than /8 (IPv4) or /32 (IPv6), are refused
 
 Options:
-  --for DUR       ban length (e.g. 30m, 1h, 7d); default firewall.ban_duration
+  --for DUR       ban length (e.g. 30m, 1h, 7d; at most 365d); default firewall.ban_duration
   --socket PATH   the control socket (also $PANICMODE_CTL_SOCKET)
   --config FILE   read firewall.ctl_socket from this config
   --json          print the agent's JSON answer
@@ -43,18 +45,29 @@ export const resolveSocketPath = async (options: { socket?: string; config?: str
   return defaultCtlSocket();
 };
 
-const fmtTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+/**
+ * A stored time as a date, or null when it is none (a row an older version stored with
+ * a far-future expiry, a row edited by hand): such values are shown as they are, never
+ * thrown on.
+ */
+const asDate = (ms: unknown): Date | null => {
+  const d = typeof ms === 'number' ? new Date(ms) : null;
+  return d && !Number.isNaN(d.getTime()) ? d : null;
+};
 
-/** The `ctl list` table. */
-export const formatBanTable = (bans: readonly BanView[], now = Date.now()): string => {
+/** `YYYY-MM-DD HH:MM:SS` UTC, or the raw value. */
+const fmtTime = (ms: unknown): string => asDate(ms)?.toISOString().replace('T', ' ').slice(0, 19) ?? String(ms);
+
+const fmtExpiry = (expires: unknown, now: number): string => {
+  if (expires === null) return 'never';
+  const at = asDate(expires);
+  return at ? `${fmtTime(expires)} (in ${formatDurationSeconds(Math.max(0, at.getTime() - now))})` : String(expires);
+};
+
+/** The `ctl list` table; `now` is when the listing was taken (remaining times count from it). */
+export const formatBanTable = (bans: readonly BanView[], now: number): string => {
   if (bans.length === 0) return 'no bans in force\n';
-  const rows = bans.map((b) => [
-    b.ip,
-    fmtTime(b.blocked_at),
-    b.expires_at === null ? 'never' : `${fmtTime(b.expires_at)} (in ${formatDurationSeconds(Math.max(0, b.expires_at - now))})`,
-    String(b.ban_count),
-    b.reason,
-  ]);
+  const rows = bans.map((b) => [String(b.ip), fmtTime(b.blocked_at), fmtExpiry(b.expires_at, now), String(b.ban_count), String(b.reason)]);
   const head = ['IP', 'BLOCKED', 'EXPIRES', 'COUNT', 'REASON'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
@@ -96,6 +109,7 @@ export const command: Command = {
             throw new UsageError(`ctl ban: --for: ${(err as Error).message}`);
           }
           if (forMs <= 0) throw new UsageError('ctl ban: --for: must be longer than 0');
+          if (forMs > MAX_BAN_MS) throw new UsageError(`ctl ban: --for: ${String(options.for)} is longer than the longest ban, ${formatDuration(MAX_BAN_MS)}`);
         }
         request = { cmd: 'ban', ip, for_ms: forMs };
       }
@@ -112,7 +126,7 @@ export const command: Command = {
       return ExitCode.runtime;
     }
     if (options.json) return ExitCode.ok;
-    if ('bans' in res) process.stdout.write(formatBanTable(res.bans));
+    if ('bans' in res) process.stdout.write(formatBanTable(res.bans, Date.now()));
     else if ('lifted' in res) process.stdout.write(`unblocked ${res.lifted.join(', ')}\n`);
     else {
       const r = res.result;

@@ -12,17 +12,19 @@ const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filte
 /**
  * The custom_metrics key a `custom` monitor reads: its `metric`, else a key equal to
  * its name, else the first key all of whose words appear in the name (`redis_memory`
- * ↔ "Redis Memory High"), else undefined.
+ * ↔ "Redis Memory High"), else the only key when exactly one is defined (the developer
+ * guide's snippet), else undefined.
  */
 export const resolveCustomMetric = (monitor: Pick<MonitorConfig, 'name' | 'metric'>, customMetrics: Record<string, unknown>): string | undefined => {
   const keys = Object.keys(customMetrics);
   if (monitor.metric !== undefined) return keys.includes(monitor.metric) ? monitor.metric : undefined;
   if (keys.includes(monitor.name)) return monitor.name;
   const nameWords = new Set(words(monitor.name));
-  return keys.find((k) => {
+  const byWords = keys.find((k) => {
     const kw = words(k);
     return kw.length > 0 && kw.every((w) => nameWords.has(w));
   });
+  return byWords ?? (keys.length === 1 ? keys[0] : undefined);
 };
 
 /** Is `name` an action a monitor may use, given the config's `actions:` map? */

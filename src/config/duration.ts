@@ -12,6 +12,19 @@ interface DurationBrand {
 /** A duration in milliseconds, known to come from a valid duration string. */
 export type Duration = number & DurationBrand;
 
+/**
+ * The longest duration parseDuration (command-line flags) takes: longer than any config
+ * key allows, short enough that `now + d` stays an exact date. Config keys have their
+ * own ranges (durationBetween), which a huge or infinite value fails like any other.
+ */
+const MAX_DURATION_MS = 100 * 365 * 86_400_000;
+
+/**
+ * Node's timers take a 32-bit signed delay: a longer one (25 days) fires after 1 ms,
+ * with a warning. Anything handed to setTimeout/setInterval must stay below it.
+ */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const part = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/y;
 
@@ -40,6 +53,8 @@ const parse = (text: string): number | string => {
 export const parseDuration = (text: string): Duration => {
   const r = parse(text);
   if (typeof r === 'string') throw new Error(r);
+  // `99999999999999999999999d` is well formed, but no clock can add it to a date.
+  if (!(r <= MAX_DURATION_MS)) throw new Error(`expected a duration of at most ${formatDuration(MAX_DURATION_MS)}, got ${JSON.stringify(text)}`);
   return r as Duration;
 };
 
@@ -63,18 +78,46 @@ export const formatDuration = (ms: number): string => {
  */
 export const formatDurationSeconds = (ms: number): string => formatDuration(Math.round(ms / 1000) * 1000);
 
-/** io-ts codec: duration string → milliseconds (branded). Encodes back to a string. */
-export const Duration = new t.Type<Duration, string, unknown>(
-  'a duration like "5s"',
-  (u): u is Duration => typeof u === 'number' && Number.isFinite(u) && u >= 0,
-  (u, c) => {
-    if (typeof u === 'number') return t.failure(u, c, `expected a duration like "5s", got a bare number ${u} (add a unit: ms, s, m, h, d)`);
-    if (typeof u !== 'string') return t.failure(u, c);
-    const r = parse(u);
-    return typeof r === 'string' ? t.failure(u, c, r) : t.success(r as Duration);
-  },
-  (d) => formatDuration(d),
-);
+/** Any well-formed duration string → milliseconds; config keys use a range below. */
+const anyDuration = (u: unknown, c: t.Context): t.Validation<Duration> => {
+  if (typeof u === 'number') return t.failure(u, c, `expected a duration like "5s", got a bare number ${u} (add a unit: ms, s, m, h, d)`);
+  if (typeof u !== 'string') return t.failure(u, c);
+  const r = parse(u);
+  return typeof r === 'string' ? t.failure(u, c, r) : t.success(r as Duration);
+};
+
+/**
+ * io-ts codec: a duration string from `min` to `max` (both included, written as
+ * durations: `durationBetween('100ms', '1h')`) → milliseconds. Every config key has its
+ * own range, so a value that would break what reads it (`check_interval: 0s`, a busy
+ * loop) is refused at check time: `at performance.check_interval: expected a duration
+ * from 100ms to 1h, got "0s"`. Encodes back to a string.
+ */
+export const durationBetween = (min: string, max: string): t.Type<Duration, string, unknown> => {
+  const lo = parseDuration(min);
+  const hi = parseDuration(max);
+  const range = `a duration from ${formatDuration(lo)} to ${formatDuration(hi)}`;
+  return new t.Type<Duration, string, unknown>(
+    range,
+    (u): u is Duration => typeof u === 'number' && u >= lo && u <= hi,
+    (u, c) => {
+      const r = anyDuration(u, c);
+      if (r._tag === 'Left' || (r.right >= lo && r.right <= hi)) return r;
+      return t.failure(u, c, `expected ${range}, got ${JSON.stringify(u)}`);
+    },
+    (d) => formatDuration(d),
+  );
+};
+
+/**
+ * `durationBetween` for a value handed to a Node timer (setTimeout, setInterval, a
+ * child-process or socket timeout): its range must end below TIMER_MAX_MS, checked
+ * once when the schema is built.
+ */
+export const timerDuration = (min: string, max: string): t.Type<Duration, string, unknown> => {
+  if (parseDuration(max) > TIMER_MAX_MS) throw new RangeError(`timer duration range ends at ${max}, beyond what a Node timer can wait`);
+  return durationBetween(min, max);
+};
 
 /** Casts a known number of milliseconds to a Duration (for defaults and tests). */
 export const ms = (n: number): Duration => n as Duration;

@@ -34,7 +34,7 @@ export const joinPath = (base: string, key: string | number): string =>
 
 /** One line per error, in order, duplicates removed. */
 export const formatErrors = (errors: t.Errors): string[] => {
-  const lines: string[] = [];
+  const lines = new Set<string>();
   for (const e of errors) {
     const path = pathOf(e.context) || '(top level)';
     const last = e.context[e.context.length - 1];
@@ -43,7 +43,7 @@ export const formatErrors = (errors: t.Errors): string[] => {
     if (e.message) line = `${path}: ${e.message}`;
     else if (e.value === undefined) line = `${path}: missing (expected ${expected})`;
     else line = `${path}: expected ${expected}, got ${showValue(e.value)}`;
-    if (!lines.includes(line)) lines.push(line);
+    lines.add(line);
   }
-  return lines;
+  return [...lines];
 };

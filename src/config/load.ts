@@ -3,7 +3,6 @@
  * unknown keys rejected) → cross-field checks → environment overrides. Every problem
  * is collected and thrown together as one ConfigError naming each place.
  */
-import { readFile } from 'node:fs/promises';
 import { ConfigError } from '../errors.js';
 import { ConfigCodec, Monitor, type Config } from './schema.js';
 import { formatErrors } from './error-paths.js';
@@ -15,6 +14,7 @@ import { markSecretPaths } from './redact-config.js';
 import { defaultConfigYaml } from './default-config.js';
 
 import { parseYaml } from './parse-yaml.js';
+import { readConfigFile } from './read-config-file.js';
 
 export { resolveConfigPath } from './config-path.js';
 export { parseYaml } from './parse-yaml.js';
@@ -110,17 +110,9 @@ export const loadConfigText = async (text: string, source = '<config>', options:
   return config;
 };
 
-/** Loads and validates a config file. Throws ConfigError (unreadable file included). */
-export const loadConfigFile = async (path: string, options: LoadOptions = {}): Promise<Config> => {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError([code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? (err as Error).message})`], { source: path, cause: err });
-  }
-  return loadConfigText(text, path, options);
-};
+/** Loads and validates a config file. Throws ConfigError (unreadable or oversized file included). */
+export const loadConfigFile = async (path: string, options: LoadOptions = {}): Promise<Config> =>
+  loadConfigText(await readConfigFile(path), path, options);
 
 /**
  * The embedded default (see default-config.ts), decoded through the same codec. Its

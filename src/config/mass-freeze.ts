@@ -3,14 +3,14 @@
  * `mass_freeze`, `mass_freeze_top` and `mass_freeze_cluster:<name>` choose processes.
  * Strict like the main config: unknown keys are errors.
  */
-import { readFile } from 'node:fs/promises';
 import type * as t from 'io-ts';
 import { ConfigError } from '../errors.js';
-import { Duration, ms } from './duration.js';
+import { ms, timerDuration } from './duration.js';
 import { struct, withDefault, list, dict } from './struct.js';
 import { bool, nonNegative, oneOf, positiveCount, text } from './scalars.js';
 import { formatErrors } from './error-paths.js';
 import { parseYaml } from './parse-yaml.js';
+import { readConfigFile } from './read-config-file.js';
 
 export const MassFreezePolicy = struct(
   {
@@ -36,7 +36,8 @@ export const MassFreezePolicy = struct(
     ),
     /** never frozen, in every mode (root processes, sshd and PanicMode are always spared too) */
     whitelist_processes: withDefault(list(text, 'a list of process names'), () => []),
-    freeze_timeout: withDefault(Duration, ms(30_000)),
+    /** the freeze operation's timer (against a hang); 10m of a frozen host is an outage */
+    freeze_timeout: withDefault(timerDuration('1s', '10m'), ms(30_000)),
     max_processes_to_freeze: withDefault(positiveCount, 1000),
     dry_run: withDefault(bool, false),
   },
@@ -56,15 +57,8 @@ export const loadMassFreezePolicyText = (yamlText: string, source = '<mass_freez
 };
 
 /** Reads and decodes a mass-freeze policy file. */
-export const loadMassFreezePolicyFile = async (path: string): Promise<MassFreezePolicy> => {
-  let yamlText: string;
-  try {
-    yamlText = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`], { source: path, cause: err });
-  }
-  return loadMassFreezePolicyText(yamlText, path);
-};
+export const loadMassFreezePolicyFile = async (path: string): Promise<MassFreezePolicy> =>
+  loadMassFreezePolicyText(await readConfigFile(path), path);
 
 /**
  * `mass_freeze_cluster:<name>` actions whose cluster the policy does not define, as

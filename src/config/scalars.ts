@@ -5,7 +5,8 @@
  * at start, not a failure at the moment the action runs.
  */
 import * as t from 'io-ts';
-import { isIP } from 'node:net';
+import { parseCidr } from '../firewall/address.js';
+import { SECRET_PLACEHOLDER } from './secrets.js';
 
 const leaf = <A>(name: string, is: (u: unknown) => u is A, check?: (a: A) => string | undefined): t.Type<A, A, unknown> =>
   new t.Type<A, A, unknown>(
@@ -85,17 +86,60 @@ export const stringOrList = new t.Type<string[], string[], unknown>(
   (a) => a,
 );
 
-/** An IP address or CIDR block (`203.0.113.10`, `198.51.100.0/24`, `2001:db8::/32`). */
-export const ipOrCidr = leaf('an IP address or CIDR block', (u): u is string => typeof u === 'string', (s) => {
-  const [addr, bits, extra] = s.split('/');
-  const family = isIP(addr ?? '');
-  if (family === 0 || extra !== undefined) return `expected an IP address or CIDR block, got ${JSON.stringify(s)}`;
-  if (bits !== undefined) {
-    const n = Number(bits);
-    if (!/^\d+$/.test(bits) || n > (family === 4 ? 32 : 128)) return `expected an IP address or CIDR block, got ${JSON.stringify(s)} (bad prefix length)`;
+/**
+ * An IP address or CIDR block (`203.0.113.10`, `198.51.100.0/24`, `2001:db8::/32`), read
+ * by the firewall's own parser: what check-config accepts, the firewall takes.
+ */
+export const ipOrCidr = leaf('an IP address or CIDR block', (u): u is string => typeof u === 'string', (s) =>
+  parseCidr(s) ? undefined : `expected an IP address or CIDR block, got ${JSON.stringify(s)}`,
+);
+
+const hasScheme = (s: string): boolean => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(s);
+
+/**
+ * Why `s` is not an http(s) URL the way the HTTP client will read it (`new URL`), so a
+ * value that would fail every send (ERR_INVALID_URL) fails the check instead. Under
+ * check-config a secret reference reads SECRET_PLACEHOLDER: the rest of the URL is
+ * checked around it, and a URL that is one whole reference is checked when resolved.
+ */
+const urlProblem = (s: string): string | undefined => {
+  // A reference at the start may hold the scheme and host (`${env:HOOK_BASE}/alerts`).
+  const probe = s.startsWith(SECRET_PLACEHOLDER) ? `https://x${s.slice(SECRET_PLACEHOLDER.length)}` : s;
+  if (!hasScheme(probe)) return 'no http:// or https://';
+  let url: URL;
+  try {
+    url = new URL(probe.split(SECRET_PLACEHOLDER).join('x'));
+  } catch {
+    return 'not a URL';
   }
-  return undefined;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `${url.protocol.slice(0, -1)} is not http or https`;
+  return url.hostname === '' ? 'no host' : undefined;
+};
+
+/** An http(s) URL with its scheme (a webhook, an Alertmanager): `https://hooks.example.com/x`. */
+export const httpUrl = leaf('an http(s) URL', (u): u is string => typeof u === 'string', (s) => {
+  const why = urlProblem(s);
+  return why ? `expected an http(s) URL like "https://hooks.example.com/path", got ${JSON.stringify(s)} (${why})` : undefined;
 });
+
+/**
+ * The base URL of a service (an ntfy server, an API): a bare host (`ntfy.sh`, as the
+ * architecture document writes it) means https://host and is decoded to that.
+ */
+export const serverUrl = new t.Type<string, string, unknown>(
+  'a server URL or host',
+  (u): u is string => typeof u === 'string',
+  (u, c) => {
+    if (typeof u !== 'string') return t.failure(u, c);
+    const s = u.trim();
+    const full = hasScheme(s) || s.startsWith(SECRET_PLACEHOLDER) ? s : `https://${s}`;
+    const why = urlProblem(full);
+    return why
+      ? t.failure(u, c, `expected a server like "ntfy.sh" or "https://ntfy.example.com", got ${JSON.stringify(u)} (${why})`)
+      : t.success(full);
+  },
+  (a) => a,
+);
 
 /** `host:port` to listen on (`127.0.0.1:8765`, `[::1]:8765`). */
 export const bindAddress = leaf('an address like "127.0.0.1:8765"', (u): u is string => typeof u === 'string', (s) => {
@@ -120,7 +164,7 @@ export const stringMap = new t.Type<Record<string, string>, Record<string, strin
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(u)) {
       const r = stringish.validate(v, t.appendContext(c, k, stringish, v));
-      if (r._tag === 'Left') errors.push(...r.left);
+      if (r._tag === 'Left') for (const e of r.left) errors.push(e);
       else out[k] = r.right;
     }
     return errors.length > 0 ? t.failures(errors) : t.success(out);

@@ -7,14 +7,19 @@
  * users, websocket, retention, dry_run, per-monitor comparison/severity/auth_log, ...).
  * Every object is strict: an unknown key is an error (see struct.ts).
  *
+ * Every duration has its own range (durationBetween): `timerDuration` marks the ones a
+ * Node timer waits on, whose range must end below 2^31 ms. Each range is justified
+ * where it is declared.
+ *
  * Cross-field rules (an action must exist, a custom monitor must name a metric, a
  * channel needs its integration) live in cross-checks.ts; this file is shape only.
  */
 import * as t from 'io-ts';
-import { Duration, ms } from './duration.js';
+import { durationBetween, formatDuration, ms, timerDuration } from './duration.js';
+import { MAX_BAN_MS } from '../firewall/firewall-options.js';
 import { struct, optional, withDefault, list, dict } from './struct.js';
 import {
-  bool, bindAddress, count, ipOrCidr, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
+  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
   stringMap, stringOrList, text,
 } from './scalars.js';
 import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
@@ -26,8 +31,12 @@ export const Performance = struct({
   cpu_limit: withDefault(nonNegative, 5),
   /** MB of RSS PanicMode itself may use */
   memory_limit_mb: withDefault(nonNegative, 50),
-  /** how often periodic collectors run */
-  check_interval: withDefault(Duration, ms(5000)),
+  /**
+   * how often periodic collectors run: the collectors' interval timer. Below 100ms the
+   * agent spends a core collecting (0s measured at 70 % CPU); above 1h a monitor
+   * sees nothing in time.
+   */
+  check_interval: withDefault(timerDuration('100ms', '1h'), ms(5000)),
 });
 
 // ─── monitors ───────────────────────────────────────────────────────────────
@@ -64,10 +73,14 @@ export const Monitor = struct({
   threshold: num,
   enabled: withDefault(bool, true),
   actions: withDefault(list(text, 'a list of action names'), () => []),
-  /** counting window for event monitors (auth_failures: N failures within window) */
-  window: optional(Duration),
-  /** the condition must hold this long before the monitor fires */
-  duration: optional(Duration),
+  /**
+   * counting window for event monitors (auth_failures: N failures within window).
+   * Compared on timestamps; a zero window counts nothing (the counter refuses it) and
+   * every event of the window is held in memory, so a day is the most.
+   */
+  window: optional(durationBetween('1s', '1d')),
+  /** the condition must hold this long before the monitor fires (0s: at once; on timestamps) */
+  duration: optional(durationBetween('0s', '1d')),
   /** disk_usage mount points, file_monitor paths */
   paths: optional(list(text, 'a list of paths')),
   // extensions
@@ -88,14 +101,20 @@ export const Monitor = struct({
 
 // ─── actions (named action definitions) ─────────────────────────────────────
 
+/**
+ * How long a ban lasts. Expiry is scheduled by the ban manager in steps a timer can
+ * wait, so weeks are fine; the longest is the firewall's (the same for `ctl ban --for`).
+ */
+const banDuration = durationBetween('1s', formatDuration(MAX_BAN_MS));
+
 export const actionDefinitionTypes = ['script', 'firewall', 'process', 'system'] as const;
 
 export const ActionDefinition = struct({
   type: oneOf(actionDefinitionTypes, `an action type (one of ${actionDefinitionTypes.join(', ')})`),
   /** script: the executable; process: freeze | kill | restart */
   action: optional(text),
-  /** firewall: how long a block lasts */
-  duration: optional(Duration),
+  /** firewall: how long a block lasts (see banDuration) */
+  duration: optional(banDuration),
   /** firewall: connection rate limit, `10/s` */
   rate: optional(rate),
   /** system: what a snapshot captures (logs, processes, connections, files, ...) */
@@ -104,8 +123,8 @@ export const ActionDefinition = struct({
   args: optional(list(str, 'a list of strings')),
   /** script: extra environment */
   env: optional(stringMap),
-  /** script/system: how long it may run */
-  timeout: optional(Duration),
+  /** script/system: how long it may run (the child's kill timer; an hour is generous) */
+  timeout: optional(timerDuration('100ms', '1h')),
   /** process: how many top processes */
   count: optional(positiveCount),
 });
@@ -129,19 +148,25 @@ export const channels = [
 ] as const;
 export type ChannelName = (typeof channels)[number];
 
+/**
+ * One delivery attempt's timeout (an abort timer on the request). Past 10m a stuck
+ * channel holds its lane while the incident it reports is already stale.
+ */
+const alertTimeout = timerDuration('100ms', '10m');
+
 export const Contact = struct({
   name: text,
   phone: stringish,
   retries: optional(count),
-  timeout: optional(Duration),
+  timeout: optional(alertTimeout),
 });
 
 export const AlertRoute = struct({
   channel: oneOf(channels, `a channel (one of ${channels.join(', ')})`),
   retries: withDefault(count, 3),
-  timeout: withDefault(Duration, ms(10_000)),
+  timeout: withDefault(alertTimeout, ms(10_000)),
   /** discord/slack/webhook: URL for this route (overrides the integration's) */
-  webhook_url: optional(text),
+  webhook_url: optional(httpUrl),
   /** ntfy: topic for this route */
   topic: optional(text),
   /** telegram: chat for this route */
@@ -157,7 +182,7 @@ export const AlertRoute = struct({
   /** webhook: sign the body with HMAC-SHA256 */
   hmac_secret: optional(text),
   /** webhook / alertmanager: URL for this route */
-  url: optional(text),
+  url: optional(httpUrl),
   /** alertmanager: extra labels */
   labels: optional(stringMap),
   /** file: JSON-lines file for this route */
@@ -193,13 +218,14 @@ const ntfyPriority = new t.Type<number, number, unknown>(
 );
 
 export const Integrations = struct({
-  telegram: optional(struct({ enabled, bot_token: text, chat_id: optional(stringish), api_base_url: optional(text) })),
-  discord: optional(struct({ enabled, webhook_url: text })),
-  slack: optional(struct({ enabled, webhook_url: text })),
+  telegram: optional(struct({ enabled, bot_token: text, chat_id: optional(stringish), api_base_url: optional(serverUrl) })),
+  discord: optional(struct({ enabled, webhook_url: httpUrl })),
+  slack: optional(struct({ enabled, webhook_url: httpUrl })),
   ntfy: optional(
     struct({
       enabled,
-      server: withDefault(text, 'https://ntfy.sh'),
+      /** `ntfy.sh` means https://ntfy.sh */
+      server: withDefault(serverUrl, 'https://ntfy.sh'),
       topic: text,
       token: optional(text),
       /** 1 (min) .. 5 (max); default per severity */
@@ -223,10 +249,10 @@ export const Integrations = struct({
     }),
   ),
   twilio: optional(
-    struct({ enabled, account_sid: text, auth_token: text, from_number: stringish, api_base_url: optional(text) }),
+    struct({ enabled, account_sid: text, auth_token: text, from_number: stringish, api_base_url: optional(serverUrl) }),
   ),
-  webhook: optional(struct({ enabled, url: optional(text), hmac_secret: optional(text), headers: optional(stringMap) })),
-  alertmanager: optional(struct({ enabled, url: text, labels: optional(stringMap) })),
+  webhook: optional(struct({ enabled, url: optional(httpUrl), hmac_secret: optional(text), headers: optional(stringMap) })),
+  alertmanager: optional(struct({ enabled, url: httpUrl, labels: optional(stringMap) })),
   file: optional(struct({ enabled, path: text })),
   console: optional(struct({ enabled })),
 });
@@ -235,10 +261,16 @@ export const Integrations = struct({
 
 export const CircuitBreakers = struct({
   max_failures: withDefault(positiveCount, 5),
-  failure_window: withDefault(Duration, ms(60_000)),
-  open_duration: withDefault(Duration, ms(30_000)),
+  /** failures are counted over this window (on timestamps) */
+  failure_window: withDefault(durationBetween('1s', '1d'), ms(60_000)),
+  /** a tripped breaker skips the action this long; more than a day is a disabled action */
+  open_duration: withDefault(durationBetween('1s', '1d'), ms(30_000)),
   max_concurrency: withDefault(positiveCount, 5),
-  timeout: withDefault(Duration, ms(10_000)),
+  /**
+   * an action's time limit (a timer): 30d overflowed it, so every action "timed out"
+   * at once and nothing was ever blocked. An hour is generous for any action.
+   */
+  timeout: withDefault(timerDuration('100ms', '1h'), ms(10_000)),
 });
 
 /** Storage paths; each absent one is derived from the state directory at decode time. */
@@ -252,16 +284,18 @@ export const Storage = struct({
 export const CustomMetric = struct({
   /** run through /bin/sh -c */
   command: text,
-  timeout: withDefault(Duration, ms(5000)),
-  /** reuse the last value this long (0: run every check) */
-  cache_ttl: withDefault(Duration, ms(0)),
+  /** the command's kill timer; a metric slower than 10m is no longer a live value */
+  timeout: withDefault(timerDuration('100ms', '10m'), ms(5000)),
+  /** reuse the last value this long (0: run every check; on timestamps) */
+  cache_ttl: withDefault(durationBetween('0s', '1d'), ms(0)),
   /** number: stdout is a number; json: stdout is {"value": N} */
   output_format: withDefault(oneOf(['number', 'json'] as const), 'number' as const),
 });
 
 export const FileMonitor = struct({
   max_events_per_path: withDefault(positiveCount, 1000),
-  aggregation_window: withDefault(Duration, ms(60_000)),
+  /** events are counted over this window; a zero window counts nothing */
+  aggregation_window: withDefault(durationBetween('1s', '1d'), ms(60_000)),
 });
 
 // ─── http api, firewall ─────────────────────────────────────────────────────
@@ -277,8 +311,8 @@ export const BanIncrement = struct({
   enabled: withDefault(bool, true),
   /** each repeat offence multiplies the ban by this */
   factor: withDefault(nonNegative, 2),
-  /** bans never grow beyond this */
-  max: withDefault(Duration, ms(7 * 86_400_000)),
+  /** bans never grow beyond this (same range as a ban) */
+  max: withDefault(banDuration, ms(7 * 86_400_000)),
 });
 
 export const Firewall = struct({
@@ -292,7 +326,7 @@ export const Firewall = struct({
   backend: withDefault(oneOf(['script', 'nftables'] as const), 'script' as const),
   nft_table: withDefault(text, 'panicmode'),
   /** how long a block lasts when the block_ip action gives no duration */
-  ban_duration: withDefault(Duration, ms(3_600_000)),
+  ban_duration: withDefault(banDuration, ms(3_600_000)),
   ban_increment: withDefault(BanIncrement, () => ({ enabled: true, factor: 2, max: ms(7 * 86_400_000) })),
   /** IPv6 offenders are blocked as this prefix (128 = the single address) */
   ipv6_prefix: withDefault(
@@ -323,8 +357,10 @@ export const SupervisedProcess = struct({
   auto_restart: withDefault(bool, true),
   /** at most this many restarts within restart_window, then cooldown */
   max_restarts: withDefault(positiveCount, 5),
-  restart_window: withDefault(Duration, ms(60_000)),
-  cooldown: withDefault(Duration, ms(120_000)),
+  /** restarts are counted over this window (on timestamps) */
+  restart_window: withDefault(durationBetween('1s', '1d'), ms(60_000)),
+  /** after the budget is spent, wait this long (a timer); past a day the service is simply off */
+  cooldown: withDefault(timerDuration('0s', '1d'), ms(120_000)),
 });
 
 export const UserThresholds = struct({
@@ -337,8 +373,8 @@ export const Users = struct({
   /** a user above these (% of the host) counts as heavy */
   cpu_threshold: withDefault(percent, 80),
   memory_threshold: withDefault(percent, 80),
-  /** heavy for this long → persistent user (recorded, alerted) */
-  persistent_time: withDefault(Duration, ms(3_600_000)),
+  /** heavy for this long → persistent user (recorded, alerted); on timestamps, a week at most */
+  persistent_time: withDefault(durationBetween('1m', '7d'), ms(3_600_000)),
   min_uid: withDefault(count, 1000),
   ignore_system_users: withDefault(bool, true),
   min_cpu_percent: withDefault(percent, 5),
@@ -357,13 +393,19 @@ export const WebSocket = struct({
   max_clients: withDefault(positiveCount, 16),
 });
 
+/**
+ * How long rows are kept (compared with row times in SQL). Less than an hour deletes
+ * what an operator is still reading; ten years is "keep everything".
+ */
+const keptFor = durationBetween('1h', '3650d');
+
 export const Retention = struct({
-  incidents: withDefault(Duration, ms(30 * 86_400_000)),
-  action_runs: withDefault(Duration, ms(30 * 86_400_000)),
-  system_metrics: withDefault(Duration, ms(7 * 86_400_000)),
-  user_metrics: withDefault(Duration, ms(7 * 86_400_000)),
-  /** how often old rows are deleted */
-  cleanup_interval: withDefault(Duration, ms(3_600_000)),
+  incidents: withDefault(keptFor, ms(30 * 86_400_000)),
+  action_runs: withDefault(keptFor, ms(30 * 86_400_000)),
+  system_metrics: withDefault(keptFor, ms(7 * 86_400_000)),
+  user_metrics: withDefault(keptFor, ms(7 * 86_400_000)),
+  /** how often old rows are deleted: an interval timer (0s was a busy loop) */
+  cleanup_interval: withDefault(timerDuration('1m', '1d'), ms(3_600_000)),
 });
 
 // ─── the whole config ───────────────────────────────────────────────────────

@@ -15,6 +15,16 @@ import { joinPath } from './error-paths.js';
 import { isPlainObject } from './struct.js';
 
 const refPattern = /\$\{(env|file|vault):([^}]*)\}/g;
+/**
+ * Anything shaped like a reference (`${aws:x}`): a lower-case scheme, a colon, then not
+ * what follows the colon in shell expansions (`${VAR:-default}`, `${var:2}`), which
+ * commands and arguments may carry. An unknown scheme is an error, not a literal value.
+ */
+const anyRefPattern = /\$\{([a-z][a-z0-9]*):(?![-=+?\d\s])[^}]*\}/g;
+const schemes = ['env', 'file', 'vault'];
+
+/** What check mode puts in place of each reference: its value is not known. */
+export const SECRET_PLACEHOLDER = '***';
 
 interface CacheEntry {
   value: Promise<unknown>;
@@ -140,7 +150,7 @@ const checkString = (s: string): string => {
       const hash = arg.lastIndexOf('#');
       if (hash <= 0 || hash === arg.length - 1) throw new SecretProblem(`${ref}: expected \${vault:PATH#KEY}`);
     }
-    out = out.split(ref).join('***');
+    out = out.split(ref).join(SECRET_PLACEHOLDER);
   }
   return out;
 };
@@ -163,6 +173,12 @@ export const resolveSecrets = async (raw: unknown, mode: SecretMode = 'resolve')
   const problems: string[] = [];
   const walk = async (v: unknown, path: string): Promise<unknown> => {
     if (typeof v === 'string') {
+      const unknown = [...v.matchAll(anyRefPattern)].find((m) => !schemes.includes(m[1]!));
+      if (unknown) {
+        problems.push(`${path}: ${unknown[0]}: unknown secret scheme "${unknown[1]}" (expected \${env:NAME}, \${file:/path} or \${vault:PATH#KEY})`);
+        // The reference is the problem: the value it stands for is not judged again.
+        return SECRET_PLACEHOLDER;
+      }
       if (!hasSecretRef(v)) return v;
       try {
         const resolved = mode === 'resolve' ? await resolveString(v) : checkString(v);
@@ -171,7 +187,7 @@ export const resolveSecrets = async (raw: unknown, mode: SecretMode = 'resolve')
       } catch (err) {
         if (!(err instanceof SecretProblem)) throw err;
         problems.push(`${path}: ${err.message}`);
-        return v;
+        return SECRET_PLACEHOLDER;
       }
     }
     if (Array.isArray(v)) return Promise.all(v.map((x, i) => walk(x, joinPath(path, i))));

@@ -195,8 +195,6 @@ export const cidrContains = (cidr: Cidr, inner: Address | Cidr): boolean => {
   return true;
 };
 
-/** Whether two prefixes share any address (one contains the other). */
-export const cidrOverlaps = (a: Cidr, b: Cidr): boolean => cidrContains(a, b) || cidrContains(b, a);
 
 /** Whether a prefix is a single host (/32 or /128). */
 export const isHostPrefix = (c: Cidr): boolean => c.prefix === familyBits(c.family);

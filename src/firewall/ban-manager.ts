@@ -13,6 +13,12 @@
  * holds but the database does not), never flushing anything. One timer, set for the
  * next expiry, lifts bans on time.
  *
+ * While running, memory is the source of truth and the database its durable copy:
+ * protection never depends on storage. A ban goes into the firewall first; if its row
+ * cannot be written (disk full, database locked), it stays in force, is listed and
+ * lifted on time from memory, and its row is written later, retried until the disk has
+ * room. The operator hears about it through `onStorageFailure`.
+ *
  * Backend calls go one at a time through a queue (bans queued meanwhile form the next
  * burst), behind a circuit breaker: a broken firewall is not hammered 10,000 times.
  */
@@ -20,7 +26,7 @@ import type { BlockedIpRow, Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
 import type { NeverBlock } from './never-block.js';
-import { activeBans, deactivateBans, findBans, saveBans, type BanRow } from './ban-store.js';
+import { activeBans, findBans, saveBans, type BanRow } from './ban-store.js';
 import { parseTarget, prefixOf, targetOf, cidrContains, familyBits, type BanTarget } from './address.js';
 import { banDuration, ipv6Ladder, DEFAULT_BAN_MS, defaultCircuitBreakers, type CircuitBreakerOptions, type FirewallOptions } from './firewall-options.js';
 import { createCircuitBreaker } from '../../streams/circuitBreaker.js';
@@ -90,12 +96,21 @@ export interface BanManagerDeps {
   neverBlock: NeverBlock;
   logger: Logger;
   now?: () => number;
+  /**
+   * Ban rows could not be read or written (the message says which and why). Bans stay in
+   * force regardless; the caller tells the operator, through channels that need no disk.
+   */
+  onStorageFailure?: (message: string) => void;
+  /** how soon unwritten ban rows are tried again; default 5 s */
+  storageRetryMs?: number;
 }
 
 /** setTimeout's limit: a longer delay fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** When an unban fails (a broken unblock script), how soon to try again. */
 const RETRY_MS = 10_000;
+/** How soon ban rows the database refused are written again. */
+const STORAGE_RETRY_MS = 5_000;
 
 const view = (r: BanRow): BanView => ({
   ip: r.ip,
@@ -137,6 +152,67 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+
+  // ── recording: the database follows memory, and its failures never undo a ban ──
+
+  /** Rows whose latest state the database does not hold yet, by target (latest wins). */
+  const unsaved = new Map<string, BanRow>();
+  let writing: Promise<void> = Promise.resolve();
+  let storageTimer: NodeJS.Timeout | undefined;
+  let storageFailing = false;
+
+  const storageFailed = (what: string, err: unknown) => {
+    const message = `${what}: ${(err as Error).message}`;
+    // Said loudly once per outage; the retries meanwhile only at debug level.
+    if (storageFailing) logger.debug('ban storage still failing', { error: message, unsaved: unsaved.size });
+    else logger.error('ban storage failed; bans stay in force, kept in memory and written when storage recovers', { error: message, unsaved: unsaved.size });
+    storageFailing = true;
+    deps.onStorageFailure?.(message);
+  };
+
+  const writeUnsaved = (): Promise<void> => {
+    writing = writing.then(async () => {
+      if (unsaved.size === 0) return;
+      const rows = [...unsaved.values()];
+      try {
+        await saveBans(db, rows);
+      } catch (err) {
+        storageFailed(`${rows.length} ban record(s) not written`, err);
+        if (!stopped && !storageTimer) {
+          storageTimer = setTimeout(() => {
+            storageTimer = undefined;
+            void writeUnsaved();
+          }, deps.storageRetryMs ?? STORAGE_RETRY_MS);
+          storageTimer.unref();
+        }
+        return;
+      }
+      for (const r of rows) if (unsaved.get(r.ip) === r) unsaved.delete(r.ip);
+      if (storageFailing) {
+        storageFailing = false;
+        logger.info(`ban storage recovered: ${rows.length} pending ban record(s) written`);
+      }
+    });
+    return writing;
+  };
+
+  /** Records rows (new bans, or lifted ones with active = 0); never throws. */
+  const record = (rows: readonly BanRow[]): Promise<void> => {
+    if (rows.length === 0) return writing;
+    for (const r of rows) unsaved.set(r.ip, r);
+    return writeUnsaved();
+  };
+
+  /** Forgets bans lifted from the firewall and records them as inactive. */
+  const forget = (ips: readonly string[]): Promise<void> => {
+    const rows: BanRow[] = [];
+    for (const ip of ips) {
+      const row = active.get(ip);
+      if (row) rows.push({ ...row, active: 0 });
+      unindex(ip);
+    }
+    return record(rows);
+  };
 
   const index = (row: BanRow) => {
     const t = parseTarget(row.ip);
@@ -282,7 +358,17 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     // One read for the whole burst: every key a repeat offender could have been banned under.
     const keys = new Set<string>();
     for (const c of candidates) for (const s of [c.addr, ...c.steps]) keys.add(s.text);
-    const history = new Map((await findBans(db, [...keys])).map((r) => [r.ip, r]));
+    // History only lengthens bans: when it cannot be read, the ban goes in as a first offence.
+    const history = new Map<string, BanRow>();
+    try {
+      for (const r of await findBans(db, [...keys])) history.set(r.ip, r);
+    } catch (err) {
+      storageFailed('ban history not read', err);
+    }
+    for (const k of keys) {
+      const r = unsaved.get(k);
+      if (r) history.set(k, r);
+    }
 
     for (const c of candidates) {
       const prev = Math.max(0, ...[c.addr, ...c.steps].map((s) => history.get(s.text)?.ban_count ?? 0));
@@ -343,11 +429,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     }
     const failed = await unbanNow(due);
     const lifted = due.filter((ip) => !failed.has(ip));
-    await deactivateBans(db, lifted);
-    for (const ip of lifted) {
-      unindex(ip);
-      logger.info(`ban lifted: ${ip} (expired)`);
-    }
+    await forget(lifted);
+    for (const ip of lifted) logger.info(`ban lifted: ${ip} (expired)`);
     schedule();
     if (failed.size > 0 && !stopped) {
       // A failed unblock keeps the row active; try again soon rather than at once in a loop.
@@ -384,8 +467,7 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       }
       if (!addMissing && missing.length > 0) {
         // Not restoring: the database must not claim bans the firewall does not hold.
-        await deactivateBans(db, missing.map((r) => r.ip));
-        for (const r of missing) unindex(r.ip);
+        await forget(missing.map((r) => r.ip));
         missing = [];
       }
     }
@@ -411,9 +493,7 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
         const replaced = [...new Set(decisions.flatMap((d) => d.replaces))];
         if (replaced.length > 0) {
           const failed = await unbanNow(replaced);
-          const gone = replaced.filter((ip) => !failed.has(ip));
-          await deactivateBans(db, gone);
-          for (const ip of gone) unindex(ip);
+          await forget(replaced.filter((ip) => !failed.has(ip)));
         }
         const outcomes = await Promise.all(
           decisions.map((d) => enqueueBan({ target: d.target.text, timeoutMs: d.row.expires_at === null ? null : d.row.expires_at - d.row.blocked_at, reason: o.reason })),
@@ -424,9 +504,10 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           if (err) result.failed.push({ ip: d.input, error: err.message });
           else ok.push(d.row);
         });
-        await saveBans(db, ok);
+        // In force from here on, recorded or not: listed, deduplicated and lifted from memory.
+        for (const row of ok) index(row);
+        await record(ok);
         for (const row of ok) {
-          index(row);
           result.banned.push(view(row));
           const len = row.expires_at === null ? 'until lifted' : `for ${formatDuration(row.expires_at - row.blocked_at)}`;
           logger.info(`blocked ${row.ip} ${len} (${row.reason})`, { offence: row.ban_count, backend: backend.name });
@@ -442,11 +523,16 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
   return {
     start: async () => {
       await backend.start();
-      const rows = await activeBans(db);
+      let rows: BanRow[] = [];
+      try {
+        rows = await activeBans(db);
+      } catch (err) {
+        storageFailed('bans in force not read; none restored', err);
+      }
       // Dry-run "bans" never reached a firewall: a real backend must not inherit them.
-      const phantom = backend.name === 'dry_run' ? [] : rows.filter((r) => r.backend === 'dry_run').map((r) => r.ip);
-      await deactivateBans(db, phantom);
-      for (const r of rows) if (!phantom.includes(r.ip)) index(r);
+      const phantom = backend.name === 'dry_run' ? [] : rows.filter((r) => r.backend === 'dry_run');
+      await record(phantom.map((r) => ({ ...r, active: 0 })));
+      for (const r of rows) if (!phantom.includes(r)) index(r);
       const expired = await liftExpired();
       const report = deps.options.restore_on_startup ? await reconcile({ addMissing: true }) : await reconcile({ addMissing: false });
       report.expired = expired;
@@ -472,18 +558,18 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       if (hits.length === 0) return { lifted: [] };
       const failed = await unbanNow(hits);
       const lifted = hits.filter((h) => !failed.has(h));
-      await deactivateBans(db, lifted);
-      for (const h of lifted) {
-        unindex(h);
-        logger.info(`ban lifted: ${h} (by request)`);
-      }
+      await forget(lifted);
+      for (const h of lifted) logger.info(`ban lifted: ${h} (by request)`);
       if (failed.size > 0) throw [...failed.values()][0]!;
       schedule();
       return { lifted };
     },
     list: async () => {
       const t = now();
-      return (await activeBans(db)).filter((r) => live(r, t)).map(view);
+      return [...active.values()]
+        .filter((r) => live(r, t))
+        .sort((a, b) => a.blocked_at - b.blocked_at)
+        .map(view);
     },
     reconcile,
     restoreOnStartup: () => reconcile({ addMissing: true }),
@@ -491,8 +577,14 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(storageTimer);
       await flushing;
       await chain;
+      // A last try for rows the disk refused. What is still unwritten is lost to the next
+      // start: a script backend cannot list its bans, so the operator must hear which.
+      await writeUnsaved();
+      const lost = [...unsaved.values()].filter((r) => r.active === 1).map((r) => r.ip);
+      if (lost.length > 0) logger.error(`${lost.length} ban(s) in force were never recorded: the next start will not lift them`, { ips: lost.join(' ') });
       await backend.stop();
     },
   };

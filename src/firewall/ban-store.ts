@@ -35,7 +35,10 @@ export const findBans = (db: Db, targets: readonly string[]): Promise<BanRow[]> 
 export const activeBans = (db: Db): Promise<BanRow[]> =>
   wrap('read', () => db.selectFrom('blocked_ips').selectAll().where('active', '=', 1).orderBy('blocked_at').execute());
 
-/** Records bans: new rows, or existing rows re-activated with their new count and expiry. */
+/**
+ * Records the latest state of bans: new rows, rows re-activated with their new count and
+ * expiry, or rows lifted (active = 0). One transaction, so a burst is all or nothing.
+ */
 export const saveBans = (db: Db, rows: readonly BanRow[]): Promise<void> =>
   rows.length === 0
     ? Promise.resolve()
@@ -59,27 +62,3 @@ export const saveBans = (db: Db, rows: readonly BanRow[]): Promise<void> =>
           }
         });
       });
-
-/** Marks bans lifted. */
-export const deactivateBans = (db: Db, targets: readonly string[]): Promise<void> =>
-  wrap('write', async () => {
-    for (const part of chunks(targets)) await db.updateTable('blocked_ips').set({ active: 0 }).where('ip', 'in', part).execute();
-  });
-
-/** The earliest expiry among active bans, or null. */
-export const nextExpiry = async (db: Db): Promise<number | null> =>
-  wrap('read', async () => {
-    const r = await db
-      .selectFrom('blocked_ips')
-      .select((eb) => eb.fn.min<number>('expires_at').as('next'))
-      .where('active', '=', 1)
-      .where('expires_at', 'is not', null)
-      .executeTakeFirst();
-    return r?.next ?? null;
-  });
-
-/** Active bans whose expiry is at or before `now`. */
-export const expiredBans = (db: Db, now: number): Promise<BanRow[]> =>
-  wrap('read', () =>
-    db.selectFrom('blocked_ips').selectAll().where('active', '=', 1).where('expires_at', 'is not', null).where('expires_at', '<=', now).execute(),
-  );

@@ -25,6 +25,8 @@ export interface FirewallDeps {
   nft?: NftRunner;
   ownAddresses?: () => readonly string[];
   now?: () => number;
+  /** ban rows could not be read or written (bans stay in force); see BanManagerDeps */
+  onStorageFailure?: (message: string) => void;
 }
 
 /** The backend the options ask for. */
@@ -53,4 +55,5 @@ export const createFirewall = (deps: FirewallDeps): BanManager =>
     neverBlock: createNeverBlock({ whitelist: deps.options.whitelist, ownAddresses: deps.ownAddresses }),
     logger: deps.logger,
     now: deps.now,
+    onStorageFailure: deps.onStorageFailure,
   });

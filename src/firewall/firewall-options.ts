@@ -41,6 +41,14 @@ export const defaultCircuitBreakers: CircuitBreakerOptions = {
 export const DEFAULT_BAN_MS = 3_600_000;
 
 /**
+ * The longest ban one asks for by its length, in the config (`ban_duration`, an action's
+ * `duration`, `ban_increment.max`) and by `ctl ban --for`: a year. Past a year a mistaken
+ * ban never heals, and far longer is a slip (`99999999999999999999999d` once made every
+ * later `ctl list` fail on a date past year 275760).
+ */
+export const MAX_BAN_MS = 365 * 86_400_000;
+
+/**
  * How long the n-th ban (1-based) of one offender lasts, like fail2ban's
  * bantime.increment: `base × factor^(n-1)`, never more than `max`.
  */

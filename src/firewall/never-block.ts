@@ -2,13 +2,14 @@
  * The never-block list: addresses PanicMode refuses to ban whatever a log says, so a
  * forged or misparsed line can never lock the operator (or the machine itself) out.
  * Loopback, private and shared ranges, link-local, unique-local, unspecified, multicast
- * and reserved space, the machine's own addresses, and `firewall.whitelist`.
+ * and reserved space, the machine's own addresses, and `firewall.whitelist`; and any
+ * prefix wider than WIDEST_BAN_PREFIX, whatever it holds.
  *
  * Pure apart from the injected source of own addresses (os.networkInterfaces by default,
  * read at every call so an address added after start is still protected).
  */
 import { networkInterfaces } from 'node:os';
-import { cidrContains, cidrOverlaps, parseAddress, parseCidr, type Address, type Cidr, type BanTarget } from './address.js';
+import { cidrContains, isHostPrefix, parseAddress, parseCidr, type Address, type Cidr, type BanTarget } from './address.js';
 import { ConfigError } from '../errors.js';
 
 /** Built-in ranges that are never banned, each with the reason logged on a skip. */
@@ -28,6 +29,13 @@ const builtinRanges: readonly (readonly [string, string])[] = [
   ['ff00::/8', 'multicast address'],
   ['240.0.0.0/4', 'reserved address (240/4, broadcast included)'],
 ];
+
+/**
+ * The widest ban allowed: /8 for IPv4 (a former class A, 16.7 million addresses), /32 for
+ * IPv6 (what a regional registry allocates to a whole ISP). No incident justifies cutting
+ * off more than that, and a slip such as `0.0.0.0/0` would cut off the world.
+ */
+export const WIDEST_BAN_PREFIX: Readonly<Record<4 | 6, number>> = { 4: 8, 6: 32 };
 
 const builtins: readonly { cidr: Cidr; reason: string }[] = builtinRanges.map(([c, reason]) => ({ cidr: parseCidr(c)!, reason }));
 
@@ -72,11 +80,21 @@ export const createNeverBlock = (options: NeverBlockOptions): NeverBlock => {
   return {
     reasonNotToBlock(target) {
       const c = target.cidr;
-      for (const b of builtins) if (cidrOverlaps(b.cidr, c)) return b.reason;
-      for (const w of whitelist) if (cidrOverlaps(w.cidr, c)) return `whitelisted (firewall.whitelist: ${w.entry})`;
+      const widest = WIDEST_BAN_PREFIX[c.family];
+      if (c.prefix < widest) return `too broad: /${c.prefix} is wider than /${widest}, the widest IPv${c.family} ban allowed`;
+      // A prefix wider than what it hits is named by what it contains, not as if it were it.
+      const host = isHostPrefix(c);
+      for (const b of builtins) {
+        if (cidrContains(b.cidr, c)) return b.reason;
+        if (cidrContains(c, b.cidr)) return `contains ${b.cidr.text} (${b.reason})`;
+      }
+      for (const w of whitelist) {
+        if (cidrContains(w.cidr, c)) return `whitelisted (firewall.whitelist: ${w.entry})`;
+        if (cidrContains(c, w.cidr)) return `contains whitelisted ${w.cidr.text} (firewall.whitelist: ${w.entry})`;
+      }
       for (const text of own()) {
         const a: Address | null = parseAddress(text);
-        if (a && cidrContains(c, a)) return `this machine's own address (${a.text})`;
+        if (a && cidrContains(c, a)) return host ? `this machine's own address (${a.text})` : `contains this machine's own address (${a.text})`;
       }
       return null;
     },

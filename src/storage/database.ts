@@ -2,14 +2,18 @@
  * Opens the SQLite database (better-sqlite3 through kysely, WAL) and applies the
  * migrations. When the file cannot be opened or written, falls back to an in-memory
  * database and says why, so the agent keeps detecting and alerting (and alerts about it).
+ *
+ * The database is private (0600 in a 0700 directory) from the moment it exists: it holds
+ * the user names attackers tried, sometimes a password typed into the user field.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database, Db } from './schema.js';
 import { migrationProvider } from './migrations/index.js';
 import { StorageError } from '../errors.js';
+import { ensurePrivateDir } from '../config/state-dir.js';
 
 export interface OpenedDatabase {
   db: Db;
@@ -22,8 +26,26 @@ export interface OpenedDatabase {
   close(): Promise<void>;
 }
 
+/**
+ * Makes the database file exist as 0600 before SQLite opens it (SQLite creates its -wal
+ * and -shm with the database file's mode), and tightens files an older version left
+ * readable to everyone.
+ */
+const makePrivate = (path: string): void => {
+  ensurePrivateDir(dirname(path));
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (st && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) chmodSync(file, 0o600);
+  }
+};
+
 const openSqlite = (path: string): BetterSqlite3.Database => {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') makePrivate(path);
   const sqlite = new BetterSqlite3(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAddress, parseCidr, parseTarget, cidrContains, prefixOf } from '../../src/firewall/address.js';
 import { createNeverBlock } from '../../src/firewall/never-block.js';
+import { parseAuthLine } from '../../src/auth/parse-auth-line.js';
 import { ConfigError } from '../../src/errors.js';
 
 test('addresses parse to canonical text; IPv4-mapped becomes v4', () => {
@@ -95,4 +96,29 @@ test('never-block: a bad whitelist entry is a config error naming its place', ()
     () => createNeverBlock({ whitelist: ['1.2.3.4', 'example.com'], ownAddresses: () => [] }),
     (e: unknown) => e instanceof ConfigError && /firewall\.whitelist\[1\]/.test(e.message),
   );
+});
+
+test('one address, one key: every textual form of an address counts as the same attacker', () => {
+  const forms = ['2001:db8::7', '2001:DB8::7', '2001:db8:0:0:0:0:0:7', '2001:0db8:0000::0007', '2001:db8::0:7'];
+  for (const f of forms) assert.equal(parseAddress(f)?.text, '2001:db8::7', f);
+  // What the log parser counts by is the same canonical text the ban and the never-block list use.
+  const line = (ip: string) => `Nov 22 00:10:01 web-1 sshd[4000]: Failed password for root from ${ip} port 50000 ssh2`;
+  assert.deepEqual(forms.map((f) => parseAuthLine(line(f))?.ip), forms.map(() => '2001:db8::7'));
+  assert.equal(parseAuthLine(line('::FFFF:203.0.113.7'))?.ip, '203.0.113.7');
+});
+
+test('never-block: a ban wider than /8 (v4) or /32 (v6) is refused as too broad, and prefixes are named by what they contain', () => {
+  const nb = createNeverBlock({ whitelist: ['198.51.100.0/24'], ownAddresses: () => ['2001:db8:1:2::10'] });
+  const reason = (ip: string) => nb.reasonNotToBlock(parseTarget(ip)!);
+  assert.match(reason('0.0.0.0/0')!, /^too broad: \/0 is wider than \/8/);
+  assert.match(reason('128.0.0.0/1')!, /^too broad/);
+  assert.match(reason('::/0')!, /^too broad: \/0 is wider than \/32, the widest IPv6 ban allowed/);
+  assert.match(reason('2001:db8::/31')!, /^too broad/);
+  assert.equal(reason('2001:db9::/32'), null, '/32 is still allowed');
+  assert.equal(reason('11.0.0.0/8'), null, '/8 is still allowed');
+  assert.equal(reason('127.0.0.0/8'), 'loopback address');
+  assert.equal(reason('172.0.0.0/8'), 'contains 172.16.0.0/12 (RFC 1918 private address)');
+  assert.equal(reason('198.0.0.0/8'), 'contains whitelisted 198.51.100.0/24 (firewall.whitelist: 198.51.100.0/24)');
+  assert.equal(reason('198.51.100.0/25'), 'whitelisted (firewall.whitelist: 198.51.100.0/24)');
+  assert.equal(reason('2001:db8:1::/48'), "contains this machine's own address (2001:db8:1:2::10)");
 });

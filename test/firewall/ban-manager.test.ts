@@ -15,6 +15,7 @@ import type { Incident } from '../../src/model/incident.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { recordingScripts, type RecordingScripts } from './recording-scripts.js';
 import { netnsUnavailable, createNetns } from './netns.js';
+import { waitFor } from '../e2e/agent-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pm-bans-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,7 +119,8 @@ test('expired bans are lifted on time by the timer (unblock script run, row inac
     await s.manager.start();
     await s.manager.block(['192.0.2.60'], { reason: 'short', durationMs: 150 });
     assert.equal((await s.manager.list()).length, 1);
-    await new Promise((r) => setTimeout(r, 400));
+    // Waits for the event rather than a fixed time: on a loaded machine the script takes a while.
+    await waitFor(() => s.scripts.calls().length === 2 && s.logger.lines.some((l) => l.includes('ban lifted: 192.0.2.60')), 10_000, 'the ban to be lifted');
     assert.deepEqual(s.scripts.calls(), ['block 1 192.0.2.60', 'unblock 1 192.0.2.60']);
     assert.equal((await activeBans(s.opened.db)).length, 0);
     assert.equal((await s.manager.list()).length, 0);

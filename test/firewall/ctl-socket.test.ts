@@ -5,12 +5,15 @@ import { mkdtempSync, rmSync, statSync, existsSync, readdirSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../../src/storage/database.js';
+import { openDatabase, type OpenedDatabase } from '../../src/storage/database.js';
 import { createBanManager } from '../../src/firewall/ban-manager.js';
 import { createScriptBackend } from '../../src/firewall/script-backend.js';
 import { createNeverBlock } from '../../src/firewall/never-block.js';
 import { startCtlSocket } from '../../src/api/ctl-socket.js';
 import { ctlRequest } from '../../src/api/ctl-client.js';
+import { formatBanTable } from '../../src/cli/ctl.js';
+import { waitFor } from '../e2e/agent-process.js';
+import { createConnection, type Socket } from 'node:net';
 import { memoryLogger } from '../../src/log/logger.js';
 import { recordingScripts } from './recording-scripts.js';
 
@@ -26,9 +29,11 @@ const cli = (args: string[], file = bin): Promise<{ code: number; stdout: string
     );
   });
 
-const agent = async (sockPath: string) => {
+/** A ban manager with its control socket; `seed` writes rows before it starts (what an older version left). */
+const agent = async (sockPath: string, seed?: (sqlite: OpenedDatabase['sqlite']) => void) => {
   const scripts = recordingScripts();
   const opened = await openDatabase(join(dir, `ctl-${Math.random()}.db`));
+  seed?.(opened.sqlite);
   const logger = memoryLogger();
   const manager = createBanManager({
     db: opened.db,
@@ -87,7 +92,9 @@ test('ban, list and unblock through `panicmode ctl --socket --json` in child pro
     const table = await cli(['list', '--socket', path], ctlBin);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^IP\s+BLOCKED\s+EXPIRES\s+COUNT\s+REASON/);
-    assert.match(table.stdout, /203\.0\.113\.7 .*\(in 1h59m\d+s\)\s+1\s+manual ban/);
+    // The remaining time depends on when the listing ran (formatBanTable's own test pins it).
+    const expiresAt = new Date(bans[0].expires_at).toISOString().replace('T', ' ').slice(0, 19);
+    assert.match(table.stdout, new RegExp(`203\\.0\\.113\\.7 .*${expiresAt} \\(in \\d+h[\\dms]*\\)\\s+1\\s+manual ban`));
 
     const refused = await cli(['ctl', 'ban', '10.0.0.5', '--socket', path, '--json']);
     assert.equal(refused.code, 1);
@@ -140,5 +147,126 @@ test('a clear error when no agent listens; a stale socket from a crash is replac
     await assert.rejects(agent(stale), /another agent is already listening/);
   } finally {
     await a.stop();
+  }
+});
+
+test('the list table counts remaining time from the moment given, so it reads the same however fast it runs', () => {
+  const ban = { ip: '203.0.113.7', blocked_at: Date.UTC(2026, 10, 30, 12), expires_at: Date.UTC(2026, 10, 30, 14), reason: 'manual ban', ban_count: 1, backend: 'script' };
+  // Listed in the very millisecond of the ban (the case that made this suite flaky), and 30.5 s later.
+  assert.match(formatBanTable([ban], ban.blocked_at), /203\.0\.113\.7\s+2026-11-30 12:00:00\s+2026-11-30 14:00:00 \(in 2h\)\s+1\s+manual ban/);
+  assert.match(formatBanTable([ban], ban.blocked_at + 30_500), /\(in 1h59m30s\)/);
+  assert.equal(formatBanTable([], 0), 'no bans in force\n');
+});
+
+test('ctl ban --for beyond the longest ban is refused with a clear error; a far-future row an older version stored still lists', async () => {
+  const path = join(dir, 'huge.sock');
+  // What `ctl ban --for 99999999999999999999999d` stored before durations were checked.
+  const a = await agent(path, (sqlite) =>
+    sqlite
+      .prepare('INSERT INTO blocked_ips (ip, blocked_at, expires_at, reason, ban_count, backend, active) VALUES (?, ?, ?, ?, ?, ?, 1)')
+      .run('192.0.2.77', Date.now(), 8.64e30, 'manual ban (panicmode ctl)', 1, 'script'),
+  );
+  try {
+    const huge = await cli(['ctl', 'ban', '203.0.113.8', '--for', '99999999999999999999999d', '--socket', path]);
+    assert.equal(huge.code, 2, huge.stderr);
+    assert.match(huge.stderr, /--for: expected a duration of at most 36500d, got "99999999999999999999999d"/);
+    const long = await cli(['ctl', 'ban', '203.0.113.8', '--for', '366d', '--socket', path]);
+    assert.equal(long.code, 2, long.stderr);
+    assert.match(long.stderr, /--for: 366d is longer than the longest ban, 365d/);
+    // Straight through the protocol too: the socket does not trust its clients.
+    const raw = await ctlRequest(path, { cmd: 'ban', ip: '203.0.113.8', for_ms: 1e300 });
+    assert.equal(raw.ok, false);
+    assert.match((raw as { error: string }).error, /"for_ms" must be .* at most 31536000000 \(365d\)/);
+    assert.deepEqual(a.scripts.calls().filter((c) => c.startsWith('block ')), ['block 1 192.0.2.77'], 'only the restored row was applied');
+
+    const ok = await cli(['ctl', 'ban', '203.0.113.8', '--for', '365d', '--socket', path]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const table = await cli(['ctl', 'list', '--socket', path]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /192\.0\.2\.77\s+\S+ \S+\s+8\.64e\+30\s+1\s+manual ban/);
+    assert.match(table.stdout, /203\.0\.113\.8 .*\(in 36(?:4d23h59m\d+s|5d)\)/);
+  } finally {
+    await a.stop();
+  }
+});
+
+test('ctl ban 0.0.0.0/0 is refused as too broad, not as loopback', async () => {
+  const path = join(dir, 'broad.sock');
+  const a = await agent(path);
+  try {
+    for (const [target, why] of [
+      ['0.0.0.0/0', /too broad: \/0 is wider than \/8/],
+      ['::/0', /too broad: \/0 is wider than \/32/],
+      ['172.0.0.0/8', /contains 172\.16\.0\.0\/12 \(RFC 1918 private address\)/],
+    ] as const) {
+      const r = await cli(['ctl', 'ban', target, '--socket', path, '--json']);
+      assert.equal(r.code, 1, r.stderr);
+      const error = JSON.parse(r.stdout).error as string;
+      assert.match(error, why);
+      assert.doesNotMatch(error, /loopback/);
+    }
+    assert.deepEqual(a.scripts.calls(), []);
+  } finally {
+    await a.stop();
+  }
+});
+
+/** A raw connection to the socket, with what it has read so far. */
+const rawClient = (path: string) =>
+  new Promise<{ socket: Socket; received: () => string }>((resolve, reject) => {
+    let got = '';
+    const socket = createConnection(path, () => resolve({ socket, received: () => got }));
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (got += d));
+    socket.on('error', reject);
+  });
+
+test('pipelined requests are all answered in order when the client reads', async () => {
+  const path = join(dir, 'pipelined.sock');
+  const a = await agent(path);
+  try {
+    const { socket, received } = await rawClient(path);
+    const requests = Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? '{"cmd":"list"}' : `{"cmd":"nope${i}"}`));
+    socket.write(requests.join('\n') + '\n');
+    await waitFor(() => received().split('\n').length > 300, 20_000, '300 answers');
+    const answers = received().trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(answers.length, 300);
+    answers.forEach((ans, i) => assert.equal(ans.ok, i % 2 === 0, `answer ${i} in order`));
+    socket.destroy();
+  } finally {
+    await a.stop();
+  }
+});
+
+test('a client that pipelines requests and never reads: the agent stops reading them, then closes the connection', async () => {
+  const path = join(dir, 'unread.sock');
+  // 200 bans: each answer ~30 KB, so unread answers would pile up fast.
+  const bans = Array.from({ length: 200 }, (_, i) => ({ ip: `203.0.113.${i}`, blocked_at: 1, expires_at: 2, reason: 'x'.repeat(80), ban_count: 1, backend: 'script' }));
+  let lists = 0;
+  const logger = memoryLogger();
+  const sock = await startCtlSocket({
+    path,
+    logger,
+    stallTimeoutMs: 300,
+    handler: {
+      list: async () => {
+        lists++;
+        return bans;
+      },
+      unblock: async () => ({ lifted: [] }),
+      block: async () => ({ banned: [], already: [], skipped: [], invalid: [], failed: [] }),
+    },
+  });
+  try {
+    const { socket } = await rawClient(path);
+    socket.pause(); // never reads an answer
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write('{"cmd":"list"}\n'.repeat(2000));
+    await waitFor(() => logger.lines.some((l) => /closing a connection that left \d+ bytes of answers unread/.test(l)), 20_000, 'the stalled connection to be closed');
+    assert.ok(lists < 100, `answers computed for an unread connection: ${lists} of 2000 (bounded by the socket buffers)`);
+    socket.resume();
+    await closed;
+  } finally {
+    await sock.close();
   }
 });
