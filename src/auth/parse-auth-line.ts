@@ -294,3 +294,17 @@ export class AuthLineMatcher {
     return count;
   }
 }
+
+let shared: AuthLineMatcher | undefined;
+
+/**
+ * One auth log line through the sshd filter in normal mode: the failure it records, or
+ * null. Convenience for single lines (tests, tools); a stream uses its own
+ * AuthLineMatcher, since connections carry across the lines it is given (here: across
+ * calls).
+ *
+ * @example
+ * parseAuthLine('Nov 21 10:00:01 web sshd[123]: Invalid user admin from 1.2.3.4 port 5555')
+ * // → { ts, ip: '1.2.3.4', kind: 'invalid_user', user: 'admin', pid: 123, program: 'sshd', pattern: 'invalid-user' }
+ */
+export const parseAuthLine = (line: string): AuthFailure | null => (shared ??= new AuthLineMatcher()).matchLine(line, 0, line.length);
