@@ -49,6 +49,8 @@ export interface AuthFailuresOptions {
   path?: string;
   /** the monitor's `paths` */
   paths?: string[];
+  /** the sshd filter's mode (the monitor's `mode`; default normal) */
+  mode?: string;
   /** `auth_log.verify_pid`: file lines count only when their pid is a live sshd (needs `host`) */
   verify_pid?: boolean;
   /** the Host port (proc root for verify_pid) */
@@ -96,6 +98,7 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
     if (choice.kind === 'journal') {
       log.info('reading SSH failures from the systemd journal');
       return journalFailures$({
+        mode: options.mode,
         journalctl: options.journalctl,
         logger: log,
         onLine: () => counters.lines++,
@@ -114,7 +117,7 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
     const verifier = options.verify_pid ? new PidVerifier(options.host!) : null;
     return merge(
       ...choice.paths.map((path) => {
-        const matcher = new AuthLineMatcher();
+        const matcher = new AuthLineMatcher({ mode: options.mode });
         const failures$ = followLog(path, {
           cursors: options.cursors,
           pollIntervalMs: options.pollIntervalMs,
@@ -128,7 +131,8 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
               counters.skipped++;
               return EMPTY;
             }
-            return of(f);
+            // a line standing for several failures (`message repeated N times`, held ones) counts each
+            return f.count === undefined ? of(f) : from(new Array<AuthFailure>(f.count).fill(f));
           }),
         );
         if (!verifier)

@@ -26,6 +26,8 @@ export interface JournalOptions {
    */
   matches?: string[];
   logger?: Logger;
+  /** the sshd filter's mode (default normal) */
+  mode?: string;
   /** called per entry that is not sshd's (trusted fields) */
   onForged?: (entry: Record<string, unknown>) => void;
   /** called per JSON line that cannot be parsed or has no message */
@@ -81,7 +83,7 @@ export const journalFailures$ = (options: JournalOptions = {}): Observable<AuthF
   new Observable<AuthFailure>((subscriber) => {
     const log = options.logger ?? createLogger('auth.journal');
     const bin = options.journalctl ?? 'journalctl';
-    const matcher = new AuthLineMatcher();
+    const matcher = new AuthLineMatcher({ mode: options.mode });
     const child = spawn(bin, journalArgs(options.matches), { stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     let stderr = '';
@@ -104,7 +106,7 @@ export const journalFailures$ = (options: JournalOptions = {}): Observable<AuthF
       const r = parseJournalEntry(entry as Record<string, unknown>, matcher);
       if (!r.trusted) options.onForged?.(entry as Record<string, unknown>);
       else if (!r.hasMessage) options.onMalformed?.(line);
-      else if (r.failure) subscriber.next(r.failure);
+      else if (r.failure) for (let i = r.failure.count ?? 1; i > 0; i--) subscriber.next(r.failure);
       else options.onSkipped?.();
     };
 

@@ -1,7 +1,8 @@
 /**
  * Timestamps at the start of auth log lines, parsed by character codes (this runs for
  * every matching line of a replay, so no Date.parse on substrings):
- *  - syslog (RFC 3164): `Nov 21 10:00:01` / `Nov  1 10:00:01` — local time, no year;
+ *  - syslog (RFC 3164): `Nov 21 10:00:01` / `Nov  1 10:00:01` / `Nov 1 10:00:01` — local
+ *    time, no year;
  *  - ISO-8601 (rsyslog high precision, journalctl -o short-iso): `2026-11-21T10:00:01`,
  *    optional `.fraction`, `Z` / `+00:00` / `+0000` or no zone (local).
  */
@@ -54,23 +55,25 @@ export class TimestampParser {
   }
 
   private syslog(s: string, i: number, out: ParsedTimestamp): void {
-    // "Mmm dd hh:mm:ss" is 15 characters; day is space-padded
-    out.end = i + 15;
-    if (s.charCodeAt(i + 3) !== 32 || s.charCodeAt(i + 6) !== 32 || s.charCodeAt(i + 9) !== 58 || s.charCodeAt(i + 15) !== 32) {
+    // "Mmm dd hh:mm:ss" (day space-padded) or "Mmm d hh:mm:ss" (not padded)
+    const t = s.charCodeAt(i + 5) === 32 ? i + 6 : i + 7;
+    out.end = t + 8;
+    if (s.charCodeAt(i + 3) !== 32 || s.charCodeAt(t - 1) !== 32 || s.charCodeAt(t + 2) !== 58 || s.charCodeAt(t + 5) !== 58) {
       out.ms = NaN;
       out.end = s.indexOf(' ', i);
       return;
     }
-    if (s.startsWith(this.lastKey, i) && this.lastKey.length === 15) {
+    const keyLen = t + 8 - i;
+    if (this.lastKey.length === keyLen && s.startsWith(this.lastKey, i)) {
       out.ms = this.lastMs;
       return;
     }
-    const key = s.slice(i, i + 15);
+    const key = s.slice(i, i + keyLen);
     const month = months[key.slice(0, 3)];
-    const day = s.charCodeAt(i + 4) === 32 ? digit(s, i + 5) : num2(s, i + 4);
-    const h = num2(s, i + 7);
-    const mi = num2(s, i + 10);
-    const sec = num2(s, i + 13);
+    const day = t === i + 6 ? digit(s, i + 4) : s.charCodeAt(i + 4) === 32 ? digit(s, i + 5) : num2(s, i + 4);
+    const h = num2(s, t);
+    const mi = num2(s, t + 3);
+    const sec = num2(s, t + 6);
     const ms = month === undefined || Number.isNaN(day + h + mi + sec) ? NaN : this.year.resolve(month, day, h, mi, sec);
     this.lastKey = key;
     this.lastMs = ms;

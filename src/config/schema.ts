@@ -95,6 +95,8 @@ export const Monitor = struct({
   escalate_after: optional(positiveCount),
   /** auth_failures only: where to read SSH failures */
   auth_log: optional(AuthLog),
+  /** auth_failures only: the sshd filter's mode (fail2ban's: ddos adds pre-auth noise, extra negotiation failures, aggressive both) */
+  mode: withDefault(oneOf(['normal', 'ddos', 'extra', 'aggressive'] as const), 'normal' as const),
 });
 
 // ─── actions (named action definitions) ─────────────────────────────────────
