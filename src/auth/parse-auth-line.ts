@@ -95,9 +95,21 @@ export class AuthLineMatcher {
   scanLine(text: string, start: number, end: number): boolean {
     this.patternId = '';
     const h = this.header;
+    const f = this.filter;
+    if (f.plain) {
+      if (!h.parsePlain(text, start, end)) return false;
+      this.program = '';
+      this.pid = 0;
+      this.ts = NaN;
+      return this.scanMessage(text, h.msgStart, end, 1, null, text, start);
+    }
     if (!h.parse(text, start, end)) return false;
-    const programs = this.filter.programs;
-    if (programs.length > 0) {
+    const programs = f.programs;
+    if (f.programRegex !== null && (programs.length === 0 || !this.isListed(text, h.progStart, h.progEnd))) {
+      const program = text.slice(h.progStart, h.progEnd);
+      if (!f.programRegex.test(program)) return false;
+      this.program = program;
+    } else if (programs.length > 0) {
       const len = h.progEnd - h.progStart;
       let ok = false;
       for (let i = 0; i < programs.length; i++) {
@@ -127,10 +139,19 @@ export class AuthLineMatcher {
     return matched;
   }
 
+  /** Whether text[start, end) is one of the filter's `programs`. */
+  private isListed(text: string, start: number, end: number): boolean {
+    const programs = this.filter.programs;
+    for (let i = 0; i < programs.length; i++) if (programs[i]!.length === end - start && text.startsWith(programs[i]!, start)) return true;
+    return false;
+  }
+
   /** The timestamp (unix ms, NaN if none) of the line starting at `start`. */
   timeOf(text: string, start: number): number {
-    if (!this.header.parse(text, start, text.indexOf('\n', start) === -1 ? text.length : text.indexOf('\n', start)) || this.header.tsStart < 0)
-      return NaN;
+    const nl = text.indexOf('\n', start);
+    const end = nl === -1 ? text.length : nl;
+    const parsed = this.filter.plain ? this.header.parsePlain(text, start, end) : this.header.parse(text, start, end);
+    if (!parsed || this.header.tsStart < 0) return NaN;
     this.timestamps.parse(text, this.header.tsStart, this.tsOut);
     return this.tsOut.ms;
   }
@@ -157,6 +178,13 @@ export class AuthLineMatcher {
         start += strip[i]!.length;
         break;
       }
+    }
+    // the filter's prefix regex (dovecot's `auth-worker(…): Info: `...): required when set
+    const pre = f.prefixRegex;
+    if (pre !== null) {
+      pre.lastIndex = start;
+      if (!pre.test(s) || pre.lastIndex > end) return false;
+      start = pre.lastIndex;
     }
     const candidates = f.dispatch[s.charCodeAt(start)] ?? f.anyStart;
     let c: CompiledPattern | undefined;
