@@ -35,6 +35,8 @@ export const Performance = struct({
 export const monitorTypes = [
   'cpu_usage', 'memory_usage', 'swap_usage', 'disk_usage', 'disk_io', 'connection_rate', 'auth_failures',
   'file_monitor', 'process_count', 'load_average', 'custom',
+  // a jail for any service (fail2ban's): a log filter's failures per address
+  'log_failures',
 ] as const;
 export type MonitorType = (typeof monitorTypes)[number];
 
@@ -82,8 +84,17 @@ export const Monitor = struct({
   escalate_after: optional(positiveCount),
   /** auth_failures only: where to read SSH failures */
   auth_log: optional(AuthLog),
-  /** auth_failures only: the sshd filter's mode (fail2ban's: ddos adds pre-auth noise, extra negotiation failures, aggressive both) */
-  mode: withDefault(oneOf(['normal', 'ddos', 'extra', 'aggressive'] as const), 'normal' as const),
+  /**
+   * auth_failures, log_failures: the filter's mode (sshd: normal, ddos, extra, aggressive;
+   * each filter lists its own); default the filter's default. Checked against the
+   * filter at load (src/auth/filters/monitor-filter.ts).
+   */
+  mode: optional(text),
+  // ─── log_failures (a jail for any service), checked by src/auth/filters/monitor-filter.ts ───
+  /** log_failures: a shipped filter's name (rules/filters/NAME.yaml) or the absolute path of a filter file */
+  filter: optional(text),
+  /** log_failures: journal matches to read instead of `paths` (`_SYSTEMD_UNIT=nginx.service`; same field OR-ed) */
+  journal_match: optional(list(text, 'a list of journal matches (FIELD=value)')),
 });
 
 // ─── actions (named action definitions) ─────────────────────────────────────
