@@ -7,6 +7,7 @@ import type { AlertRouteConfig, Config, MonitorConfig } from './schema.js';
 import { builtinActions, massFreezeClusterAction } from './schema.js';
 import { suggest } from './suggest.js';
 import { monitorFilterProblems } from '../auth/filters/monitor-filter.js';
+import { MAX_RECIDIVE_WINDOW_MS } from '../firewall/recidive.js';
 
 const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
 
@@ -128,6 +129,8 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
     if (m.type === 'file_monitor' && (!m.paths || m.paths.length === 0)) problems.push(`${at}.paths: a file_monitor monitor needs paths to watch`);
     return metric === m.metric ? m : { ...m, metric };
   });
+
+  if (decoded.firewall.recidive.window > MAX_RECIDIVE_WINDOW_MS) problems.push(`firewall.recidive.window: at most 30d (the ban history kept)`);
 
   for (const [name, def] of Object.entries(definitions)) {
     const at = `actions.${name}`;

@@ -292,6 +292,15 @@ export const BanIncrement = struct({
   max: withDefault(Duration, ms(7 * 86_400_000)),
 });
 
+/** fail2ban's recidive: an address banned `bans` times within `window` is banned for `ban_duration` (src/firewall/recidive.ts) */
+export const Recidive = struct({
+  enabled: withDefault(bool, false),
+  bans: withDefault(positiveCount, 5),
+  /** at most 30d (the ban history kept) */
+  window: withDefault(Duration, ms(86_400_000)),
+  ban_duration: withDefault(Duration, ms(7 * 86_400_000)),
+});
+
 export const Firewall = struct({
   enabled: withDefault(bool, true),
   block_script: withDefault(text, '/etc/panicmode/scripts/block_ip.sh'),
@@ -305,6 +314,7 @@ export const Firewall = struct({
   /** how long a block lasts when the block_ip action gives no duration */
   ban_duration: withDefault(Duration, ms(3_600_000)),
   ban_increment: withDefault(BanIncrement, () => ({ enabled: true, factor: 2, max: ms(7 * 86_400_000) })),
+  recidive: withDefault(Recidive, () => ({ enabled: false, bans: 5, window: ms(86_400_000), ban_duration: ms(7 * 86_400_000) })),
   /** IPv6 offenders are blocked as this prefix (128 = the single address) */
   ipv6_prefix: withDefault(
     new t.Type<number, number, unknown>(

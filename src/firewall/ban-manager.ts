@@ -21,6 +21,8 @@ import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
 import type { NeverBlock } from './never-block.js';
 import { activeBans, deactivateBans, findBans, saveBans, type BanRow } from './ban-store.js';
+import { recentBanCounts, recordBanEvents } from './ban-events.js';
+import { recidiveDuration } from './recidive.js';
 import { parseTarget, prefixOf, targetOf, cidrContains, familyBits, type BanTarget } from './address.js';
 import { banDuration, ipv6Ladder, DEFAULT_BAN_MS, defaultCircuitBreakers, type CircuitBreakerOptions, type FirewallOptions } from './firewall-options.js';
 import { createCircuitBreaker } from '../../streams/circuitBreaker.js';
@@ -85,7 +87,7 @@ export interface BanManager {
 export interface BanManagerDeps {
   db: Db;
   backend: FirewallBackend;
-  options: Pick<FirewallOptions, 'restore_on_startup' | 'ban_duration' | 'ban_increment' | 'ipv6_prefix'>;
+  options: Pick<FirewallOptions, 'restore_on_startup' | 'ban_duration' | 'ban_increment' | 'ipv6_prefix' | 'recidive'>;
   circuit?: CircuitBreakerOptions;
   neverBlock: NeverBlock;
   logger: Logger;
@@ -283,6 +285,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     const keys = new Set<string>();
     for (const c of candidates) for (const s of [c.addr, ...c.steps]) keys.add(s.text);
     const history = new Map((await findBans(db, [...keys])).map((r) => [r.ip, r]));
+    const recidive = deps.options.recidive;
+    const recent = recidive?.enabled && candidates.length > 0 ? await recentBanCounts(db, [...keys], t - recidive.window) : new Map<string, number>();
 
     for (const c of candidates) {
       const prev = Math.max(0, ...[c.addr, ...c.steps].map((s) => history.get(s.text)?.ban_count ?? 0));
@@ -302,7 +306,10 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       }
       chosen.add(target.text);
       const base = o.durationMs === undefined ? baseMs : o.durationMs;
-      const duration = base === null ? null : o.exact ? base : banDuration(base, n, deps.options.ban_increment);
+      const grown = base === null ? null : o.exact ? base : banDuration(base, n, deps.options.ban_increment);
+      // recidive: this ban and the earlier ones of the address (or its prefixes) within the window
+      const nth = 1 + Math.max(0, ...[c.addr, ...c.steps].map((s) => recent.get(s.text) ?? 0));
+      const duration = o.exact ? grown : recidiveDuration(grown, nth, recidive);
       decisions.push({
         input: c.input,
         target,
@@ -311,7 +318,7 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           ip: target.text,
           blocked_at: t,
           expires_at: duration === null ? null : t + duration,
-          reason: o.reason,
+          reason: duration !== grown ? `${o.reason} (recidive: ban ${nth} within ${formatDuration(recidive!.window)})` : o.reason,
           ban_count: n,
           backend: backend.name,
           active: 1,
@@ -425,6 +432,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           else ok.push(d.row);
         });
         await saveBans(db, ok);
+        // kept whether recidive is on or not, so turning it on finds the recent history
+        await recordBanEvents(db, ok.map((r) => r.ip), ok[0]?.blocked_at ?? now());
         for (const row of ok) {
           index(row);
           result.banned.push(view(row));
