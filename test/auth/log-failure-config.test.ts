@@ -80,3 +80,15 @@ describe('log_failures monitor config', () => {
     ]);
   });
 });
+
+describe('user filter files', () => {
+  test('an edited filter file is read again at the next load (a config reload picks it up)', () => {
+    const file = join(dir, 'edited.yaml');
+    writeFileSync(file, `name: edited\npatterns:\n  - id: one\n    kind: k\n    regex: 'bad login from <HOST>$'\n`);
+    const m = { type: 'log_failures' as const, filter: file, mode: undefined };
+    assert.deepEqual(monitorFilter(m).patterns.map((p) => p.id), ['one']);
+    assert.equal(monitorFilter(m), monitorFilter(m), 'unchanged: the same compiled filter');
+    writeFileSync(file, `name: edited\npatterns:\n  - id: two\n    kind: k\n    regex: 'refused login from <HOST>$'\n`);
+    assert.deepEqual(monitorFilter(m).patterns.map((p) => p.id), ['two']);
+  });
+});
