@@ -35,6 +35,7 @@ import { createFirewall } from './firewall/create-firewall.js';
 import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
+import { logFailureMonitors } from './auth/log-failure-monitors.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -186,9 +187,10 @@ const startPipeline = async (
   });
 
   const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh') });
+  const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures') });
   const detectors: { name: string; incidents$: Observable<Incident> }[] = [
     ...rules.map(({ spec, escalateAfter }) => ({ name: spec.name, incidents$: metrics$.pipe(compileRule(spec), flow(escalateAfter)) })),
-    ...ssh.incidents.map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
+    ...[...ssh.incidents, ...jails.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
   ];
 
   // Each detector is supervised on its own: a source that keeps failing (no auth log
@@ -249,6 +251,7 @@ const startPipeline = async (
     rules: compiled.rules.length,
     anomaly: config.anomaly.enabled,
     ssh_monitors: ssh.incidents.length,
+    log_failures_monitors: jails.incidents.length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,

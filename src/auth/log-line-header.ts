@@ -3,7 +3,8 @@
  * of a replay): `[timestamp] [host] program[pid]: [decoration] message`.
  *
  * - timestamp (optional): syslog `Nov 21 10:00:01`, `Nov  1 …`, `Nov 1 …`; ISO 8601
- *   (`2026-11-21T10:00:01.123+00:00`); RFC 5424 (`<38>1 TS HOST APP PROCID MSGID SD MSG`);
+ *   (`2026-11-21T10:00:01.123+00:00`, also with a space or slashes: `2026/11/21 10:00:01`);
+ *   TAI64N (`@4000000063…`); RFC 5424 (`<38>1 TS HOST APP PROCID MSGID SD MSG`);
  *   or none (journal text);
  * - host (optional), then the program tag: `prog[pid]:`, `prog:`, `[prog]:`, `[prog]`;
  * - decorations removed: Solaris `[ID 800047 auth.info] `, a kernel time
@@ -14,6 +15,7 @@
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
+const isHex = (c: number): boolean => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 
 /** Reusable; the last parse's result is in the fields (no allocation per line). */
 export class LineHeaderParser {
@@ -57,11 +59,14 @@ export class LineHeaderParser {
         if (p < 0 || p >= end) return false;
         p++;
       }
-    } else if (isDigit(c) && s.charCodeAt(p + 4) === 45 && s.charCodeAt(p + 10) === 84) {
-      this.tsStart = p;
-      p = s.indexOf(' ', p);
-      if (p < 0 || p >= end) return false;
-      p++;
+    } else {
+      const after = this.numericTimestamp(s, p);
+      if (after > 0) {
+        this.tsStart = p;
+        p = s.indexOf(' ', after);
+        if (p < 0 || p >= end) return false;
+        p++;
+      }
     }
     // first token: the tag, or the host then the tag
     let sp = s.indexOf(' ', p);
@@ -77,6 +82,58 @@ export class LineHeaderParser {
     this.msgEnd = end;
     this.decorations(s);
     return this.msgStart < this.msgEnd;
+  }
+
+  /**
+   * Parses a line without a program tag (`format: plain`, e.g. nginx's error log):
+   * `[timestamp] message`. No host, no program, no pid, no decorations.
+   */
+  parsePlain(s: string, start: number, end: number): boolean {
+    this.tsStart = -1;
+    this.repeat = 1;
+    this.pid = 0;
+    let p = start;
+    const c = s.charCodeAt(p);
+    if (isUpper(c) && s.charCodeAt(p + 3) === 32) {
+      const t = s.charCodeAt(p + 4) === 32 || s.charCodeAt(p + 5) !== 32 ? p + 7 : p + 6;
+      if (s.charCodeAt(t + 2) === 58 && s.charCodeAt(t + 5) === 58) {
+        this.tsStart = p;
+        p = t + 8;
+      }
+    } else {
+      const after = this.numericTimestamp(s, p);
+      if (after > 0) {
+        this.tsStart = p;
+        p = s.indexOf(' ', after);
+        if (p < 0 || p >= end) p = end;
+      }
+    }
+    while (p < end && s.charCodeAt(p) === 32) p++;
+    this.hostStart = this.hostEnd = this.progStart = this.progEnd = this.tagEnd = start;
+    this.msgStart = p;
+    this.msgEnd = end;
+    return p < end;
+  }
+
+  /**
+   * A timestamp that starts with a digit or `@` at p: ISO 8601 `2026-11-21T10:00:01…`,
+   * the same with a space (`2026-11-21 10:00:01`) or slashes (`2026/11/21 10:00:01`,
+   * nginx), or TAI64N (`@4000000063…`, daemontools/s6). Returns where to look for the
+   * space after it (0: no timestamp here).
+   */
+  private numericTimestamp(s: string, p: number): number {
+    const c = s.charCodeAt(p);
+    if (c === 64 /* @ */) {
+      for (let i = p + 1; i < p + 25; i++) if (!isHex(s.charCodeAt(i))) return 0;
+      return s.charCodeAt(p + 25) === 32 ? p + 25 : 0;
+    }
+    if (!isDigit(c)) return 0;
+    const sep = s.charCodeAt(p + 4);
+    if ((sep !== 45 && sep !== 47) || s.charCodeAt(p + 7) !== sep) return 0;
+    const t = s.charCodeAt(p + 10);
+    if (t === 84 /* T */) return p + 11;
+    if (t === 32 && s.charCodeAt(p + 13) === 58 && s.charCodeAt(p + 16) === 58) return p + 11;
+    return 0;
   }
 
   /** `[prog]`, `[prog]:`, `prog:`, `prog[pid]:` in s[p, e). */

@@ -4,7 +4,9 @@
  *  - syslog (RFC 3164): `Nov 21 10:00:01` / `Nov  1 10:00:01` / `Nov 1 10:00:01` — local
  *    time, no year;
  *  - ISO-8601 (rsyslog high precision, journalctl -o short-iso): `2026-11-21T10:00:01`,
- *    optional `.fraction`, `Z` / `+00:00` / `+0000` or no zone (local).
+ *    optional `.fraction`, `Z` / `+00:00` / `+0000` or no zone (local); also with a space
+ *    or slashes (`2026/11/21 10:00:01`: nginx's error log), local time;
+ *  - TAI64N (daemontools, s6: `@4000000063…` + nanoseconds), UTC.
  */
 
 const months: Record<string, number> = {
@@ -51,6 +53,7 @@ export class TimestampParser {
   parse(s: string, start: number, out: ParsedTimestamp): void {
     const c = s.charCodeAt(start);
     if (c >= 48 && c <= 57) this.iso(s, start, out);
+    else if (c === 64) tai64n(s, start, out);
     else this.syslog(s, start, out);
   }
 
@@ -81,10 +84,13 @@ export class TimestampParser {
   }
 
   private iso(s: string, i: number, out: ParsedTimestamp): void {
-    let end = s.indexOf(' ', i);
+    // `2026-11-21T10:00:01`, or with a space (`2026-11-21 10:00:01`) or slashes (`2026/11/21 …`, nginx)
+    const sep = s.charCodeAt(i + 10);
+    let end = s.indexOf(' ', sep === 32 ? i + 11 : i);
     if (end === -1) end = s.length;
     out.end = end;
-    if (end - i < 19 || s.charCodeAt(i + 4) !== 45 || s.charCodeAt(i + 10) !== 84) {
+    const dash = s.charCodeAt(i + 4);
+    if (end - i < 19 || (dash !== 45 && dash !== 47) || (sep !== 84 && sep !== 32)) {
       out.ms = NaN;
       return;
     }
@@ -135,3 +141,15 @@ export class TimestampParser {
     out.ms = base + Math.floor(frac);
   }
 }
+
+/**
+ * TAI64N: `@` + 16 hex digits of 2^62 + TAI seconds + 8 hex digits of nanoseconds.
+ * TAI is taken as UTC + 10 s, as daemontools' tai64nlocal does (leap seconds ignored).
+ */
+const tai64n = (s: string, i: number, out: ParsedTimestamp): void => {
+  out.end = i + 25;
+  // the label's top digit is 4 (2^62); the 15 below it hold the seconds (exact below 2^53)
+  const secs = s.charCodeAt(i + 1) === 52 ? parseInt(s.slice(i + 2, i + 17), 16) : NaN;
+  const nanos = parseInt(s.slice(i + 17, i + 25), 16);
+  out.ms = (secs - 10) * 1000 + Math.floor(nanos / 1e6);
+};

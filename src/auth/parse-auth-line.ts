@@ -114,9 +114,21 @@ export class AuthLineMatcher {
     this.patternId = '';
     this.patternIndex = -1;
     const h = this.header;
+    const f = this.filter;
+    if (f.plain) {
+      if (!h.parsePlain(text, start, end)) return false;
+      this.program = '';
+      this.pid = 0;
+      this.ts = NaN;
+      return this.scanMessage(text, h.msgStart, end, 1, 0, text);
+    }
     if (!h.parse(text, start, end)) return false;
-    const programs = this.filter.programs;
-    if (programs.length > 0) {
+    const programs = f.programs;
+    if (f.programRegex !== null && (programs.length === 0 || !this.isListed(text, h.progStart, h.progEnd))) {
+      const program = text.slice(h.progStart, h.progEnd);
+      if (!f.programRegex.test(program)) return false;
+      this.program = program;
+    } else if (programs.length > 0) {
       const len = h.progEnd - h.progStart;
       let ok = false;
       for (let i = 0; i < programs.length; i++) {
@@ -144,6 +156,13 @@ export class AuthLineMatcher {
     return this.scanMessage(msg, msgStart, msgEnd, h.repeat, 0, text);
   }
 
+  /** Whether text[start, end) is one of the filter's `programs`. */
+  private isListed(text: string, start: number, end: number): boolean {
+    const programs = this.filter.programs;
+    for (let i = 0; i < programs.length; i++) if (programs[i]!.length === end - start && text.startsWith(programs[i]!, start)) return true;
+    return false;
+  }
+
   private result(): AuthFailure {
     const f: AuthFailure = { ip: this.ip!, kind: this.kind, program: this.program, pattern: this.patternId };
     if (this.user !== undefined) f.user = this.user;
@@ -167,6 +186,13 @@ export class AuthLineMatcher {
         start += strip[i]!.length;
         break;
       }
+    }
+    // the filter's prefix regex (dovecot's `auth-worker(…): Info: `...): required when set
+    const pre = f.prefixRegex;
+    if (pre !== null) {
+      pre.lastIndex = start;
+      if (!pre.test(s) || pre.lastIndex > end) return false;
+      start = pre.lastIndex;
     }
     const candidates = f.dispatch[s.charCodeAt(start)] ?? f.anyStart;
     let c: CompiledPattern | undefined;

@@ -28,24 +28,33 @@ Options:
   --log FILE      the log file to read (e.g. /var/log/auth.log)
   --filter F      a shipped filter by name (rules/filters/F.yaml) or a filter file;
                   default sshd
-  --mode M        the filter's mode (sshd: normal, ddos, extra, aggressive); default:
-                  the config's auth_failures mode, else the filter's default
-  --config FILE   use this config's auth_failures monitors and firewall.whitelist;
-                  without it, the default SSH rule: more than 5 failures from one
+  --mode M        the filter's mode (sshd: normal, ddos, extra, aggressive; each filter
+                  lists its own); default: the config monitor's mode, else the
+                  filter's default
+  --config FILE   use this config's monitors that read with the filter (auth_failures
+                  for sshd, log_failures with that filter) and firewall.whitelist;
+                  without it, the default rule: more than 5 failures from one
                   address within 60s
   --json          one JSON object: {"lines":N,"matched":N,"failures_by_ip":{...},
                   "incidents":[...],"by_pattern":{...}}
 `;
 
-/** The enabled auth_failures monitors of a config file as detection rules, and its ban time. */
-export const rulesFromConfig = async (path: string): Promise<{ rules: BruteForceRule[]; ban_ms: number; whitelist: string[]; mode?: string }> => {
+/**
+ * The enabled monitors of a config file that read with `filter` (auth_failures: sshd;
+ * log_failures: theirs) as detection rules, and its ban time.
+ */
+export const rulesFromConfig = async (path: string, filter = 'sshd'): Promise<{ rules: BruteForceRule[]; ban_ms: number; whitelist: string[]; mode?: string }> => {
   // loaded here, not at the top: the config codecs and YAML parser cost more start-up
   // time than a million-line replay takes, and `replay` without --config needs none of them
   const { loadConfigFile } = await import('../config/load.js');
   // secrets are only checked for form: replay sends nothing anywhere
   const config = await loadConfigFile(path, { secrets: 'check' });
-  const monitors = config.monitors.filter((m) => m.type === 'auth_failures' && m.enabled);
-  const rules = monitors.map((m) => ({ name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity }));
+  const { monitorFilterName } = await import('../auth/filters/monitor-filter.js');
+  const monitors = config.monitors.filter((m) => m.enabled && monitorFilterName(m) === filter);
+  const rules = monitors.map((m) => ({
+    name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity,
+    ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${filter.replace(/^.*[/\\]|\.ya?ml$/g, '')} failures` } : {}),
+  }));
   // a named `block_ip` action's duration wins over the firewall's ban time
   const ban_ms = config.actions?.block_ip?.duration ?? config.firewall.ban_duration;
   return { rules, ban_ms, whitelist: config.firewall.whitelist, mode: monitors[0]?.mode };
@@ -58,7 +67,7 @@ export const formatReplay = (r: ReplayResult, rules: readonly BruteForceRule[], 
   const pct = r.lines > 0 ? ` (${((100 * r.matched) / r.lines).toFixed(1)}%)` : '';
   out.push(`Lines read:    ${r.lines}`);
   out.push(`Lines matched: ${r.matched}${pct}`);
-  out.push(`Rules:         ${rules.length === 0 ? '(no enabled auth_failures monitor)' : rules.map((x) => `${x.name} (> ${x.threshold} in ${formatWindow(x.window ?? 60_000)})`).join('; ')}`);
+  out.push(`Rules:         ${rules.length === 0 ? '(no enabled monitor reads with this filter)' : rules.map((x) => `${x.name} (> ${x.threshold} in ${formatWindow(x.window ?? 60_000)})`).join('; ')}`);
   const ips = Object.entries(r.failures_by_ip);
   out.push('', `Failures per IP (${ips.length} address${ips.length === 1 ? '' : 'es'}${ips.length > top ? `, top ${top}` : ''}):`);
   for (const [ip, n] of ips.slice(0, top)) out.push(`  ${ip.padEnd(40)} ${n}`);
@@ -86,10 +95,15 @@ export const command: Command = {
     if (positionals.length > 0) throw new UsageError(`replay: unexpected argument "${positionals[0]}" (use --log FILE)`);
     const log = options.log as string | undefined;
     if (!log) throw new UsageError('replay: --log FILE is required');
-    const fromConfig = options.config ? await rulesFromConfig(String(options.config)) : undefined;
-    const rules = fromConfig?.rules ?? [defaultBruteForceRule];
+    const fromConfig = options.config ? await rulesFromConfig(String(options.config), String(options.filter ?? 'sshd')) : undefined;
     // a bad filter file or mode is a usage problem (exit 2), named by the ConfigError
     const filter = loadFilter(String(options.filter ?? 'sshd'), (options.mode as string | undefined) ?? fromConfig?.mode);
+    const name = filter.definition.name;
+    const rules = fromConfig?.rules ?? [
+      name === 'sshd'
+        ? defaultBruteForceRule
+        : { ...defaultBruteForceRule, name: `${name} brute force`, monitorType: 'log_failures', counted: `${name} failures` },
+    ];
     const neverBlock = createNeverBlock({ whitelist: fromConfig?.whitelist ?? [] });
     let result: ReplayResult;
     try {

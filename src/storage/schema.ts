@@ -69,6 +69,12 @@ export interface BlockedIpsTable {
   active: number;
 }
 
+/** One row per ban put in force (the recidive policy's history; see firewall/recidive.ts). */
+export interface BanEventsTable {
+  ip: string;
+  ts: number;
+}
+
 export interface DedupStateTable {
   incident_key: string;
   last_seen: number;
@@ -97,6 +103,7 @@ export interface Database {
   action_runs: ActionRunsTable;
   alert_outbox: AlertOutboxTable;
   blocked_ips: BlockedIpsTable;
+  ban_events: BanEventsTable;
   dedup_state: DedupStateTable;
   log_cursors: LogCursorsTable;
   system_metrics: SystemMetricsTable;

@@ -5,7 +5,7 @@
  * service logs lives in its filter file.
  */
 import { ConfigError } from '../../errors.js';
-import { compilePattern, lineBound, type CompiledPattern } from '../compiled-pattern.js';
+import { compilePattern, expandPlaceholders, lineBound, type CompiledPattern } from '../compiled-pattern.js';
 import { effectIn, type FilterDefinition } from './filter-definition.js';
 
 export interface CompiledFilter {
@@ -21,8 +21,14 @@ export interface CompiledFilter {
   ignore: RegExp[];
   /** literal message prefixes removed before matching */
   stripPrefixes: string[];
-  /** program names accepted (empty: any) */
+  /** program names accepted (empty, and no programRegex: any) */
   programs: string[];
+  /** the whole program tag matches this (null: none) */
+  programRegex: RegExp | null;
+  /** skipped at the message start, after stripPrefixes (null: none); sticky */
+  prefixRegex: RegExp | null;
+  /** lines have no program tag (`format: plain`) */
+  plain: boolean;
 }
 
 /** Compiles `definition` for `mode` (default: its default_mode). Throws ConfigError naming the pattern. */
@@ -51,6 +57,18 @@ export const compileFilter = (definition: FilterDefinition, mode = definition.de
       problems.push(`ignore[${i}]: ${(err as Error).message}`);
     }
   });
+  const regexOf = (key: 'program_regex' | 'prefix_regex', make: (src: string) => string, flags: string): RegExp | null => {
+    const src = definition[key];
+    if (!src) return null;
+    try {
+      return new RegExp(make(src), flags);
+    } catch (err) {
+      problems.push(`${key}: ${(err as Error).message}`);
+      return null;
+    }
+  };
+  const programRegex = regexOf('program_regex', (r) => `^(?:${r})$`, '');
+  const prefixRegex = regexOf('prefix_regex', (r) => lineBound(expandPlaceholders(r, definition.define)), 'y');
   if (problems.length > 0) throw new ConfigError(problems, { source });
 
   const anyStart = patterns.filter((p) => p.firstChars === null);
@@ -58,5 +76,8 @@ export const compileFilter = (definition: FilterDefinition, mode = definition.de
   for (const p of patterns) for (const c of p.firstChars ?? []) codes.add(c);
   const dispatch: (CompiledPattern[] | undefined)[] = [];
   for (const code of codes) dispatch[code] = patterns.filter((p) => p.firstChars === null || p.firstChars.includes(code));
-  return { definition, mode, dispatch, anyStart, patterns, ignore, stripPrefixes: definition.strip_prefixes, programs: definition.programs };
+  return {
+    definition, mode, dispatch, anyStart, patterns, ignore, stripPrefixes: definition.strip_prefixes, programs: definition.programs,
+    programRegex, prefixRegex, plain: definition.format === 'plain',
+  };
 };

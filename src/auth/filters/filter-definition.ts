@@ -17,6 +17,9 @@ export type PatternEffect =
   /** a successful login: the connection's held failures are dropped */
   | 'success';
 
+export type LineFormat = 'syslog' | 'plain';
+export const lineFormats: readonly LineFormat[] = ['syslog', 'plain'];
+
 export const patternEffects: readonly PatternEffect[] = ['failure', 'held', 'helper', 'success'];
 
 export interface FilterPatternDefinition {
@@ -35,12 +38,25 @@ export interface FilterPatternDefinition {
 export interface FilterDefinition {
   name: string;
   description: string;
-  /** syslog tags (program names) whose lines the filter reads; empty: any program */
+  /**
+   * How a line is laid out: `syslog` (`[timestamp] [host] program[pid]: message`), or
+   * `plain` (`[timestamp] message`: a service's own log file, e.g. nginx's error log)
+   */
+  format: LineFormat;
+  /** syslog tags (program names) whose lines the filter reads; empty (and no program_regex): any program */
   programs: string[];
+  /** a regex the whole program tag may match instead (`postfix(-\w+)?/\w+`); '' when none */
+  program_regex: string;
   modes: string[];
   default_mode: string;
   /** literal texts removed from the start of a message before matching (first that fits) */
   strip_prefixes: string[];
+  /**
+   * a regex matched at the message's start (after strip_prefixes) and skipped before the
+   * patterns — the decorations a service puts before its messages; a message it does
+   * not match is no failure (fail2ban's prefregex). '' when none
+   */
+  prefix_regex: string;
   /** named regex fragments, used as `<NAME>` in patterns */
   define: Record<string, string>;
   /** messages matching any of these are never failures (applied before the patterns) */
@@ -51,7 +67,7 @@ export interface FilterDefinition {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v);
 
-const filterKeys = ['name', 'description', 'programs', 'modes', 'default_mode', 'strip_prefixes', 'define', 'ignore', 'patterns'];
+const filterKeys = ['name', 'description', 'format', 'programs', 'program_regex', 'modes', 'default_mode', 'strip_prefixes', 'prefix_regex', 'define', 'ignore', 'patterns'];
 const patternKeys = ['id', 'kind', 'regex', 'effect', 'forget', 'description'];
 
 /**
@@ -83,11 +99,19 @@ export const decodeFilterDefinition = (raw: unknown, source: string): FilterDefi
   unknownKeys(raw, filterKeys, '');
   const name = str(raw.name, 'name');
   const description = str(raw.description, 'description', true);
+  let format: LineFormat = 'syslog';
+  if (raw.format !== undefined) {
+    if (lineFormats.includes(raw.format as LineFormat)) format = raw.format as LineFormat;
+    else problems.push(`format: expected one of ${lineFormats.join(', ')}, got ${show(raw.format)}`);
+  }
   const programs = strList(raw.programs, 'programs');
+  const program_regex = str(raw.program_regex, 'program_regex', true);
+  if (format === 'plain' && (programs.length > 0 || program_regex)) problems.push('programs, program_regex: a plain-format log has no program tag (remove them, or use format: syslog)');
   const modes = raw.modes === undefined ? ['normal'] : strList(raw.modes, 'modes', false);
   const default_mode = raw.default_mode === undefined ? (modes[0] ?? 'normal') : str(raw.default_mode, 'default_mode');
   if (default_mode && !modes.includes(default_mode)) problems.push(`default_mode: "${default_mode}" is not one of modes (${modes.join(', ')})`);
   const strip_prefixes = strList(raw.strip_prefixes, 'strip_prefixes');
+  const prefix_regex = str(raw.prefix_regex, 'prefix_regex', true);
   const define: Record<string, string> = {};
   if (raw.define !== undefined) {
     if (!isRecord(raw.define)) problems.push(`define: expected a mapping NAME: regex, got ${show(raw.define)}`);
@@ -135,7 +159,7 @@ export const decodeFilterDefinition = (raw: unknown, source: string): FilterDefi
     });
   }
   if (problems.length > 0) throw new ConfigError(problems, { source });
-  return { name, description, programs, modes, default_mode, strip_prefixes, define, ignore, patterns };
+  return { name, description, format, programs, program_regex, modes, default_mode, strip_prefixes, prefix_regex, define, ignore, patterns };
 };
 
 /** The effect of a pattern in a mode, or undefined when the pattern is off in that mode. */

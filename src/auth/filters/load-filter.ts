@@ -1,9 +1,10 @@
 /**
  * Filter files: a shipped filter by name (`rules/filters/<name>.yaml`) or a user's own
- * file by path, read once, decoded and compiled per mode (cached: every parser of a
- * process shares one compiled filter).
+ * file by path, decoded and compiled per mode (cached: every parser of a process
+ * shares one compiled filter; a file changed since — an edited user filter before a
+ * config reload — is read again).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ConfigError } from '../../errors.js';
@@ -17,14 +18,25 @@ export const shippedFiltersDir = fileURLToPath(new URL('../../../rules/filters/'
 export const filterPath = (nameOrPath: string): string =>
   /[/\\]/.test(nameOrPath) || /\.ya?ml$/.test(nameOrPath) ? nameOrPath : `${shippedFiltersDir}${nameOrPath}.yaml`;
 
-const definitions = new Map<string, FilterDefinition>();
-const compiled = new Map<string, CompiledFilter>();
+const definitions = new Map<string, { def: FilterDefinition; stamp: string }>();
+const compiled = new Map<string, { filter: CompiledFilter; def: FilterDefinition }>();
+
+/** What tells a changed file (size and modification time), '' when it cannot be read. */
+const stampOf = (path: string): string => {
+  try {
+    const st = statSync(path);
+    return `${st.size}:${st.mtimeMs}`;
+  } catch {
+    return '';
+  }
+};
 
 /** Reads and decodes a filter file. Throws ConfigError (bad file) naming the path. */
 export const loadFilterDefinition = (nameOrPath: string): FilterDefinition => {
   const path = filterPath(nameOrPath);
-  let def = definitions.get(path);
-  if (def) return def;
+  const stamp = stampOf(path);
+  const cached = definitions.get(path);
+  if (cached && cached.stamp === stamp && stamp !== '') return cached.def;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -38,8 +50,8 @@ export const loadFilterDefinition = (nameOrPath: string): FilterDefinition => {
   } catch (err) {
     throw new ConfigError([`not valid YAML: ${(err as Error).message}`], { source: path, cause: err });
   }
-  def = decodeFilterDefinition(raw, path);
-  definitions.set(path, def);
+  const def = decodeFilterDefinition(raw, path);
+  definitions.set(path, { def, stamp });
   return def;
 };
 
@@ -48,10 +60,9 @@ export const loadFilter = (nameOrPath: string, mode?: string): CompiledFilter =>
   const def = loadFilterDefinition(nameOrPath);
   const m = mode ?? def.default_mode;
   const key = `${filterPath(nameOrPath)}\0${m}`;
-  let c = compiled.get(key);
-  if (!c) {
-    c = compileFilter(def, m, filterPath(nameOrPath));
-    compiled.set(key, c);
-  }
-  return c;
+  const c = compiled.get(key);
+  if (c && c.def === def) return c.filter;
+  const filter = compileFilter(def, m, filterPath(nameOrPath));
+  compiled.set(key, { filter, def });
+  return filter;
 };
