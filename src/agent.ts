@@ -43,9 +43,12 @@ export interface AgentDeps {
 }
 
 export interface RunningAgent {
-  /** stops sources, lets in-flight work finish (bounded), drains alerts, closes storage */
+  /** stops sources, lets in-flight work finish (bounded, a reload in progress included), drains alerts, closes storage */
   stop(timeoutMs: number): Promise<void>;
-  /** swaps in a new (already validated) config without losing queued alerts */
+  /**
+   * swaps in a new (already validated) config without losing queued alerts; waits for
+   * a reload or stop in progress; after stop, does nothing
+   */
   reload(config: Config): Promise<void>;
 }
 
@@ -266,21 +269,40 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
   let opened = await openDatabase(config.storage.incident_db);
   if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
   const shared = () => ({ host, logger, opened });
-  let pipeline = await startPipeline(config, shared());
+  let pipeline: Pipeline | null = await startPipeline(config, shared());
+
+  // One pipeline at a time: a reload and a stop never overlap (each waits for the one
+  // before), and nothing starts a pipeline once stop has begun, so none is left running.
+  let stopped = false;
+  let last: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const p = last.then(work);
+    last = p.catch(() => undefined);
+    return p;
+  };
 
   return {
-    stop: async (timeoutMs) => {
-      await pipeline.stop(timeoutMs);
-      await opened.close();
-    },
-    reload: async (next) => {
-      await pipeline.stop(10_000);
-      if (next.storage.incident_db !== config.storage.incident_db) {
+    stop: (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      stopped = true;
+      return oneAtATime(async () => {
+        await pipeline?.stop(Math.max(0, deadline - Date.now()));
+        pipeline = null;
         await opened.close();
-        opened = await openDatabase(next.storage.incident_db);
-      }
-      config = next;
-      pipeline = await startPipeline(config, shared());
+      });
     },
+    reload: (next) =>
+      oneAtATime(async () => {
+        if (stopped || !pipeline) return;
+        await pipeline.stop(10_000);
+        pipeline = null;
+        if (stopped) return; // a stop came in while the old pipeline was stopping
+        if (next.storage.incident_db !== config.storage.incident_db) {
+          await opened.close();
+          opened = await openDatabase(next.storage.incident_db);
+        }
+        config = next;
+        pipeline = await startPipeline(config, shared());
+      }),
   };
 };
