@@ -9,42 +9,15 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { bin, storageYaml, waitFor } from './agent-process.js';
+import { storageYaml, waitFor } from './agent-process.js';
+import { spawnAgentGroup, type GroupAgent } from './agent-group.js';
 import { startHttpReceiver, type HttpReceiver } from '../alerts/helpers/http-receiver.js';
 
 const BUDGET_MS = 10_000;
-
-interface Agent {
-  child: ChildProcess;
-  pid: number;
-  output(): string;
-  exited: Promise<{ code: number | null; at: number }>;
-  alive(): boolean;
-}
-
-/** The agent in its own process group (bin runs it in-process: the child is the agent). */
-const spawnAgent = (t: TestContext, config: string, env: NodeJS.ProcessEnv): Agent => {
-  const child = spawn(process.execPath, [bin, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  let done = false;
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.once('exit', (code) => {
-      done = true;
-      resolve({ code, at: Date.now() });
-    }),
-  );
-  t.after(() => {
-    if (!done) process.kill(-child.pid!, 'SIGKILL');
-  });
-  return { child, pid: child.pid!, output: () => out, exited, alive: () => !done };
-};
 
 const failedPassword = (ip: string, n: number): string =>
   Array.from({ length: n }, (_, i) => `Nov 22 00:${String(10 + i).padStart(2, '0')}:01 web-1 sshd[${4000 + i}]: Failed password for invalid user admin${i} from ${ip} port ${50000 + i} ssh2\n`).join('');
@@ -117,9 +90,9 @@ const catchesSighup = (pid: number): boolean => {
 
 const count = (text: string, re: RegExp): number => text.split('\n').filter((l) => re.test(l)).length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const following = (a: Agent) => () => /following \S*auth\.log from/.test(a.output());
+const following = (a: GroupAgent) => () => /following \S*auth\.log from/.test(a.output());
 
-const stopInBudget = async (a: Agent): Promise<number | null> => {
+const stopInBudget = async (a: GroupAgent): Promise<number | null> => {
   const sent = Date.now();
   process.kill(a.pid, 'SIGTERM');
   const { code, at } = await Promise.race([a.exited, sleep(BUDGET_MS + 5_000).then(() => ({ code: -1, at: Infinity }))]);
@@ -131,7 +104,7 @@ test('20 SIGHUPs 5 ms apart leave one pipeline: one descriptor on the log; one a
   const receiver = await startHttpReceiver();
   t.after(() => receiver.close());
   const s = setUp(t, `${receiver.url}/hook`);
-  const agent = spawnAgent(t, s.config, s.env);
+  const agent = spawnAgentGroup(t, s.config, s.env);
   await waitFor(following(agent), 30_000, 'the agent to follow the log', agent.output);
 
   for (let i = 0; i < 20; i++) {
@@ -176,7 +149,7 @@ test('SIGHUPs during start-up neither kill the agent nor get lost: it starts and
   const receiver = await startHttpReceiver();
   t.after(() => receiver.close());
   const s = setUp(t, `${receiver.url}/hook`);
-  const agent = spawnAgent(t, s.config, s.env);
+  const agent = spawnAgentGroup(t, s.config, s.env);
   // As soon as the process catches SIGHUP at all, start-up must still be in progress.
   await waitFor(() => catchesSighup(agent.pid) || !agent.alive(), 30_000, 'a SIGHUP handler', agent.output);
   assert.doesNotMatch(agent.output(), /watching/, 'SIGHUP is handled before start-up is done');
@@ -195,11 +168,11 @@ test('SIGHUPs during start-up neither kill the agent nor get lost: it starts and
 });
 
 /** An agent whose alert is stuck in a channel that never answers. */
-const stuckAlert = async (t: TestContext): Promise<{ agent: Agent; receiver: HttpReceiver }> => {
+const stuckAlert = async (t: TestContext): Promise<{ agent: GroupAgent; receiver: HttpReceiver }> => {
   const receiver = await startHttpReceiver({ hang: true });
   t.after(() => receiver.close());
   const s = setUp(t, `${receiver.url}/hook`, '60s');
-  const agent = spawnAgent(t, s.config, s.env);
+  const agent = spawnAgentGroup(t, s.config, s.env);
   await waitFor(following(agent), 30_000, 'the agent to follow the log', agent.output);
   appendFileSync(s.authLog, failedPassword('203.0.113.9', 6));
   await receiver.waitFor(1, 15_000);

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-21-001-initial.js';
+import * as alertOwed from './2026-11-30-001-alert-owed.js';
 
 /**
  * Every migration, by its date-prefixed name. Listed statically (not read from the
@@ -7,6 +8,7 @@ import * as initial from './2026-11-21-001-initial.js';
  */
 const migrations: Record<string, Migration> = {
   '2026-11-21-001-initial': initial,
+  '2026-11-30-001-alert-owed': alertOwed,
 };
 
 export const migrationProvider: MigrationProvider = {
