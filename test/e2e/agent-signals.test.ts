@@ -4,8 +4,9 @@
  *  - 20 SIGHUPs 5 ms apart leave ONE pipeline: one descriptor on the log, and one attack
  *    gives one block call, one incident and one alert; SIGTERM then stops it in budget;
  *  - SIGHUPs during start-up do not kill it (and are applied once it is up);
+ *  - a SIGTERM during the reloads of a SIGHUP storm stops it within its 10 s budget;
  *  - with an alert channel that hangs, a second SIGTERM exits at once, and a SIGTERM
- *    during a reload stops the agent within its 10 s budget.
+ *    during a reload (stuck draining that channel) still stops within the budget.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -198,4 +199,17 @@ test('a SIGTERM during a reload (stuck draining a hanging channel) stops the age
   await waitFor(() => /SIGHUP: reloading config/.test(agent.output()), 5_000, 'the reload to begin', agent.output);
   await sleep(300);
   await stopInBudget(agent);
+});
+
+test('a SIGTERM right after a SIGHUP storm (reloads in progress) stops the agent, in budget, with nothing left running', { timeout: 60_000 }, async (t) => {
+  const receiver = await startHttpReceiver();
+  t.after(() => receiver.close());
+  const s = setUp(t, `${receiver.url}/hook`);
+  const agent = spawnAgentGroup(t, s.config, s.env);
+  await waitFor(following(agent), 30_000, 'the agent to follow the log', agent.output);
+  for (let i = 0; i < 20; i++) {
+    process.kill(agent.pid, 'SIGHUP');
+    await sleep(5);
+  }
+  assert.equal(await stopInBudget(agent), 0);
 });
