@@ -9,7 +9,7 @@
  *                                                             (owed in SQLite until in the outbox)
  */
 import { hostname } from 'node:os';
-import { catchError, EMPTY, Subject, Subscription, tap, type Observable } from 'rxjs';
+import { catchError, EMPTY, Subject, Subscription, type Observable } from 'rxjs';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createHost, type Host } from './host/host.js';
@@ -22,7 +22,7 @@ import { compileRule } from './rules/compile-rule.js';
 import { anomalyRules } from './rules/anomaly-rules.js';
 import { selfCheckRules } from './rules/self-check-rules.js';
 import type { RuleSpec } from './rules/rule-spec.js';
-import { incidentFlow, alertRateLimit, alertStormKey, type PendingAlert, type RateLimitedAlert } from './incidents/incident-flow.js';
+import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
 import { createActionExecutor } from './actions/executor.js';
 import { buildActions } from './actions/registry.js';
@@ -32,7 +32,7 @@ import { supervise } from '../streams/supervise.js';
 import { DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
 import { metricsStream } from './collectors/metrics-stream.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
-import { createOwedAlerts, loadOwedAlerts, owedSummary } from './alerts/owed-alerts.js';
+import { startAlertPath } from './alerts/alert-path.js';
 import { createFirewall } from './firewall/create-firewall.js';
 import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
@@ -142,18 +142,8 @@ const startPipeline = async (
 
   // The alert path outlives detection at shutdown: incidents still being handled must
   // reach the outbox, so it is completed (not unsubscribed) once the handler is idle.
-  // Every alert is owed durably until the message standing for it is in the outbox, so
-  // a storm held back by the rate limit survives a crash (and completing alerts$ at stop
-  // flushes the summaries the windows still hold).
   const alerts$ = new Subject<PendingAlert>();
-  const owed = createOwedAlerts(db, logger.child('alerts'));
-  const sendOwed = (a: RateLimitedAlert) =>
-    void alerting.send(a.incident, a.actionsTaken).then(() => owed.settle(alertStormKey(a), a.items));
-  const before = await loadOwedAlerts(db);
-  if (before.unreadable) log.error('owed alerts with an unreadable body dropped', { rows: before.unreadable });
-  if (before.owed.length) log.info('alerts owed from before the last stop: sending their summaries', { summaries: before.owed.length });
-  for (const o of before.owed) sendOwed(owedSummary(o));
-  alerts$.pipe(tap((a) => owed.owe(alertStormKey(a), a, Date.now())), alertRateLimit()).subscribe(sendOwed);
+  const alertPath = await startAlertPath(alerts$, { db, alerting, logger: logger.child('alerts') });
 
   const handler = createIncidentHandler({
     executor,
@@ -269,7 +259,7 @@ const startPipeline = async (
       alerts$.complete();
       await writer.close();
       await alerting.drain(left());
-      await owed.settled();
+      await alertPath.settled();
       await alerting.close();
     },
   };

@@ -1,0 +1,38 @@
+/**
+ * The alert path from the incident handler to the outbox:
+ *
+ *   alerts$ ── owe (alert_owed) ── alertRateLimit ── alerting.send (outbox) ── settle
+ *
+ * Every alert is owed durably until the message standing for it (itself, or a storm
+ * summary) is in the outbox; at start, what a previous run left owed is sent first as
+ * one summary per key. Completing `alerts$` (stop, reload) makes the rate limit flush
+ * the summaries its windows still hold.
+ */
+import { tap, type Observable } from 'rxjs';
+import type { Db } from '../storage/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Alerting } from './alerting.js';
+import { alertRateLimit, alertStormKey, type PendingAlert, type RateLimitedAlert } from '../incidents/incident-flow.js';
+import { createOwedAlerts, loadOwedAlerts, owedSummary } from './owed-alerts.js';
+
+export interface AlertPath {
+  /** resolves when every alert sent so far is counted off (call after alerts$ completed and alerting drained) */
+  settled(): Promise<void>;
+}
+
+export const startAlertPath = async (
+  alerts$: Observable<PendingAlert>,
+  deps: { db: Db; alerting: Pick<Alerting, 'send'>; logger: Logger; now?: () => number },
+): Promise<AlertPath> => {
+  const now = deps.now ?? Date.now;
+  const owed = createOwedAlerts(deps.db, deps.logger);
+  const send = (a: RateLimitedAlert) => void deps.alerting.send(a.incident, a.actionsTaken).then(() => owed.settle(alertStormKey(a), a.items));
+
+  const before = await loadOwedAlerts(deps.db);
+  if (before.unreadable) deps.logger.error('owed alerts with an unreadable body dropped', { rows: before.unreadable });
+  if (before.owed.length) deps.logger.info('alerts owed from before the last stop: sending their summaries', { summaries: before.owed.length });
+  for (const o of before.owed) send(owedSummary(o));
+
+  alerts$.pipe(tap((a) => owed.owe(alertStormKey(a), a, now())), alertRateLimit()).subscribe(send);
+  return { settled: () => owed.settled() };
+};
