@@ -8,7 +8,7 @@
  * one summary per key. Completing `alerts$` (stop, reload) makes the rate limit flush
  * the summaries its windows still hold.
  */
-import { tap, type Observable } from 'rxjs';
+import { asyncScheduler, tap, type Observable, type SchedulerLike } from 'rxjs';
 import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Alerting } from './alerting.js';
@@ -22,9 +22,9 @@ export interface AlertPath {
 
 export const startAlertPath = async (
   alerts$: Observable<PendingAlert>,
-  deps: { db: Db; alerting: Pick<Alerting, 'send'>; logger: Logger; now?: () => number },
+  deps: { db: Db; alerting: Pick<Alerting, 'send'>; logger: Logger; /** default asyncScheduler: the windows' timers and the rows' clock */ scheduler?: SchedulerLike },
 ): Promise<AlertPath> => {
-  const now = deps.now ?? Date.now;
+  const scheduler = deps.scheduler ?? asyncScheduler;
   const owed = createOwedAlerts(deps.db, deps.logger);
   const send = (a: RateLimitedAlert) => void deps.alerting.send(a.incident, a.actionsTaken).then(() => owed.settle(alertStormKey(a), a.items));
 
@@ -33,6 +33,6 @@ export const startAlertPath = async (
   if (before.owed.length) deps.logger.info('alerts owed from before the last stop: sending their summaries', { summaries: before.owed.length });
   for (const o of before.owed) send(owedSummary(o));
 
-  alerts$.pipe(tap((a) => owed.owe(alertStormKey(a), a, now())), alertRateLimit()).subscribe(send);
+  alerts$.pipe(tap((a) => owed.owe(alertStormKey(a), a, scheduler.now())), alertRateLimit(undefined, scheduler)).subscribe(send);
   return { settled: () => owed.settled() };
 };
