@@ -3,7 +3,8 @@
  * agent as a child process in its own process group following a real auth log:
  *  - 20 SIGHUPs 5 ms apart leave ONE pipeline: one descriptor on the log, and one attack
  *    gives one block call, one incident and one alert; SIGTERM then stops it in budget;
- *  - SIGHUPs during start-up do not kill it (and are applied once it is up);
+ *  - SIGHUPs during start-up do not kill it (and are applied once it is up); a SIGTERM
+ *    during start-up stops it cleanly;
  *  - a SIGTERM during the reloads of a SIGHUP storm stops it within its 10 s budget;
  *  - with an alert channel that hangs, a second SIGTERM exits at once, and a SIGTERM
  *    during a reload (stuck draining that channel) still stops within the budget.
@@ -166,6 +167,15 @@ test('SIGHUPs during start-up neither kill the agent nor get lost: it starts and
   assert.equal(count(agent.output(), /config reloaded/), 1, 'the start-up SIGHUPs coalesce into one reload');
   await waitFor(() => descriptorsOn(agent.pid, s.authLog) === 1, 10_000, 'one descriptor on the log', agent.output);
   assert.equal(await stopInBudget(agent), 0);
+});
+
+test('a SIGTERM during start-up stops the agent cleanly (exit 0) within its budget', { timeout: 60_000 }, async (t) => {
+  const receiver = await startHttpReceiver();
+  t.after(() => receiver.close());
+  const s = setUp(t, `${receiver.url}/hook`);
+  const agent = spawnAgentGroup(t, s.config, s.env);
+  await waitFor(() => /starting with/.test(agent.output()) || !agent.alive(), 30_000, 'run to begin', agent.output);
+  assert.equal(await stopInBudget(agent), 0, agent.output());
 });
 
 /** An agent whose alert is stuck in a channel that never answers. */
