@@ -164,7 +164,10 @@ test('SIGHUPs during start-up neither kill the agent nor get lost: it starts and
   assert.ok(agent.alive(), `the agent died of a SIGHUP during start-up:\n${agent.output()}`);
   await waitFor(() => /config reloaded/.test(agent.output()), 20_000, 'the SIGHUP applied after start-up', agent.output);
   await sleep(500);
-  assert.equal(count(agent.output(), /config reloaded/), 1, 'the start-up SIGHUPs coalesce into one reload');
+  // Coalesced: those before start-up was done into one reload; on a fast start-up the
+  // later two may land during that reload instead, and make exactly one more.
+  const reloads = count(agent.output(), /config reloaded/);
+  assert.ok(reloads >= 1 && reloads <= 2, `the start-up SIGHUPs made ${reloads} reloads`);
   await waitFor(() => descriptorsOn(agent.pid, s.authLog) === 1, 10_000, 'one descriptor on the log', agent.output);
   assert.equal(await stopInBudget(agent), 0);
 });
