@@ -147,7 +147,7 @@ test('20 SIGHUPs 5 ms apart leave one pipeline: one descriptor on the log; one a
   assert.equal(await stopInBudget(agent), 0);
 });
 
-test('SIGHUPs during start-up neither kill the agent nor get lost: it starts and reloads once', { timeout: 90_000 }, async (t) => {
+test('SIGHUPs during start-up neither kill the agent nor get lost: applied once it is up', { timeout: 90_000 }, async (t) => {
   const receiver = await startHttpReceiver();
   t.after(() => receiver.close());
   const s = setUp(t, `${receiver.url}/hook`);
