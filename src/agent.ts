@@ -148,7 +148,10 @@ const startPipeline = async (
   const handler = createIncidentHandler({
     executor,
     alert: (incident, actionsTaken) => alerts$.next({ incident, actionsTaken }),
-    record: (incident) => writer.write(incident),
+    record: (incident) => {
+      writer.write(incident);
+      alertPath.owe(incident);
+    },
     logger: logger.child('incidents'),
   });
 

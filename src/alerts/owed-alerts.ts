@@ -1,9 +1,9 @@
 /**
  * Alerts owed to the operator, kept durable through a storm. The alert rate limit holds
  * a storm back in memory and lets one summary stand for it ("×N in 1m"); here every
- * alert entering the rate limit is counted per rate-limit key in `alert_owed`, and
- * counted off once the message that stands for it (itself, or a summary) is in the
- * outbox. So a kill -9 mid-storm loses nothing: the next start finds the count and
+ * alert owed (from the moment its incident is taken up) is counted per rate-limit key
+ * in `alert_owed`, and counted off once the message that stands for it (itself, or a
+ * summary) is in the outbox. So a kill -9 mid-storm loses nothing: the next start finds the count and
  * delivers it as one summary. Writes go through a write-behind (one transaction per
  * event-loop turn): a storm of 500 alerts costs a few commits.
  *
@@ -27,6 +27,8 @@ export interface OwedAlert {
 export interface OwedAlerts {
   /** one more alert of `key` is owed; `alert` becomes the key's latest */
   owe(key: string, alert: PendingAlert, now: number): void;
+  /** `alert` becomes the key's latest, if the key is owed (no count change) */
+  describe(key: string, alert: PendingAlert): void;
   /** `items` alerts of `key` now stand in the outbox */
   settle(key: string, items: number): void;
   /** resolves when every write issued so far has been attempted */
@@ -46,6 +48,8 @@ export const createOwedAlerts = (db: Db, logger: Logger): OwedAlerts => {
           )
           .execute(),
       ),
+    describe: (key, alert) =>
+      writes.push('alert_owed', (w) => w.updateTable('alert_owed').set({ latest: JSON.stringify(alert) }).where('key', '=', key).execute()),
     settle: (key, items) =>
       writes.push('alert_owed', async (w) => {
         await w.updateTable('alert_owed').set({ items: sql`items - ${items}` }).where('key', '=', key).execute();
