@@ -6,6 +6,7 @@
  *             ├─ rule n ── dedup · escalate ─┤
  *             └─ anomaly, self-check ────────┼──► handler: record · protective actions
  *   auth failures ── window per IP ──────────┘          └─► alerts$ ── rate limit ──► outbox
+ *                                                             (owed in SQLite until in the outbox)
  */
 import { hostname } from 'node:os';
 import { catchError, EMPTY, Subject, Subscription, type Observable } from 'rxjs';
@@ -21,7 +22,7 @@ import { compileRule } from './rules/compile-rule.js';
 import { anomalyRules } from './rules/anomaly-rules.js';
 import { selfCheckRules } from './rules/self-check-rules.js';
 import type { RuleSpec } from './rules/rule-spec.js';
-import { incidentFlow, alertRateLimit, type PendingAlert } from './incidents/incident-flow.js';
+import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
 import { createActionExecutor } from './actions/executor.js';
 import { buildActions } from './actions/registry.js';
@@ -31,6 +32,7 @@ import { supervise } from '../streams/supervise.js';
 import { DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
 import { metricsStream } from './collectors/metrics-stream.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
+import { startAlertPath } from './alerts/alert-path.js';
 import { createFirewall } from './firewall/create-firewall.js';
 import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
@@ -44,9 +46,12 @@ export interface AgentDeps {
 }
 
 export interface RunningAgent {
-  /** stops sources, lets in-flight work finish (bounded), drains alerts, closes storage */
+  /** stops sources, lets in-flight work finish (bounded, a reload in progress included), drains alerts, closes storage */
   stop(timeoutMs: number): Promise<void>;
-  /** swaps in a new (already validated) config without losing queued alerts */
+  /**
+   * swaps in a new (already validated) config without losing queued alerts; waits for
+   * a reload or stop in progress; after stop, does nothing
+   */
   reload(config: Config): Promise<void>;
 }
 
@@ -149,12 +154,15 @@ const startPipeline = async (
   // The alert path outlives detection at shutdown: incidents still being handled must
   // reach the outbox, so it is completed (not unsubscribed) once the handler is idle.
   const alerts$ = new Subject<PendingAlert>();
-  alerts$.pipe(alertRateLimit()).subscribe((a) => alerting.send(a.incident, a.actionsTaken));
+  const alertPath = await startAlertPath(alerts$, { db, alerting, logger: logger.child('alerts') });
 
   const handler = createIncidentHandler({
     executor,
     alert: (incident, actionsTaken) => alerts$.next({ incident, actionsTaken }),
-    record: (incident) => writer.write(incident),
+    record: (incident) => {
+      writer.write(incident);
+      alertPath.owe(incident);
+    },
     logger: logger.child('incidents'),
   });
   handlerReady = true;
@@ -269,6 +277,7 @@ const startPipeline = async (
       alerts$.complete();
       await writer.close();
       await alerting.drain(left());
+      await alertPath.settled();
       await alerting.close();
     },
   };
@@ -281,21 +290,40 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
   let opened = await openDatabase(config.storage.incident_db);
   if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
   const shared = () => ({ host, logger, opened });
-  let pipeline = await startPipeline(config, shared());
+  let pipeline: Pipeline | null = await startPipeline(config, shared());
+
+  // One pipeline at a time: a reload and a stop never overlap (each waits for the one
+  // before), and nothing starts a pipeline once stop has begun, so none is left running.
+  let stopped = false;
+  let last: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const p = last.then(work);
+    last = p.catch(() => undefined);
+    return p;
+  };
 
   return {
-    stop: async (timeoutMs) => {
-      await pipeline.stop(timeoutMs);
-      await opened.close();
-    },
-    reload: async (next) => {
-      await pipeline.stop(10_000);
-      if (next.storage.incident_db !== config.storage.incident_db) {
+    stop: (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      stopped = true;
+      return oneAtATime(async () => {
+        await pipeline?.stop(Math.max(0, deadline - Date.now()));
+        pipeline = null;
         await opened.close();
-        opened = await openDatabase(next.storage.incident_db);
-      }
-      config = next;
-      pipeline = await startPipeline(config, shared());
+      });
     },
+    reload: (next) =>
+      oneAtATime(async () => {
+        if (stopped || !pipeline) return;
+        await pipeline.stop(10_000);
+        pipeline = null;
+        if (stopped) return; // a stop came in while the old pipeline was stopping
+        if (next.storage.incident_db !== config.storage.incident_db) {
+          await opened.close();
+          opened = await openDatabase(next.storage.incident_db);
+        }
+        config = next;
+        pipeline = await startPipeline(config, shared());
+      }),
   };
 };
