@@ -9,6 +9,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
+// `run` installs its signal handlers once its modules are loaded; until then a SIGHUP
+// (Node's default: die) would kill an agent that is only starting. None is needed for it:
+// the config is read after this point, so it is already the one a reload would read.
+if (process.argv[2] === 'run') process.on('SIGHUP', () => {});
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'src', 'cli', 'main.js');
 let entry;

@@ -6,6 +6,7 @@
  *             ├─ rule n ── dedup · escalate ─┤
  *             └─ anomaly, self-check ────────┼──► handler: record · protective actions
  *   auth failures ── window per IP ──────────┘          └─► alerts$ ── rate limit ──► outbox
+ *                                                             (owed in SQLite until in the outbox)
  */
 import { hostname } from 'node:os';
 import { catchError, EMPTY, Subject, Subscription, type Observable } from 'rxjs';
@@ -21,7 +22,7 @@ import { compileRule } from './rules/compile-rule.js';
 import { anomalyRules } from './rules/anomaly-rules.js';
 import { selfCheckRules } from './rules/self-check-rules.js';
 import type { RuleSpec } from './rules/rule-spec.js';
-import { incidentFlow, alertRateLimit, type PendingAlert } from './incidents/incident-flow.js';
+import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
 import { createActionExecutor } from './actions/executor.js';
 import { buildActions } from './actions/registry.js';
@@ -31,10 +32,12 @@ import { supervise } from '../streams/supervise.js';
 import { DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
 import { metricsStream } from './collectors/metrics-stream.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
+import { startAlertPath } from './alerts/alert-path.js';
 import { createFirewall } from './firewall/create-firewall.js';
 import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
+import { logFailureMonitors } from './auth/log-failure-monitors.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -43,9 +46,12 @@ export interface AgentDeps {
 }
 
 export interface RunningAgent {
-  /** stops sources, lets in-flight work finish (bounded), drains alerts, closes storage */
+  /** stops sources, lets in-flight work finish (bounded, a reload in progress included), drains alerts, closes storage */
   stop(timeoutMs: number): Promise<void>;
-  /** swaps in a new (already validated) config without losing queued alerts */
+  /**
+   * swaps in a new (already validated) config without losing queued alerts; waits for
+   * a reload or stop in progress; after stop, does nothing
+   */
   reload(config: Config): Promise<void>;
 }
 
@@ -148,12 +154,15 @@ const startPipeline = async (
   // The alert path outlives detection at shutdown: incidents still being handled must
   // reach the outbox, so it is completed (not unsubscribed) once the handler is idle.
   const alerts$ = new Subject<PendingAlert>();
-  alerts$.pipe(alertRateLimit()).subscribe((a) => alerting.send(a.incident, a.actionsTaken));
+  const alertPath = await startAlertPath(alerts$, { db, alerting, logger: logger.child('alerts') });
 
   const handler = createIncidentHandler({
     executor,
     alert: (incident, actionsTaken) => alerts$.next({ incident, actionsTaken }),
-    record: (incident) => writer.write(incident),
+    record: (incident) => {
+      writer.write(incident);
+      alertPath.owe(incident);
+    },
     logger: logger.child('incidents'),
   });
   handlerReady = true;
@@ -188,9 +197,10 @@ const startPipeline = async (
   });
 
   const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh') });
+  const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures') });
   const detectors: { name: string; incidents$: Observable<Incident> }[] = [
     ...rules.map(({ spec, escalateAfter }) => ({ name: spec.name, incidents$: metrics$.pipe(compileRule(spec), flow(escalateAfter)) })),
-    ...ssh.incidents.map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
+    ...[...ssh.incidents, ...jails.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
   ];
 
   // Each detector is supervised on its own: a source that keeps failing (no auth log
@@ -251,6 +261,7 @@ const startPipeline = async (
     rules: compiled.rules.length,
     anomaly: config.anomaly.enabled,
     ssh_monitors: ssh.incidents.length,
+    log_failures_monitors: jails.incidents.length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,
@@ -268,6 +279,7 @@ const startPipeline = async (
       alerts$.complete();
       await writer.close();
       await alerting.drain(left());
+      await alertPath.settled();
       await alerting.close();
     },
   };
@@ -280,21 +292,40 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
   let opened = await openDatabase(config.storage.incident_db);
   if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
   const shared = () => ({ host, logger, opened });
-  let pipeline = await startPipeline(config, shared());
+  let pipeline: Pipeline | null = await startPipeline(config, shared());
+
+  // One pipeline at a time: a reload and a stop never overlap (each waits for the one
+  // before), and nothing starts a pipeline once stop has begun, so none is left running.
+  let stopped = false;
+  let last: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const p = last.then(work);
+    last = p.catch(() => undefined);
+    return p;
+  };
 
   return {
-    stop: async (timeoutMs) => {
-      await pipeline.stop(timeoutMs);
-      await opened.close();
-    },
-    reload: async (next) => {
-      await pipeline.stop(10_000);
-      if (next.storage.incident_db !== config.storage.incident_db) {
+    stop: (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      stopped = true;
+      return oneAtATime(async () => {
+        await pipeline?.stop(Math.max(0, deadline - Date.now()));
+        pipeline = null;
         await opened.close();
-        opened = await openDatabase(next.storage.incident_db);
-      }
-      config = next;
-      pipeline = await startPipeline(config, shared());
+      });
     },
+    reload: (next) =>
+      oneAtATime(async () => {
+        if (stopped || !pipeline) return;
+        await pipeline.stop(10_000);
+        pipeline = null;
+        if (stopped) return; // a stop came in while the old pipeline was stopping
+        if (next.storage.incident_db !== config.storage.incident_db) {
+          await opened.close();
+          opened = await openDatabase(next.storage.incident_db);
+        }
+        config = next;
+        pipeline = await startPipeline(config, shared());
+      }),
   };
 };

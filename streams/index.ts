@@ -3,6 +3,7 @@
  * marble spec beside it. Re-exported alphabetically by file.
  */
 export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuitBreaker.js';
+export { concatMapLatest } from './concatMapLatest.js';
 export { countExceeds, type CountExceeded, type CountExceedsOptions } from './countExceeds.js';
 export { countInWindow, type CountInWindowOptions, type WindowCount } from './countInWindow.js';
 export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';

@@ -116,17 +116,41 @@ test('rateLimit: a throwing keyOf or a severity without a window errors the stre
   });
 });
 
-test('rateLimit: early unsubscribe and completion cancel trailing timers', () => {
+test('rateLimit: early unsubscribe cancels trailing timers and emits nothing more', () => {
   const ts = scheduler();
   ts.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
     const tracking = trackingScheduler(ts);
     const source = cold('a b 5m |', items);
     expectObservable(source.pipe(rateLimit({ ...base, trailing: true, scheduler: tracking })), '^ 10s !').toBe('A', { A: out('a', 0) });
     expectSubscriptions(source.subscriptions).toBe('^ 10s !');
-    const completing = cold('a b 1s |', items);
-    expectObservable(completing.pipe(rateLimit({ ...base, trailing: true, scheduler: tracking }))).toBe('A - 1s |', { A: out('a', 0) });
     flush();
     assert.equal(tracking.pending(), 0);
     assert.deepEqual(tracking.ran, []);
+  });
+});
+
+test('rateLimit: trailing — completion flushes every pending count at once (a shutdown loses no storm), timers torn down', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
+    const tracking = trackingScheduler(ts);
+    // cpu: a, b, c (b and c held back); disk: x alone (nothing held back); cpu warning: w, w
+    const source = cold('a b x c w w 1s |', items);
+    expectObservable(source.pipe(rateLimit({ ...base, trailing: true, scheduler: tracking }))).toBe('A - X - W - 1s (CV|)', {
+      A: out('a', 0),
+      X: out('x', 0),
+      W: out('w', 0),
+      C: out('c', 1),
+      V: out('w', 0),
+    });
+    expectSubscriptions(source.subscriptions).toBe('^ 1s 5ms !');
+    flush();
+    assert.equal(tracking.pending(), 0);
+    assert.deepEqual(tracking.ran, []);
+  });
+});
+
+test('rateLimit: without trailing, completion emits nothing more (the count waits for the key)', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    expectObservable(cold('a b 1s |', items).pipe(rateLimit(base))).toBe('A - 1s |', { A: out('a', 0) });
   });
 });

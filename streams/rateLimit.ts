@@ -35,6 +35,7 @@ export interface RateLimitOptions<T, S extends string> {
  * source:  a a a 1m a 1m a|          critical window 1m, one key
  * result:  A - - 1m B 1m C|          A{0}, B{suppressed: 2}, C{0}
  * trailing: A - - 1m (T)… — at 1m the latest suppressed a comes out with suppressed: 1
+ * trailing, source a a a|  →  A - - (T|) — completion flushes what the window held
  * ```
  *
  * Memory: a key whose window has ended with nothing suppressed is forgotten (swept
@@ -43,7 +44,9 @@ export interface RateLimitOptions<T, S extends string> {
  * keys (per-IP) to bound memory by the keys active within a window.
  *
  * A severity without a window, or a throwing `keyOf`/`severityOf`, errors the stream.
- * Completion drops pending trailing emissions; unsubscribing cancels their timers.
+ * With `trailing`, completion emits every window's pending count at once (a shutdown
+ * flushes its storm summaries) and then completes; unsubscribing cancels the timers
+ * and emits nothing.
  *
  * @example
  * incidents$.pipe(
@@ -118,7 +121,17 @@ export function rateLimit<T, S extends string>(opts: RateLimitOptions<T, S>): Op
           if (out) subscriber.next(out);
         },
         error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
+        complete: () => {
+          // With trailing, what a window still holds comes out now rather than being lost.
+          if (trailing) {
+            for (const w of [...windows.values()]) {
+              w.timer?.unsubscribe();
+              if (w.suppressed > 0) subscriber.next({ value: w.latest as T, suppressed: w.suppressed - 1 });
+            }
+            windows.clear();
+          }
+          subscriber.complete();
+        },
       });
 
       return () => {

@@ -19,8 +19,11 @@ import { renderAlert } from './format.js';
 import { DEFAULT_ALERT_WINDOWS } from '../incidents/incident-flow.js';
 
 export interface Alerting {
-  /** queues the alert for every channel of its severity; never throws */
-  send(incident: Incident, actionsTaken: string[]): void;
+  /**
+   * queues the alert for every channel of its severity; resolves once it is durable in
+   * the outbox (or, when it cannot be, printed); never rejects
+   */
+  send(incident: Incident, actionsTaken: string[]): Promise<void>;
   /** delivers what is queued, at most `timeoutMs` */
   drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -51,19 +54,19 @@ export const createAlerting = async (config: Config, deps: { db: Db; logger: Log
   // For a severity nobody routed: the console, so the alert is seen rather than lost.
   const unrouted = createConsoleChannel({});
   const pending = new Set<Promise<unknown>>();
-  const track = (p: Promise<unknown>) => {
+  const track = (p: Promise<void>): Promise<void> => {
     pending.add(p);
     void p.finally(() => pending.delete(p));
+    return p;
   };
 
   return {
     send: (incident, actionsTaken) => {
       const message = toAlertMessage(incident, actionsTaken, deps.host);
       if (routesFor(routes, incident.severity as Severity).length === 0) {
-        track(unrouted.send(message).catch(() => process.stderr.write(`[PANICMODE ALERT] ${message.title}\n`)));
-        return;
+        return track(unrouted.send(message).catch(() => void process.stderr.write(`[PANICMODE ALERT] ${message.title}\n`)));
       }
-      track(
+      return track(
         dispatcher.enqueue(message).catch((err) => {
           deps.logger.error('outbox write failed; alert printed instead', { error: (err as Error).message });
           process.stderr.write(`[PANICMODE ALERT NOT QUEUED] ${message.title}\n${message.text}\n`);

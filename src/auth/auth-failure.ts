@@ -4,19 +4,8 @@
  */
 import type { Release } from './line-ledger.js';
 
-/** The kinds of failure sshd reports; each pattern of the table yields one. */
-export type FailureKind =
-  | 'failed_password'
-  | 'invalid_user'
-  | 'not_allowed_user'
-  | 'pam_failure'
-  | 'max_attempts'
-  | 'failed_publickey'
-  | 'failed_keyboard_interactive'
-  | 'preauth_disconnect'
-  | 'no_identification'
-  | 'protocol_error'
-  | 'kex_failure';
+/** The kind of failure, as the filter's pattern names it (sshd: `failed_password`, `invalid_user`, ...). */
+export type FailureKind = string;
 
 export interface AuthFailure {
   /** unix ms, from the line's own timestamp (journal: the entry's realtime); absent when unparseable */
@@ -30,11 +19,13 @@ export interface AuthFailure {
   pid?: number;
   /** the logging program: sshd, sshd-session (OpenSSH ≥ 9.8) or sshd-auth (OpenSSH ≥ 10) */
   program: string;
-  /** id of the pattern that matched (see sshd-patterns.ts) */
+  /** id of the filter pattern that matched (rules/filters/*.yaml) */
   pattern: string;
   /**
    * File sources only: keeps the saved log cursor from passing this failure's line
    * until the returned release is called (line-ledger.ts). Not data: never stored.
    */
   hold?: () => Release;
+  /** failures this line stands for when more than one (`message repeated N times`, held failures of its connection) */
+  count?: number;
 }

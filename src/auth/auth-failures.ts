@@ -24,6 +24,7 @@ import { concatMap, EMPTY, finalize, from, map, merge, mergeMap, Observable, of,
 import { existsSync } from 'node:fs';
 import type { AuthFailure } from './auth-failure.js';
 import { AuthLineMatcher } from './parse-auth-line.js';
+import type { CompiledFilter } from './filters/compile-filter.js';
 import { followLog, type FollowEvent } from './log-follower.js';
 import { journalFailures$ } from './journal-source.js';
 import { PidVerifier } from './pid-verifier.js';
@@ -56,6 +57,8 @@ export interface AuthFailuresOptions {
   path?: string;
   /** the monitor's `paths` */
   paths?: string[];
+  /** the sshd filter's mode (the monitor's `mode`; default normal) */
+  mode?: string;
   /** `auth_log.verify_pid`: file lines count only when their pid is a live sshd (needs `host`) */
   verify_pid?: boolean;
   /** the Host port (proc root for verify_pid) */
@@ -75,6 +78,10 @@ export interface AuthFailuresOptions {
   logger?: Logger;
   /** follower lifecycle events (rotation, truncation...) */
   onFollowEvent?: (e: FollowEvent) => void;
+  /** the filter (default sshd): log_failures monitors pass theirs (log-failure-monitors.ts) */
+  filter?: CompiledFilter;
+  /** journal matches (default sshd's _COMM ones) */
+  journalMatches?: string[];
 }
 
 export type AuthSourceChoice = { kind: 'file'; paths: string[] } | { kind: 'journal' };
@@ -101,16 +108,20 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
   defer(() => {
     const counters = options.counters ?? createAuthCounters();
     const log = options.logger ?? createLogger('auth');
+    const what = options.filter ? `${options.filter.definition.name} failures` : 'SSH failures';
     const choice = chooseAuthSource(options);
     if (choice.kind === 'journal') {
-      log.info('reading SSH failures from the systemd journal');
+      log.info(`reading ${what} from the systemd journal`);
       return journalFailures$({
+        mode: options.mode,
         journalctl: options.journalctl,
         logger: log,
         onLine: () => counters.lines++,
         onForged: () => counters.forged++,
         onMalformed: () => counters.skipped++,
         onSkipped: () => counters.skipped++,
+        filter: options.filter,
+        matches: options.journalMatches,
       }).pipe(
         map((f) => {
           counters.matched++;
@@ -118,12 +129,12 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
         }),
       );
     }
-    log.info('reading SSH failures from log files', { paths: choice.paths.join(',') });
+    log.info(`reading ${what} from log files`, { paths: choice.paths.join(',') });
     if (options.verify_pid && !options.host) throw new Error('verify_pid needs the Host port');
     const verifier = options.verify_pid ? new PidVerifier(options.host!) : null;
     return merge(
       ...choice.paths.map((path) => {
-        const matcher = new AuthLineMatcher();
+        const matcher = new AuthLineMatcher(options.filter ? { filter: options.filter } : { mode: options.mode });
         const failures$ = followLog(path, {
           cursors: options.cursors,
           pollIntervalMs: options.pollIntervalMs,
@@ -145,7 +156,8 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
               return EMPTY;
             }
             f.hold = line.hold;
-            return of(f);
+            // a line standing for several failures (`message repeated N times`, held ones) counts each
+            return f.count === undefined ? of(f) : from(new Array<AuthFailure>(f.count).fill(f));
           }),
         );
         if (!verifier)

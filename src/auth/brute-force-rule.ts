@@ -15,6 +15,10 @@ export interface BruteForceRule {
   window?: number;
   actions: string[];
   severity?: Severity;
+  /** the monitor type in incidents (default auth_failures; log_failures monitors say so) */
+  monitorType?: string;
+  /** what is counted, for the description (default `SSH auth failures`; `nginx-http-auth failures`) */
+  counted?: string;
 }
 
 /** The embedded default SSH rule: more than 5 failures from one address within 60 s. */
@@ -72,13 +76,13 @@ export const bruteForceIncident = (
   }
   const users = tally(userNames);
   return {
-    key: `auth_failures|${rule.name}|${ip}`,
+    key: `${rule.monitorType ?? 'auth_failures'}|${rule.name}|${ip}`,
     name: rule.name,
     severity: monitorSeverity(rule),
-    description: `${count} SSH auth failures from ${ip} within ${formatWindow(windowMs)} (threshold ${rule.threshold})`,
+    description: `${count} ${rule.counted ?? 'SSH auth failures'} from ${ip} within ${formatWindow(windowMs)} (threshold ${rule.threshold})`,
     actions: [...rule.actions],
     metadata: {
-      monitorType: 'auth_failures',
+      monitorType: rule.monitorType ?? 'auth_failures',
       threshold: rule.threshold,
       currentValue: count,
       details: `offending IPs: ${ip}${addresses.length > 1 || addresses[0] !== ip ? ` (${addresses.length} address${addresses.length === 1 ? '' : 'es'})` : ''} (${count} failures: ${tally(kinds)}${users ? `; users tried: ${users}` : ''})`,

@@ -14,6 +14,7 @@ import { Observable } from 'rxjs';
 import { spawn } from 'node:child_process';
 import type { AuthFailure } from './auth-failure.js';
 import { AuthLineMatcher, sshdPrograms } from './parse-auth-line.js';
+import type { CompiledFilter } from './filters/compile-filter.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
 export interface JournalOptions {
@@ -26,6 +27,8 @@ export interface JournalOptions {
    */
   matches?: string[];
   logger?: Logger;
+  /** the sshd filter's mode (default normal) */
+  mode?: string;
   /** called per entry that is not sshd's (trusted fields) */
   onForged?: (entry: Record<string, unknown>) => void;
   /** called per JSON line that cannot be parsed or has no message */
@@ -34,6 +37,11 @@ export interface JournalOptions {
   onSkipped?: () => void;
   /** called per line read */
   onLine?: () => void;
+  /**
+   * the filter (default sshd). With another filter, the entries `matches` selects (by
+   * journald's trusted fields, e.g. `_SYSTEMD_UNIT=nginx.service`) are the service's.
+   */
+  filter?: CompiledFilter;
 }
 
 export const defaultJournalMatches = sshdPrograms.map((p) => `_COMM=${p}`);
@@ -60,11 +68,16 @@ export const parseJournalEntry = (
   matcher: AuthLineMatcher = new AuthLineMatcher(),
 ): { failure: AuthFailure | null; trusted: boolean; hasMessage: boolean } => {
   const comm = entry._COMM;
-  const trusted = typeof comm === 'string' && sshdPrograms.includes(comm);
+  const sshd = matcher.filter.definition.name === 'sshd';
+  // sshd's entries are told by _COMM; another filter's by the journal matches themselves
+  const trusted = typeof comm === 'string' && (!sshd || sshdPrograms.includes(comm));
   const text = messageText(entry.MESSAGE);
   if (!trusted || text === null) return { failure: null, trusted, hasMessage: text !== null };
   const pid = Number(entry._PID);
-  const failure = matcher.matchMessage(text, comm as string, Number.isInteger(pid) ? pid : undefined);
+  // a plain-format service (nginx) writes its own timestamp into the message
+  const failure = matcher.filter.plain
+    ? matcher.matchLine(text, 0, text.length)
+    : matcher.matchMessage(text, comm as string, Number.isInteger(pid) ? pid : undefined);
   if (failure) {
     // the trusted send time, else when journald received it (both µs)
     const us = Number(entry._SOURCE_REALTIME_TIMESTAMP ?? entry.__REALTIME_TIMESTAMP);
@@ -81,7 +94,7 @@ export const journalFailures$ = (options: JournalOptions = {}): Observable<AuthF
   new Observable<AuthFailure>((subscriber) => {
     const log = options.logger ?? createLogger('auth.journal');
     const bin = options.journalctl ?? 'journalctl';
-    const matcher = new AuthLineMatcher();
+    const matcher = new AuthLineMatcher(options.filter ? { filter: options.filter } : { mode: options.mode });
     const child = spawn(bin, journalArgs(options.matches), { stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
     let stderr = '';
@@ -104,7 +117,7 @@ export const journalFailures$ = (options: JournalOptions = {}): Observable<AuthF
       const r = parseJournalEntry(entry as Record<string, unknown>, matcher);
       if (!r.trusted) options.onForged?.(entry as Record<string, unknown>);
       else if (!r.hasMessage) options.onMalformed?.(line);
-      else if (r.failure) subscriber.next(r.failure);
+      else if (r.failure) for (let i = r.failure.count ?? 1; i > 0; i--) subscriber.next(r.failure);
       else options.onSkipped?.();
     };
 

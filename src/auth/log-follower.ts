@@ -236,7 +236,13 @@ class Follower {
   }
 
   private async openFile(st: Stats, offset: number, resumed: boolean, path = this.path): Promise<void> {
-    this.fh = await open(path, 'r');
+    const fh = await open(path, 'r');
+    // Stopped while it was opening (a reload just after start): keeping it would leak it.
+    if (this.stopped) {
+      await fh.close().catch(() => undefined);
+      return;
+    }
+    this.fh = fh;
     // the inode of what we opened (the name may have moved on between stat and open)
     const opened = await this.fh.stat();
     if (opened.ino !== st.ino) offset = 0;

@@ -1,9 +1,12 @@
 /**
  * Timestamps at the start of auth log lines, parsed by character codes (this runs for
  * every matching line of a replay, so no Date.parse on substrings):
- *  - syslog (RFC 3164): `Nov 21 10:00:01` / `Nov  1 10:00:01` — local time, no year;
+ *  - syslog (RFC 3164): `Nov 21 10:00:01` / `Nov  1 10:00:01` / `Nov 1 10:00:01` — local
+ *    time, no year;
  *  - ISO-8601 (rsyslog high precision, journalctl -o short-iso): `2026-11-21T10:00:01`,
- *    optional `.fraction`, `Z` / `+00:00` / `+0000` or no zone (local).
+ *    optional `.fraction`, `Z` / `+00:00` / `+0000` or no zone (local); also with a space
+ *    or slashes (`2026/11/21 10:00:01`: nginx's error log), local time;
+ *  - TAI64N (daemontools, s6: `@4000000063…` + nanoseconds), UTC.
  */
 
 const months: Record<string, number> = {
@@ -50,27 +53,30 @@ export class TimestampParser {
   parse(s: string, start: number, out: ParsedTimestamp): void {
     const c = s.charCodeAt(start);
     if (c >= 48 && c <= 57) this.iso(s, start, out);
+    else if (c === 64) tai64n(s, start, out);
     else this.syslog(s, start, out);
   }
 
   private syslog(s: string, i: number, out: ParsedTimestamp): void {
-    // "Mmm dd hh:mm:ss" is 15 characters; day is space-padded
-    out.end = i + 15;
-    if (s.charCodeAt(i + 3) !== 32 || s.charCodeAt(i + 6) !== 32 || s.charCodeAt(i + 9) !== 58 || s.charCodeAt(i + 15) !== 32) {
+    // "Mmm dd hh:mm:ss" (day space-padded) or "Mmm d hh:mm:ss" (not padded)
+    const t = s.charCodeAt(i + 5) === 32 ? i + 6 : i + 7;
+    out.end = t + 8;
+    if (s.charCodeAt(i + 3) !== 32 || s.charCodeAt(t - 1) !== 32 || s.charCodeAt(t + 2) !== 58 || s.charCodeAt(t + 5) !== 58) {
       out.ms = NaN;
       out.end = s.indexOf(' ', i);
       return;
     }
-    if (s.startsWith(this.lastKey, i) && this.lastKey.length === 15) {
+    const keyLen = t + 8 - i;
+    if (this.lastKey.length === keyLen && s.startsWith(this.lastKey, i)) {
       out.ms = this.lastMs;
       return;
     }
-    const key = s.slice(i, i + 15);
+    const key = s.slice(i, i + keyLen);
     const month = months[key.slice(0, 3)];
-    const day = s.charCodeAt(i + 4) === 32 ? digit(s, i + 5) : num2(s, i + 4);
-    const h = num2(s, i + 7);
-    const mi = num2(s, i + 10);
-    const sec = num2(s, i + 13);
+    const day = t === i + 6 ? digit(s, i + 4) : s.charCodeAt(i + 4) === 32 ? digit(s, i + 5) : num2(s, i + 4);
+    const h = num2(s, t);
+    const mi = num2(s, t + 3);
+    const sec = num2(s, t + 6);
     const ms = month === undefined || Number.isNaN(day + h + mi + sec) ? NaN : this.year.resolve(month, day, h, mi, sec);
     this.lastKey = key;
     this.lastMs = ms;
@@ -78,10 +84,13 @@ export class TimestampParser {
   }
 
   private iso(s: string, i: number, out: ParsedTimestamp): void {
-    let end = s.indexOf(' ', i);
+    // `2026-11-21T10:00:01`, or with a space (`2026-11-21 10:00:01`) or slashes (`2026/11/21 …`, nginx)
+    const sep = s.charCodeAt(i + 10);
+    let end = s.indexOf(' ', sep === 32 ? i + 11 : i);
     if (end === -1) end = s.length;
     out.end = end;
-    if (end - i < 19 || s.charCodeAt(i + 4) !== 45 || s.charCodeAt(i + 10) !== 84) {
+    const dash = s.charCodeAt(i + 4);
+    if (end - i < 19 || (dash !== 45 && dash !== 47) || (sep !== 84 && sep !== 32)) {
       out.ms = NaN;
       return;
     }
@@ -132,3 +141,15 @@ export class TimestampParser {
     out.ms = base + Math.floor(frac);
   }
 }
+
+/**
+ * TAI64N: `@` + 16 hex digits of 2^62 + TAI seconds + 8 hex digits of nanoseconds.
+ * TAI is taken as UTC + 10 s, as daemontools' tai64nlocal does (leap seconds ignored).
+ */
+const tai64n = (s: string, i: number, out: ParsedTimestamp): void => {
+  out.end = i + 25;
+  // the label's top digit is 4 (2^62); the 15 below it hold the seconds (exact below 2^53)
+  const secs = s.charCodeAt(i + 1) === 52 ? parseInt(s.slice(i + 2, i + 17), 16) : NaN;
+  const nanos = parseInt(s.slice(i + 17, i + 25), 16);
+  out.ms = (secs - 10) * 1000 + Math.floor(nanos / 1e6);
+};

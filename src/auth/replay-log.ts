@@ -17,6 +17,9 @@
 import { open } from 'node:fs/promises';
 import type { Incident } from '../model/incident.js';
 import { AuthLineMatcher } from './parse-auth-line.js';
+import type { CompiledFilter } from './filters/compile-filter.js';
+import type { NeverBlock } from '../firewall/never-block.js';
+import { parseTarget } from '../firewall/address.js';
 import { WindowedIpCounter } from './windowed-ip-counter.js';
 import { bruteForceIncident, DEFAULT_WINDOW_MS, type BruteForceRule, type FailureSummary } from './brute-force-rule.js';
 
@@ -26,6 +29,8 @@ export interface ReplayResult {
   /** failures per address, most first */
   failures_by_ip: Record<string, number>;
   incidents: Incident[];
+  /** lines matched per pattern id (whatever the pattern's effect), most first */
+  by_pattern: Record<string, number>;
 }
 
 export interface ReplayOptions {
@@ -35,6 +40,13 @@ export interface ReplayOptions {
   now?: () => number;
   /** how long a block_ip incident bans its addresses (default 1 h, firewall.ban_duration's default) */
   ban_ms?: number;
+  /** the filter (default: sshd in its default mode) */
+  filter?: CompiledFilter;
+  /**
+   * The firewall's never-block decision (protected ranges, own addresses, whitelist): an
+   * address it refuses is not banned, as the agent would not ban it. Default: none.
+   */
+  neverBlock?: NeverBlock;
 }
 
 interface IpEntry {
@@ -42,23 +54,9 @@ interface IpEntry {
   ip: string;
   failures: number;
   bannedUntil: number;
+  /** why the firewall refuses to ban it (null: it may be banned; undefined: not asked yet) */
+  notBanned: string | null | undefined;
 }
-
-/** A dotted quad as its 32-bit value; the text itself for anything else (IPv6). */
-const ipv4Number = (ip: string): number | string => {
-  let value = 0;
-  let octet = 0;
-  for (let i = 0; i < ip.length; i++) {
-    const c = ip.charCodeAt(i);
-    if (c === 46) {
-      value = value * 256 + octet;
-      octet = 0;
-    } else if (c >= 48 && c <= 57) octet = octet * 10 + (c - 48);
-    else return ip;
-  }
-  // as int32 (`| 0`): a small integer for V8 (a Map key without a boxed number)
-  return (value * 256 + octet) | 0;
-};
 
 /** Distinct (kind, user) summaries kept per replay; beyond it, new ones are not shared. */
 const MAX_SHARED_SUMMARIES = 65_536;
@@ -73,14 +71,19 @@ export class ReplayState {
   private readonly matcher: AuthLineMatcher;
   private readonly counters: { rule: BruteForceRule; bans: boolean; counter: WindowedIpCounter<FailureSummary> }[];
   private readonly banMs: number;
+  private readonly neverBlock: NeverBlock | undefined;
+  /** lines matched per pattern, by index in the filter definition */
+  private readonly byPattern: Float64Array;
   private lastTs = 0;
   /** one summary object per (kind, user): the windows then hold shared objects, not one per line */
   private readonly summaries = new Map<string, Map<string | undefined, FailureSummary>>();
   private sharedSummaries = 0;
 
   constructor(rules: readonly BruteForceRule[], options: ReplayOptions = {}) {
-    this.matcher = new AuthLineMatcher({ now: options.now }, true);
+    this.matcher = new AuthLineMatcher({ now: options.now, filter: options.filter }, true);
     this.banMs = options.ban_ms ?? 3_600_000;
+    this.neverBlock = options.neverBlock;
+    this.byPattern = new Float64Array(this.matcher.filter.definition.patterns.length);
     this.counters = rules.map((rule) => ({
       rule,
       bans: rule.actions.includes('block_ip'),
@@ -100,45 +103,64 @@ export class ReplayState {
       let end = text.indexOf('\n', start);
       if (end === -1) end = len;
       n++;
-      if (matcher.scanLine(text, start, end)) this.record(text, start);
+      if (matcher.scanLine(text, start, end)) this.record();
+      if (matcher.patternIndex >= 0) this.byPattern[matcher.patternIndex]!++;
       start = end + 1;
     }
     this.lines += n;
   }
 
-  private record(text: string, start: number): void {
+  private record(): void {
     const m = this.matcher;
     this.matched++;
-    const key = ipv4Number(m.ip);
+    // a host name (UseDNS) is recognised but cannot be banned: not counted per address
+    if (m.ip === null) return;
+    // as int32 (`| 0`): a small integer for V8 (a Map key without a boxed number)
+    const key = m.ipValue >= 0 ? m.ipValue | 0 : m.ip;
     let e = this.byIp.get(key);
     if (e === undefined) {
       const ip = m.ip.length < 13 ? m.ip : (' ' + m.ip).slice(1);
-      e = { ip, failures: 0, bannedUntil: -Infinity };
+      e = { ip, failures: 0, bannedUntil: -Infinity, notBanned: undefined };
       this.byIp.set(typeof key === 'string' ? ip : key, e);
     }
-    e.failures++;
+    e.failures += m.count;
     if (this.counters.length === 0) return;
     // a line without a readable timestamp happens "at" the previous one
-    const ts = m.timeOf(text, start);
-    const at = Number.isNaN(ts) ? this.lastTs : ts;
+    const at = Number.isNaN(m.ts) ? this.lastTs : m.ts;
     this.lastTs = at;
     if (at < e.bannedUntil) return;
     const sample = this.summary(m.kind, m.user);
-    for (let i = 0; i < this.counters.length; i++) {
-      const c = this.counters[i]!;
-      const burst = c.counter.add(e.ip, at, sample);
-      if (burst === null) continue;
-      this.incidents.push(bruteForceIncident(c.rule, e.ip, burst, at));
-      if (c.bans) e.bannedUntil = at + this.banMs;
-    }
+    for (let n = 0; n < m.count; n++)
+      for (let i = 0; i < this.counters.length; i++) {
+        const c = this.counters[i]!;
+        const burst = c.counter.add(e.ip, at, sample);
+        if (burst === null) continue;
+        const incident = bruteForceIncident(c.rule, e.ip, burst, at);
+        this.incidents.push(incident);
+        if (!c.bans) continue;
+        // the firewall's own decision: a protected address is never banned
+        e.notBanned ??= this.reasonNotToBlock(e.ip);
+        if (e.notBanned === null) e.bannedUntil = at + this.banMs;
+        else {
+          incident.actions = incident.actions.filter((a) => a !== 'block_ip');
+          incident.metadata.details += ` (not banned: ${e.notBanned})`;
+        }
+      }
   }
 
-  private summary(kind: FailureSummary['kind'], user: string | undefined): FailureSummary {
+  private reasonNotToBlock(ip: string): string | null {
+    if (this.neverBlock === undefined) return null;
+    const target = parseTarget(ip);
+    return target === null ? 'not an address' : this.neverBlock.reasonNotToBlock(target);
+  }
+
+  private summary(kind: string, user: string | undefined): FailureSummary {
     let byUser = this.summaries.get(kind);
     if (byUser === undefined) this.summaries.set(kind, (byUser = new Map()));
     let s = byUser.get(user);
     if (s === undefined) {
-      s = { kind, user };
+      // kept past this chunk: the user name as a string of its own (a V8 slice of 13+ characters would pin the chunk)
+      s = { kind, user: user !== undefined && user.length >= 13 ? (' ' + user).slice(1) : user };
       if (this.sharedSummaries < MAX_SHARED_SUMMARIES) {
         this.sharedSummaries++;
         byUser.set(user, s);
@@ -151,7 +173,11 @@ export class ReplayState {
     const failures_by_ip: Record<string, number> = {};
     const entries = [...this.byIp.values()].sort((a, b) => b.failures - a.failures || (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
     for (const e of entries) failures_by_ip[e.ip] = e.failures;
-    return { lines: this.lines, matched: this.matched, failures_by_ip, incidents: this.incidents };
+    const ids = this.matcher.filter.definition.patterns.map((p) => p.id);
+    const by_pattern = Object.fromEntries(
+      [...this.byPattern].map((n, i) => [ids[i]!, n] as const).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+    );
+    return { lines: this.lines, matched: this.matched, failures_by_ip, incidents: this.incidents, by_pattern };
   }
 }
 

@@ -23,7 +23,7 @@ export interface SshMonitors {
 }
 
 const sourceKey = (m: MonitorConfig): string =>
-  JSON.stringify([m.auth_log?.source ?? 'auto', m.auth_log?.path ?? null, m.paths ?? [], m.auth_log?.verify_pid ?? false]);
+  JSON.stringify([m.auth_log?.source ?? 'auto', m.auth_log?.path ?? null, m.paths ?? [], m.auth_log?.verify_pid ?? false, m.mode]);
 
 export const sshMonitors = (
   config: Config,
@@ -45,6 +45,7 @@ export const sshMonitors = (
           path: m.auth_log?.path,
           paths: m.paths,
           verify_pid: m.auth_log?.verify_pid,
+          mode: m.mode,
           host: deps.host,
           cursors,
           counters: c,

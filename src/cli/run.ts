@@ -1,16 +1,26 @@
 /**
  * `panicmode run`: loads the config (or the embedded default), starts the agent, and
- * owns the process lifecycle: SIGINT/SIGTERM stop gracefully (in-flight actions get
- * 10 s, queued alerts are drained), SIGHUP reloads the config and keeps the old one
- * running when the new one is invalid.
+ * owns the process lifecycle. The signal handlers are installed before anything else
+ * (config, database), so no signal ever meets Node's default of dying:
+ *
+ *  - SIGINT/SIGTERM stop gracefully within SHUTDOWN_BUDGET_MS, whatever is in progress
+ *    (a start-up, a reload, a channel that hangs): in-flight actions finish, queued
+ *    alerts are drained, and when the budget is spent the process exits anyway. A
+ *    second SIGINT/SIGTERM exits at once.
+ *  - SIGHUP reloads the config, one reload at a time: SIGHUPs that arrive while one runs
+ *    (or during start-up) coalesce into exactly one more. A new config that is invalid
+ *    is refused and the running one keeps running.
  */
+import { Subject } from 'rxjs';
 import type { Command } from './command.js';
 import { parseArgs } from './args.js';
 import { configPathFrom, loadConfigForCli } from './config-source.js';
 import { ExitCode } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { startAgent } from '../agent.js';
+import { startAgent, type RunningAgent } from '../agent.js';
+import type { Config } from '../config/schema.js';
 import { clearSecretCache, secretTtlMs } from '../config/secrets.js';
+import { concatMapLatest } from '../../streams/concatMapLatest.js';
 import { readFileSync } from 'node:fs';
 
 const help = `Usage: panicmode run [--config FILE]
@@ -24,11 +34,14 @@ Options:
                   SQLite under $PANICMODE_STATE_DIR (./.panicmode, or /var/lib/panicmode
                   as root), protective actions in dry-run.
 
-Signals: SIGINT/SIGTERM stop gracefully; SIGHUP reloads the config.
+Signals: SIGINT/SIGTERM stop gracefully (within 10 s; a second one exits at once);
+SIGHUP reloads the config.
 Environment: PANICMODE_CONFIG, PANICMODE_STATE_DIR, PANICMODE_PROC_ROOT, PANICMODE_LOG_LEVEL.
 `;
 
 const SHUTDOWN_BUDGET_MS = 10_000;
+/** Kept back from the graceful stop for closing storage before the budget's hard exit. */
+const CLOSE_RESERVE_MS = 1_000;
 
 export const command: Command = {
   name: 'run',
@@ -43,60 +56,102 @@ export const command: Command = {
     const logger = createLogger('panicmode');
     const explicit = options.config as string | undefined;
     const path = configPathFrom(explicit);
-    // A bad config throws a ConfigError here: exit 2, nothing started.
-    let config = await loadConfigForCli(explicit);
-    logger.info(path ? `starting with ${path}` : 'starting with the embedded default config (protective actions in dry-run)');
 
-    const agent = await startAgent(config, { logger, configPath: path });
+    // ── signals, from the first instant ────────────────────────────────────────
+    let stopSignal: string | null = null;
+    let deadline = Infinity;
+    let stopRequested!: (signal: string) => void;
+    const stopping = new Promise<string>((resolve) => (stopRequested = resolve));
+    const onStopSignal = (signal: NodeJS.Signals) => {
+      if (stopSignal) {
+        logger.warn(`${signal} again: exiting now`);
+        process.exit(ExitCode.runtime);
+      }
+      stopSignal = signal;
+      deadline = Date.now() + SHUTDOWN_BUDGET_MS;
+      logger.info(`${signal}: shutting down (up to ${SHUTDOWN_BUDGET_MS / 1000}s)`);
+      // The budget holds even when something in progress does not end (a start-up, a
+      // reload draining a channel that hangs).
+      setTimeout(() => {
+        logger.error(`shutdown did not finish within ${SHUTDOWN_BUDGET_MS / 1000}s: exiting with work left (queued alerts stay in the outbox)`);
+        process.exit(ExitCode.runtime);
+      }, SHUTDOWN_BUDGET_MS).unref();
+      stopRequested(signal);
+    };
 
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) {
-          logger.warn(`${signal} again: exiting now`);
-          resolve(ExitCode.runtime);
-          return;
-        }
-        stopping = true;
-        logger.info(`${signal}: shutting down (up to ${SHUTDOWN_BUDGET_MS / 1000}s)`);
-        void agent.stop(SHUTDOWN_BUDGET_MS).then(
-          () => resolve(ExitCode.ok),
-          (err) => {
-            logger.error('shutdown failed', { error: (err as Error).message });
-            resolve(ExitCode.runtime);
-          },
-        );
-      };
-      const reload = async () => {
+    // Reload requests, worked one at a time; a SIGHUP during start-up waits for it.
+    let agentStarted!: (agent: RunningAgent | null) => void;
+    const started = new Promise<RunningAgent | null>((resolve) => (agentStarted = resolve));
+    let config: Config | null = null;
+    let sighupPending = false;
+    const reloadRequests$ = new Subject<void>();
+    const reload = async (): Promise<void> => {
+      const agent = await started;
+      if (!agent || stopSignal || !config) return;
+      // A SIGHUP among the coalesced requests makes this a full reload; otherwise it is
+      // a secret refresh, which reloads only when a value changed.
+      const forced = sighupPending;
+      sighupPending = false;
+      if (forced) {
         logger.info('SIGHUP: reloading config');
         clearSecretCache();
-        try {
-          const next = await loadConfigForCli(explicit);
-          await agent.reload(next);
-          config = next;
-          logger.info('config reloaded');
-        } catch (err) {
-          logger.error('reload rejected, the previous config keeps running', { error: (err as Error).message });
-        }
-      };
-      // Secrets rotate: when their cache expires they are read again, and a changed value
-      // (a new Vault token, a rotated webhook URL) is swapped in like a reload.
-      if (path && readFileSync(path, 'utf8').includes('${')) {
-        const refresh = setInterval(() => {
-          void loadConfigForCli(explicit)
-            .then(async (next) => {
-              if (stopping || JSON.stringify(next) === JSON.stringify(config)) return;
-              await agent.reload(next);
-              config = next;
-              logger.info('a secret changed: config reloaded');
-            })
-            .catch((err) => logger.warn('secret refresh failed; the current values stay in use', { error: (err as Error).message }));
-        }, secretTtlMs() + 1000);
-        refresh.unref();
       }
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGHUP', () => void reload());
+      try {
+        const next = await loadConfigForCli(explicit);
+        if (!forced && JSON.stringify(next) === JSON.stringify(config)) return;
+        if (stopSignal) return;
+        await agent.reload(next);
+        config = next;
+        logger.info(forced ? 'config reloaded' : 'a secret changed: config reloaded');
+      } catch (err) {
+        if (forced) logger.error('reload rejected, the previous config keeps running', { error: (err as Error).message });
+        else logger.warn('secret refresh failed; the current values stay in use', { error: (err as Error).message });
+      }
+    };
+    const reloadsDone = new Promise<void>((resolve) =>
+      reloadRequests$.pipe(concatMapLatest(() => reload())).subscribe({ complete: resolve, error: () => resolve() }),
+    );
+
+    process.on('SIGINT', onStopSignal);
+    process.on('SIGTERM', onStopSignal);
+    process.on('SIGHUP', () => {
+      sighupPending = true;
+      reloadRequests$.next();
     });
+
+    // ── start ──────────────────────────────────────────────────────────────────
+    let agent: RunningAgent;
+    try {
+      // A bad config throws a ConfigError here: exit 2, nothing started.
+      config = await loadConfigForCli(explicit);
+      if (stopSignal) return ExitCode.ok;
+      logger.info(path ? `starting with ${path}` : 'starting with the embedded default config (protective actions in dry-run)');
+      agent = await startAgent(config, { logger, configPath: path });
+    } catch (err) {
+      agentStarted(null);
+      reloadRequests$.complete();
+      throw err;
+    }
+    agentStarted(agent);
+
+    // Secrets rotate: when their cache expires they are read again, and a changed value
+    // (a new Vault token, a rotated webhook URL) is swapped in like a reload.
+    if (path && readFileSync(path, 'utf8').includes('${')) {
+      const refresh = setInterval(() => reloadRequests$.next(), secretTtlMs() + 1000);
+      refresh.unref();
+      void stopping.then(() => clearInterval(refresh));
+    }
+
+    // ── stop ───────────────────────────────────────────────────────────────────
+    await stopping;
+    reloadRequests$.complete(); // a reload in progress ends; a coalesced one is not started
+    await reloadsDone;
+    try {
+      await agent.stop(Math.max(0, deadline - Date.now() - CLOSE_RESERVE_MS));
+      return ExitCode.ok;
+    } catch (err) {
+      logger.error('shutdown failed', { error: (err as Error).message });
+      return ExitCode.runtime;
+    }
   },
 };

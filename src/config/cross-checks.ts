@@ -6,6 +6,7 @@
 import type { AlertRouteConfig, Config, MonitorConfig } from './schema.js';
 import { builtinActions, massFreezeClusterAction } from './schema.js';
 import { suggest } from './suggest.js';
+import { monitorFilterProblems } from '../auth/filters/monitor-filter.js';
 
 const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
 
@@ -125,9 +126,11 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
       problems.push(`${at}.metric: only custom monitors read a metric (this one is ${m.type})`);
     }
     if (m.auth_log && m.type !== 'auth_failures') problems.push(`${at}.auth_log: only auth_failures monitors read the auth log (this one is ${m.type})`);
+    problems.push(...monitorFilterProblems(at, m));
     if (m.type === 'file_monitor' && (!m.paths || m.paths.length === 0)) problems.push(`${at}.paths: a file_monitor monitor needs paths to watch`);
     return metric === m.metric ? m : { ...m, metric };
   });
+
 
   for (const [name, def] of Object.entries(definitions)) {
     const at = `actions.${name}`;

@@ -17,6 +17,7 @@
 import * as t from 'io-ts';
 import { durationBetween, formatDuration, ms, timerDuration } from './duration.js';
 import { MAX_BAN_MS } from '../firewall/firewall-options.js';
+import { MAX_RECIDIVE_WINDOW_MS } from '../firewall/recidive.js';
 import { struct, optional, withDefault, list, dict } from './struct.js';
 import {
   bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
@@ -44,6 +45,8 @@ export const Performance = struct({
 export const monitorTypes = [
   'cpu_usage', 'memory_usage', 'swap_usage', 'disk_usage', 'disk_io', 'connection_rate', 'auth_failures',
   'file_monitor', 'process_count', 'load_average', 'custom',
+  // a jail for any service (fail2ban's): a log filter's failures per address
+  'log_failures',
 ] as const;
 export type MonitorType = (typeof monitorTypes)[number];
 
@@ -95,6 +98,17 @@ export const Monitor = struct({
   escalate_after: optional(positiveCount),
   /** auth_failures only: where to read SSH failures */
   auth_log: optional(AuthLog),
+  /**
+   * auth_failures, log_failures: the filter's mode (sshd: normal, ddos, extra, aggressive;
+   * each filter lists its own); default the filter's default. Checked against the
+   * filter at load (src/auth/filters/monitor-filter.ts).
+   */
+  mode: optional(text),
+  // ─── log_failures (a jail for any service), checked by src/auth/filters/monitor-filter.ts ───
+  /** log_failures: a shipped filter's name (rules/filters/NAME.yaml) or the absolute path of a filter file */
+  filter: optional(text),
+  /** log_failures: journal matches to read instead of `paths` (`_SYSTEMD_UNIT=nginx.service`; same field OR-ed) */
+  journal_match: optional(list(text, 'a list of journal matches (FIELD=value)')),
 });
 
 // ─── actions (named action definitions) ─────────────────────────────────────
@@ -313,6 +327,15 @@ export const BanIncrement = struct({
   max: withDefault(banDuration, ms(7 * 86_400_000)),
 });
 
+/** fail2ban's recidive: an address banned `bans` times within `window` is banned for `ban_duration` (src/firewall/recidive.ts) */
+export const Recidive = struct({
+  enabled: withDefault(bool, false),
+  bans: withDefault(positiveCount, 5),
+  /** at most 30d: the ban history kept */
+  window: withDefault(durationBetween('1m', formatDuration(MAX_RECIDIVE_WINDOW_MS)), ms(86_400_000)),
+  ban_duration: withDefault(banDuration, ms(7 * 86_400_000)),
+});
+
 export const Firewall = struct({
   enabled: withDefault(bool, true),
   block_script: withDefault(text, '/etc/panicmode/scripts/block_ip.sh'),
@@ -326,6 +349,7 @@ export const Firewall = struct({
   /** how long a block lasts when the block_ip action gives no duration */
   ban_duration: withDefault(banDuration, ms(3_600_000)),
   ban_increment: withDefault(BanIncrement, () => ({ enabled: true, factor: 2, max: ms(7 * 86_400_000) })),
+  recidive: withDefault(Recidive, () => ({ enabled: false, bans: 5, window: ms(86_400_000), ban_duration: ms(7 * 86_400_000) })),
   /** IPv6 offenders are blocked as this prefix (128 = the single address) */
   ipv6_prefix: withDefault(
     new t.Type<number, number, unknown>(

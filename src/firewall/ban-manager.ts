@@ -27,6 +27,8 @@ import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
 import type { NeverBlock } from './never-block.js';
 import { activeBans, findBans, saveBans, type BanRow } from './ban-store.js';
+import { recentBanCounts, recordBanEvents } from './ban-events.js';
+import { recidiveDuration } from './recidive.js';
 import { parseTarget, prefixOf, targetOf, cidrContains, familyBits, type BanTarget } from './address.js';
 import { banDuration, ipv6Ladder, DEFAULT_BAN_MS, defaultCircuitBreakers, type CircuitBreakerOptions, type FirewallOptions } from './firewall-options.js';
 import { createCircuitBreaker } from '../../streams/circuitBreaker.js';
@@ -91,7 +93,7 @@ export interface BanManager {
 export interface BanManagerDeps {
   db: Db;
   backend: FirewallBackend;
-  options: Pick<FirewallOptions, 'restore_on_startup' | 'ban_duration' | 'ban_increment' | 'ipv6_prefix'>;
+  options: Pick<FirewallOptions, 'restore_on_startup' | 'ban_duration' | 'ban_increment' | 'ipv6_prefix' | 'recidive'>;
   circuit?: CircuitBreakerOptions;
   neverBlock: NeverBlock;
   logger: Logger;
@@ -369,6 +371,15 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       const r = unsaved.get(k);
       if (r) history.set(k, r);
     }
+    const recidive = deps.options.recidive;
+    let recent = new Map<string, number>();
+    if (recidive?.enabled && candidates.length > 0) {
+      try {
+        recent = await recentBanCounts(db, [...keys], t - recidive.window);
+      } catch (err) {
+        storageFailed('recidive history not read', err);
+      }
+    }
 
     for (const c of candidates) {
       const prev = Math.max(0, ...[c.addr, ...c.steps].map((s) => history.get(s.text)?.ban_count ?? 0));
@@ -388,7 +399,10 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       }
       chosen.add(target.text);
       const base = o.durationMs === undefined ? baseMs : o.durationMs;
-      const duration = base === null ? null : o.exact ? base : banDuration(base, n, deps.options.ban_increment);
+      const grown = base === null ? null : o.exact ? base : banDuration(base, n, deps.options.ban_increment);
+      // recidive: this ban and the earlier ones of the address (or its prefixes) within the window
+      const nth = 1 + Math.max(0, ...[c.addr, ...c.steps].map((s) => recent.get(s.text) ?? 0));
+      const duration = o.exact ? grown : recidiveDuration(grown, nth, recidive);
       decisions.push({
         input: c.input,
         target,
@@ -397,7 +411,7 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           ip: target.text,
           blocked_at: t,
           expires_at: duration === null ? null : t + duration,
-          reason: o.reason,
+          reason: duration !== grown ? `${o.reason} (recidive: ban ${nth} within ${formatDuration(recidive!.window)})` : o.reason,
           ban_count: n,
           backend: backend.name,
           active: 1,
@@ -507,6 +521,10 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
         // In force from here on, recorded or not: listed, deduplicated and lifted from memory.
         for (const row of ok) index(row);
         await record(ok);
+        // kept whether recidive is on or not, so turning it on finds the recent history
+        if (ok.length > 0) {
+          await recordBanEvents(db, ok.map((r) => r.ip), ok[0]!.blocked_at).catch((err) => storageFailed('ban events not recorded', err));
+        }
         for (const row of ok) {
           result.banned.push(view(row));
           const len = row.expires_at === null ? 'until lifted' : `for ${formatDuration(row.expires_at - row.blocked_at)}`;

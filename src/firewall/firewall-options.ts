@@ -3,6 +3,7 @@
  * (`firewall:` and `circuit_breakers:`), durations in milliseconds. The composition
  * root passes `config.firewall` and `config.circuit_breakers` straight in.
  */
+import type { RecidiveOptions } from './recidive.js';
 
 export interface FirewallOptions {
   enabled: boolean;
@@ -20,6 +21,8 @@ export interface FirewallOptions {
   /** v6 offenders are banned as this prefix (128 = the address only); default 64 */
   ipv6_prefix: number;
   dry_run: boolean;
+  /** long bans for addresses banned many times lately (recidive.ts); default off */
+  recidive?: RecidiveOptions;
 }
 
 export interface CircuitBreakerOptions {

@@ -3,6 +3,7 @@
  *
  *   incidents$ ── dedup ── escalate ──► handler (record, protective actions)
  *                                          └─► alerts$ ── rateLimit ──► outbox
+ *                                              (owed durably until in the outbox: alerts/owed-alerts.ts)
  *
  * Rules emit `firing` on every breached tick; dedup lets one through per window per
  * incident key (and `resolved` separately), so a persisting problem becomes a reminder
@@ -18,7 +19,7 @@
  * is rate limited per rule and severity, a storm of one rule's incidents becoming one
  * message with a count.
  */
-import { map, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { map, type MonoTypeOperatorFunction, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { dedup } from '../../streams/dedup.js';
 import { escalate } from '../../streams/escalate.js';
 import { rateLimit } from '../../streams/rateLimit.js';
@@ -76,26 +77,37 @@ export interface PendingAlert {
   actionsTaken: string[];
 }
 
+/** An alert let through by the rate limit, standing for `items` alerts (itself and those held back). */
+export interface RateLimitedAlert extends PendingAlert {
+  items: number;
+}
+
 export const DEFAULT_ALERT_WINDOWS: Record<Severity, number> = { critical: 60_000, warning: 300_000, info: 900_000 };
+
+/** What the rate limit counts alerts by: rule, status and severity (a storm is one key). */
+export const alertStormKey = (a: PendingAlert): string => `${a.incident.severity}|${a.incident.name}|${a.incident.status}`;
 
 /**
  * Per rule and severity, at most one alert per window (critical 60 s, warning 300 s,
- * info 15 min by default); what is held back comes out at the end of the window as one
- * alert whose `count` says how many it stands for.
+ * info 15 min by default); what is held back comes out at the end of the window, or
+ * when the alert path completes (shutdown), as one alert whose `count` says how many
+ * it stands for.
  */
 export const alertRateLimit = (
   windows: Record<Severity, number> = DEFAULT_ALERT_WINDOWS,
   scheduler?: SchedulerLike,
-): MonoTypeOperatorFunction<PendingAlert> => (alerts$) =>
+): OperatorFunction<PendingAlert, RateLimitedAlert> => (alerts$) =>
   alerts$.pipe(
     rateLimit<PendingAlert, Severity>({
       windowMsBySeverity: windows,
-      keyOf: (a) => `${a.incident.name}|${a.incident.status}`,
+      keyOf: alertStormKey,
       severityOf: (a) => a.incident.severity,
       trailing: true,
       scheduler,
     }),
-    map(({ value, suppressed }) =>
-      suppressed === 0 ? value : { ...value, incident: { ...value.incident, count: value.incident.count + suppressed } },
-    ),
+    map(({ value, suppressed }) => ({
+      ...value,
+      incident: suppressed === 0 ? value.incident : { ...value.incident, count: value.incident.count + suppressed },
+      items: 1 + suppressed,
+    })),
   );

@@ -38,8 +38,8 @@ export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: Mon
   for (const m of monitors) {
     if (m.enabled === false) continue;
     if (eventDrivenTypes.has(m.type)) {
-      // auth_failures has its own detector (src/auth/ssh-monitors.ts)
-      if (m.type !== 'auth_failures') out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
+      // auth_failures and log_failures have their own detectors (src/auth/ssh-monitors.ts, log-failure-monitors.ts)
+      if (m.type !== 'auth_failures' && m.type !== 'log_failures') out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
       continue;
     }
     const measure = measureFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m) });

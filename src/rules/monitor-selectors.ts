@@ -97,7 +97,7 @@ export const measureFor = (type: string, options: SelectorOptions = {}): Monitor
 };
 
 /** Monitor types that are event-driven or arrive with their own issue. */
-export const eventDrivenTypes = new Set(['auth_failures', 'file_monitor']);
+export const eventDrivenTypes = new Set(['auth_failures', 'log_failures', 'file_monitor']);
 
 /** Units for messages: "CPU 97.3% > 80%". */
 export const unitFor = (type: string): string => {
@@ -111,6 +111,7 @@ export const unitFor = (type: string): string => {
     case 'connection_rate':
       return ' conn/s';
     case 'auth_failures':
+    case 'log_failures':
       return ' failures';
     default:
       return '';
@@ -128,6 +129,7 @@ export const labelFor = (type: string): string =>
     process_count: 'processes',
     load_average: 'load (1m)',
     auth_failures: 'SSH auth failures',
+    log_failures: 'log failures',
     file_monitor: 'file events',
     custom: 'value',
   })[type] ?? type;

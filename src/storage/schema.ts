@@ -54,6 +54,16 @@ export interface AlertOutboxTable {
   last_error: string | null;
 }
 
+export interface AlertOwedTable {
+  /** the alert rate limit's key: severity, rule name and status */
+  key: string;
+  /** alerts of the key not yet standing in the outbox (alone or in a summary) */
+  items: number;
+  /** JSON of the latest such alert (incident and actions taken), the summary's body */
+  latest: string;
+  updated_at: number;
+}
+
 export interface BlockedIpsTable {
   /** Address or CIDR prefix (v6 /64 bans store the prefix). */
   ip: string;
@@ -67,6 +77,12 @@ export interface BlockedIpsTable {
   backend: string;
   /** 1 while the ban is in force, 0 once lifted (rows stay for ban_count history). */
   active: number;
+}
+
+/** One row per ban put in force (the recidive policy's history; see firewall/recidive.ts). */
+export interface BanEventsTable {
+  ip: string;
+  ts: number;
 }
 
 export interface DedupStateTable {
@@ -96,7 +112,9 @@ export interface Database {
   incidents: IncidentsTable;
   action_runs: ActionRunsTable;
   alert_outbox: AlertOutboxTable;
+  alert_owed: AlertOwedTable;
   blocked_ips: BlockedIpsTable;
+  ban_events: BanEventsTable;
   dedup_state: DedupStateTable;
   log_cursors: LogCursorsTable;
   system_metrics: SystemMetricsTable;

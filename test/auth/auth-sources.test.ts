@@ -5,7 +5,7 @@
  */
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync, mkdirSync, chmodSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authFailures$, chooseAuthSource, createAuthCounters } from '../../src/auth/auth-failures.js';
@@ -58,9 +58,11 @@ describe('file source', () => {
 
   test('verify_pid: only lines whose pid is a live sshd in the proc tree count; the rest are forged', async () => {
     const proc = join(dir, 'proc');
-    for (const [pid, comm] of [[4242, 'sshd'], [4243, 'sshd-session'], [777, 'bash']] as const) {
+    // verify_pid checks the executable and its owner (root), not the name
+    for (const [pid, exe] of [[4242, '/usr/sbin/sshd'], [4243, '/usr/lib/openssh/sshd-session'], [777, '/usr/bin/bash']] as const) {
       mkdirSync(join(proc, String(pid)), { recursive: true });
-      writeFileSync(join(proc, String(pid), 'comm'), comm + '\n');
+      symlinkSync(exe, join(proc, String(pid), 'exe'));
+      writeFileSync(join(proc, String(pid), 'status'), 'Uid:\t0\t0\t0\t0\n');
     }
     const log = join(dir, 'auth.log');
     writeFileSync(log, '');
@@ -88,7 +90,7 @@ describe('journal source', () => {
 
   test('parseJournalEntry trusts _COMM, not the message', () => {
     const ok = parseJournalEntry({ _COMM: 'sshd', _PID: '321', _SYSTEMD_UNIT: 'ssh.service', MESSAGE: 'Failed password for root from 203.0.113.5 port 22 ssh2', _SOURCE_REALTIME_TIMESTAMP: '1795255201000000' });
-    assert.deepEqual(ok.failure, { ip: '203.0.113.5', kind: 'failed_password', user: 'root', pid: 321, program: 'sshd', pattern: 'failed-password', ts: 1795255201000 });
+    assert.deepEqual(ok.failure, { ip: '203.0.113.5', kind: 'failed_password', user: 'root', pid: 321, program: 'sshd', pattern: 'failed-auth', ts: 1795255201000 });
     const forged = parseJournalEntry({ _COMM: 'logger', SYSLOG_IDENTIFIER: 'sshd', MESSAGE: 'Failed password for root from 203.0.113.5 port 22 ssh2' });
     assert.equal(forged.failure, null);
     assert.equal(forged.trusted, false);

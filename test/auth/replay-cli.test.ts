@@ -29,7 +29,7 @@ before(() => {
   // A: 7 failures 2 s apart; B: 5 failures 1 s apart; C: 6 failures 100 s apart
   for (let i = 0; i < 7; i++) lines.push(l(T0 + i * 2000, 100 + i, `Failed password for invalid user u${i} from 203.0.113.7 port ${4000 + i} ssh2`));
   lines.push(l(T0 + 30_000, 200, 'Accepted publickey for alice from 192.0.2.50 port 5000 ssh2: ED25519 SHA256:x'));
-  for (let i = 0; i < 5; i++) lines.push(l(T0 + 60_000 + i * 1000, 300 + i, `Connection closed by authenticating user root 198.51.100.4 port ${5000 + i} [preauth]`));
+  for (let i = 0; i < 5; i++) lines.push(l(T0 + 60_000 + i * 1000, 300 + i, `Failed password for root from 198.51.100.4 port ${5000 + i} ssh2`));
   lines.push(`${iso(T0 + 70_000)} web1 CRON[9]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`);
   for (let i = 0; i < 6; i++) lines.push(l(T0 + 120_000 + i * 100_000, 400 + i, `Invalid user admin from 2001:db8::c port ${6000 + i}`));
   lines.push('garbage without a newline at the end');
@@ -44,7 +44,7 @@ describe('panicmode replay', () => {
     const r = run('--log', log, '--json');
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    assert.deepEqual(Object.keys(out), ['lines', 'matched', 'failures_by_ip', 'incidents']);
+    assert.deepEqual(Object.keys(out), ['lines', 'matched', 'failures_by_ip', 'incidents', 'by_pattern']);
     assert.equal(out.lines, 21);
     assert.equal(out.matched, 18);
     assert.deepEqual(out.failures_by_ip, { '203.0.113.7': 7, '2001:db8::c': 6, '198.51.100.4': 5 });
@@ -56,6 +56,7 @@ describe('panicmode replay', () => {
     assert.equal(inc.metadata.currentValue, 6);
     assert.deepEqual(inc.actions, ['block_ip', 'alert_critical']);
     assert.match(inc.metadata.details, /203\.0\.113\.7/);
+    assert.deepEqual(out.by_pattern, { 'failed-auth': 5, 'failed-invalid-user': 7, 'invalid-user': 6, accepted: 1 });
   });
 
   test('human output names lines, matches, per-IP failures, incidents and bans', () => {
@@ -116,6 +117,81 @@ describe('panicmode replay', () => {
     assert.deepEqual(small, big);
   });
 
+  test("the config's auth_failures mode is replay's default mode", () => {
+    const closes = join(dir, 'closes-config.log');
+    writeFileSync(closes, Array.from({ length: 6 }, (_, i) => l(T0 + i * 1000, 750 + i, `Connection closed by 198.51.100.12 port ${7500 + i} [preauth]`)).join('\n') + '\n');
+    const config = join(dir, 'ddos.yaml');
+    writeFileSync(config, 'monitors:\n  - name: ssh noise\n    type: auth_failures\n    threshold: 5\n    mode: ddos\n    actions: [alert_warning]\n');
+    const out = JSON.parse(run('--log', closes, '--config', config, '--json').stdout);
+    assert.deepEqual(out.failures_by_ip, { '198.51.100.12': 6 });
+    assert.equal(out.incidents.length, 1);
+  });
+
+  test('--mode ddos counts what normal mode does not (closes before authentication)', () => {
+    const closes = join(dir, 'closes.log');
+    writeFileSync(closes, Array.from({ length: 6 }, (_, i) => l(T0 + i * 1000, 700 + i, `Connection closed by 198.51.100.8 port ${7000 + i} [preauth]`)).join('\n') + '\n');
+    const normal = JSON.parse(run('--log', closes, '--json').stdout);
+    assert.equal(normal.matched, 0);
+    assert.deepEqual(normal.by_pattern, { 'closed-preauth': 6 });
+    const ddos = run('--log', closes, '--json', '--mode', 'ddos');
+    assert.equal(ddos.status, 0, ddos.stderr);
+    const out = JSON.parse(ddos.stdout);
+    assert.deepEqual(out.failures_by_ip, { '198.51.100.8': 6 });
+    assert.deepEqual(out.incidents[0].metadata.ips, ['198.51.100.8']);
+  });
+
+  test('never-block list and whitelist: incidents raised, but no ban (the firewall\'s own decision)', () => {
+    // issue 7 item 11: replay listed 10.1.2.3 under bans
+    const inside = join(dir, 'inside.log');
+    const burst = (ip: string, pid: number) => Array.from({ length: 6 }, (_, i) => l(T0 + i * 1000, pid + i, `Failed password for root from ${ip} port ${6000 + i} ssh2`));
+    writeFileSync(inside, [...burst('10.1.2.3', 800), ...burst('198.51.100.9', 900), ...burst('203.0.113.77', 1000)].join('\n') + '\n');
+    const config = join(dir, 'whitelist.yaml');
+    writeFileSync(config, `firewall:\n  whitelist: [203.0.113.0/24]\nmonitors:\n  - name: ssh\n    type: auth_failures\n    threshold: 5\n    window: 60s\n    actions: [block_ip, alert_critical]\n`);
+    const r = run('--log', inside, '--config', config, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    const byIp = Object.fromEntries(out.incidents.map((i: { metadata: { ips: string[]; details: string }; actions: string[] }) => [i.metadata.ips[0], i]));
+    assert.deepEqual(Object.keys(byIp).sort(), ['10.1.2.3', '198.51.100.9', '203.0.113.77']);
+    assert.deepEqual(byIp['198.51.100.9'].actions, ['block_ip', 'alert_critical']);
+    assert.deepEqual(byIp['10.1.2.3'].actions, ['alert_critical']);
+    assert.match(byIp['10.1.2.3'].metadata.details, /not banned: RFC 1918 private address/);
+    assert.deepEqual(byIp['203.0.113.77'].actions, ['alert_critical']);
+    assert.match(byIp['203.0.113.77'].metadata.details, /not banned: whitelisted \(firewall\.whitelist: 203\.0\.113\.0\/24\)/);
+    const human = run('--log', inside, '--config', config);
+    assert.match(human.stdout, /Bans \(1\):\n.*198\.51\.100\.9/);
+    assert.doesNotMatch(human.stdout.slice(human.stdout.indexOf('Bans (')), /10\.1\.2\.3|203\.0\.113\.77/);
+  });
+
+  test('--filter FILE: a user-written filter for a made-up service', () => {
+    const filterFile = join(dir, 'acme.yaml');
+    writeFileSync(
+      filterFile,
+      `name: acme\nprograms: [acmed]\npatterns:\n  - id: bad-token\n    kind: bad_token\n    regex: 'rejected token for <USER> from <HOST>$'\n`,
+    );
+    const acme = join(dir, 'acme.log');
+    writeFileSync(
+      acme,
+      [
+        ...Array.from({ length: 6 }, (_, i) => `${iso(T0 + i * 1000)} web1 acmed[77]: rejected token for bob from 198.51.100.10`),
+        `${iso(T0 + 7000)} web1 sshd[78]: Failed password for root from 198.51.100.11 port 1 ssh2`,
+      ].join('\n') + '\n',
+    );
+    const r = run('--log', acme, '--filter', filterFile, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.failures_by_ip, { '198.51.100.10': 6 });
+    assert.deepEqual(out.by_pattern, { 'bad-token': 6 });
+    assert.equal(out.incidents.length, 1);
+    // a broken filter file: exit 2, the place named
+    writeFileSync(filterFile, `name: acme\npatterns:\n  - id: x\n    kind: k\n    regex: 'from <HOST> (unclosed'\n`);
+    const bad = run('--log', acme, '--filter', filterFile);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /acme\.yaml.*\n.*patterns\[0\] \(x\)\.regex: not a valid regex/);
+    const badMode = run('--log', acme, '--mode', 'paranoid');
+    assert.equal(badMode.status, 2);
+    assert.match(badMode.stderr, /mode: "paranoid" is not a mode of filter sshd/);
+  });
+
   test('user errors: no --log (2), missing file (1), invalid config (2)', () => {
     const noLog = run('--json');
     assert.equal(noLog.status, 2);
@@ -128,5 +204,9 @@ describe('panicmode replay', () => {
     const badRun = run('--log', log, '--config', bad);
     assert.equal(badRun.status, 2);
     assert.match(badRun.stderr, /monitors\[0\]\.threshold/);
+    writeFileSync(bad, 'monitors:\n  - name: x\n    type: auth_failures\n    threshold: 5\n    mode: paranoid\n');
+    const badMode = run('--log', log, '--config', bad);
+    assert.equal(badMode.status, 2);
+    assert.match(badMode.stderr, /monitors\[0\]\.mode/);
   });
 });
