@@ -185,6 +185,8 @@ const startPipeline = async (
       dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
       dedupInitial,
       onDedupRecord: (key, ts) => void saveDedupEntry(db, key, ts).catch(() => undefined),
+      // a ban is deduplicated only once it happened (incident-flow.ts)
+      awaitsProtection: (i) => i.status === 'firing' && i.actions.some((a) => actions.registry.get(a)?.kind === 'protective'),
       escalateAfter,
     });
 

@@ -98,3 +98,35 @@ test('dedup: early unsubscribe', () => {
     expectSubscriptions(source.subscriptions).toBe('^ 5s !');
   });
 });
+
+test('dedup: a deferred record suppresses nothing until confirmed; repeats after the confirm are dropped and reported', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable }) => {
+    const records: [string, number][] = [];
+    const dropped: string[] = [];
+    const confirms: (() => void)[] = [];
+    const source = cold('a 1m a 1m a 1m a|');
+    const out = source.pipe(
+      dedup(300_000, (x: string) => x[0]!, {
+        scheduler: ts,
+        onRecord: (k, t) => records.push([k, t]),
+        onDrop: (x) => dropped.push(x),
+        // the first a waits for its confirm; the others record at once
+        deferRecord: (x, confirm) => (confirms.length === 0 ? (confirms.push(confirm), `${x}*`) : undefined),
+      }),
+    );
+    // the first a passes unconfirmed, so the second passes too (and records at 1m)
+    expectObservable(out).toBe('a 1m b 1m - 1m -|', { a: 'a*', b: 'a' });
+    ts.schedule(() => confirms[0]!(), 90_000);
+    ts.flush();
+    assert.deepEqual(records, [['a', 60_001], ['a', 90_000]]);
+    assert.deepEqual(dropped, ['a', 'a']);
+  });
+});
+
+test('dedup: a throwing deferRecord errors the stream', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    const out = cold('a|').pipe(dedup(1000, self, { deferRecord: () => { throw new Error('boom'); } }));
+    expectObservable(out).toBe('#', undefined, new Error('boom'));
+  });
+});

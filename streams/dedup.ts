@@ -3,7 +3,7 @@ import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type Schedul
 /** The incident dedup window PanicMode has always used: 5 minutes. */
 export const DEFAULT_DEDUP_WINDOW_MS = 300_000;
 
-export interface DedupOptions {
+export interface DedupOptions<T = unknown> {
   /** default `asyncScheduler`; its clock stamps the records */
   scheduler?: SchedulerLike;
   /**
@@ -12,8 +12,18 @@ export interface DedupOptions {
    * a timestamp in the future (the clock went back) is read as "now".
    */
   initial?: Iterable<readonly [string, number]>;
-  /** Called when an item is let through, before it is emitted: persist `key → ts` here. */
+  /** Called when an item's key is recorded (let through, or later confirmed): persist `key → ts` here. */
   onRecord?: (key: string, ts: number) => void;
+  /**
+   * For items whose record must wait until something was done about them (an incident
+   * whose ban must happen before its repeats may be dropped): return the item to emit
+   * in its place, which carries `confirm`; undefined records at once as usual. Until
+   * `confirm()` is called the key is not recorded, so repeats go through; `confirm`
+   * records it at the scheduler's time of the call.
+   */
+  deferRecord?: (value: T, confirm: () => void) => T | undefined;
+  /** Called with each item dropped as a repeat. */
+  onDrop?: (value: T) => void;
 }
 
 /**
@@ -31,7 +41,16 @@ export interface DedupOptions {
  * Restart survival: `onRecord(key, ts)` reports each record so the caller can store it
  * (the `dedup_state` table), and `initial` feeds it back at start. Memory holds only
  * keys let through within the window: records are kept in time order and expired ones
- * are pruned on every item (no timers). A throwing `keyOf` or `onRecord` errors the stream.
+ * are pruned on every item (no timers). A throwing `keyOf`, `onRecord`, `deferRecord`
+ * or `onDrop` errors the stream.
+ *
+ * Deferred records (`deferRecord`): an item let through but not yet confirmed does not
+ * suppress its repeats — dedup never hides a repeat of something that was not done.
+ *
+ * ```
+ * source:  a 1m a 1m a|                   dedup(5m, k, { deferRecord }) — confirm() at 90s
+ * result:  a 1m a 1m -|                   (the a at 1m passes: the first was not confirmed yet)
+ * ```
  * Include the status in `keyOf` if `resolved` items must not be swallowed by `firing` ones.
  *
  * @example
@@ -40,10 +59,10 @@ export interface DedupOptions {
  *   onRecord: (key, ts) => saveDedupState(db, key, ts),
  * }))
  */
-export function dedup<T>(windowMs: number | undefined, keyOf: (value: T) => string, opts: DedupOptions = {}): MonoTypeOperatorFunction<T> {
+export function dedup<T>(windowMs: number | undefined, keyOf: (value: T) => string, opts: DedupOptions<T> = {}): MonoTypeOperatorFunction<T> {
   const window = windowMs ?? DEFAULT_DEDUP_WINDOW_MS;
   const scheduler = opts.scheduler ?? asyncScheduler;
-  const { onRecord } = opts;
+  const { onRecord, deferRecord, onDrop } = opts;
 
   return (source) =>
     new Observable<T>((subscriber) => {
@@ -66,20 +85,37 @@ export function dedup<T>(windowMs: number | undefined, keyOf: (value: T) => stri
         }
       };
 
+      const record = (key: string) => {
+        const now = scheduler.now();
+        seen.delete(key); // re-inserted at the end: the map stays in time order
+        seen.set(key, now);
+        onRecord?.(key, now);
+      };
+
       return source.subscribe({
         next: (value) => {
+          let out = value;
           try {
-            const now = scheduler.now();
-            prune(now);
+            prune(scheduler.now());
             const key = keyOf(value);
-            if (seen.has(key)) return;
-            seen.set(key, now);
-            onRecord?.(key, now);
+            if (seen.has(key)) {
+              onDrop?.(value);
+              return;
+            }
+            const deferred = deferRecord?.(value, () => {
+              try {
+                record(key);
+              } catch (err) {
+                subscriber.error(err);
+              }
+            });
+            if (deferred === undefined) record(key);
+            else out = deferred;
           } catch (err) {
             subscriber.error(err);
             return;
           }
-          subscriber.next(value);
+          subscriber.next(out);
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),

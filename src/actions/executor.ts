@@ -35,9 +35,17 @@ export interface ExecutorOptions {
 /** Alert routing is by severity, not an action to run. */
 const alertActions = new Set(['alert_critical', 'alert_warning', 'alert_info']);
 
+/** What the protective actions of one incident did. */
+export interface ProtectiveOutcome {
+  /** one phrase per action that did something, for the alert */
+  taken: string[];
+  /** false when one of them failed, timed out or was skipped by its open circuit */
+  carriedOut: boolean;
+}
+
 export interface ActionExecutor {
   /** Runs the protective actions of the incident; resolves with what was done. */
-  runProtective(incident: Incident): Promise<string[]>;
+  runProtective(incident: Incident): Promise<ProtectiveOutcome>;
   /** Starts the background actions; does not wait for them. */
   runBackground(incident: Incident): void;
   /** Waits for in-flight actions, at most `timeoutMs`. */
@@ -78,9 +86,9 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
     return b;
   };
 
-  const runOne = async (incident: Incident, name: string): Promise<string | null> => {
+  const runOne = async (incident: Incident, name: string): Promise<{ summary: string | null; done: boolean }> => {
     const action = o.actions.get(name);
-    if (!action) return null;
+    if (!action) return { summary: null, done: true };
     const started = now();
     const record = (outcome: ActionRunRecord['outcome'], message: string | null, target: string | null = null) =>
       o.record?.({ ts: started, incident_key: incident.key, action: name, target, outcome, message, duration_ms: now() - started });
@@ -88,7 +96,7 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
     if (!breaker.canRun()) {
       o.logger.warn('action skipped: circuit open after repeated failures', { action: name, incident: incident.name });
       record('skipped', 'circuit open');
-      return null;
+      return { summary: null, done: false };
     }
     await acquire();
     const controller = new AbortController();
@@ -107,7 +115,7 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
       record(result.outcome, result.summary, result.target ?? null);
       if (result.outcome === 'dry_run') o.logger.info(`dry-run: ${result.summary}`, { action: name, incident: incident.name });
       else if (result.summary) o.logger.info(result.summary, { action: name, incident: incident.name });
-      return result.summary || null;
+      return { summary: result.summary || null, done: true };
     } catch (err) {
       // The breaker protects against a broken action (a failing block script), not a
       // failing disk: a storage error must never stop protection.
@@ -115,7 +123,7 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
       const message = (err as Error).message;
       o.logger.error('action failed', { action: name, incident: incident.name, error: message });
       record('failed', message);
-      return `${name} failed: ${message}`;
+      return { summary: `${name} failed: ${message}`, done: false };
     } finally {
       clearTimeout(timer);
       release();
@@ -134,7 +142,7 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
   return {
     runProtective: async (incident) => {
       const results = await track(Promise.all(namesOf(incident, 'protective').map((n) => runOne(incident, n))));
-      return results.filter((r): r is string => !!r);
+      return { taken: results.flatMap((r) => (r.summary ? [r.summary] : [])), carriedOut: results.every((r) => r.done) };
     },
     runBackground: (incident) => {
       for (const n of namesOf(incident, 'background')) void track(runOne(incident, n));

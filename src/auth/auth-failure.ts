@@ -2,6 +2,7 @@
  * What the SSH detection works on: one failed (or pre-authentication aborted) SSH
  * connection attempt, as sshd logged it.
  */
+import type { Release } from './line-ledger.js';
 
 /** The kind of failure, as the filter's pattern names it (sshd: `failed_password`, `invalid_user`, ...). */
 export type FailureKind = string;
@@ -20,6 +21,11 @@ export interface AuthFailure {
   program: string;
   /** id of the filter pattern that matched (rules/filters/*.yaml) */
   pattern: string;
+  /**
+   * File sources only: keeps the saved log cursor from passing this failure's line
+   * until the returned release is called (line-ledger.ts). Not data: never stored.
+   */
+  hold?: () => Release;
   /** failures this line stands for when more than one (`message repeated N times`, held failures of its connection) */
   count?: number;
 }

@@ -12,10 +12,15 @@
  *
  * Every line read is counted (`lines`); failures emitted (`matched`), lines whose
  * sender is not sshd (`forged`: journal entries from another _COMM, or with
- * `verify_pid` a file line whose pid is no live sshd) and the rest (`skipped`:
- * other programs, successful logins, malformed lines) are counted apart.
+ * `verify_pid` a file line whose pid is no live sshd), the rest (`skipped`:
+ * other programs, successful logins, malformed lines) and lines over the length cap
+ * (`overlong`: skipped unread, each also logged) are counted apart.
+ *
+ * A failure read from a file carries `hold` (its line's, see line-ledger.ts), so the
+ * detector can keep the cursor from passing it; with `verify_pid` the line is held
+ * here while its pid is checked.
  */
-import { concatMap, EMPTY, from, map, merge, mergeMap, Observable, of, defer } from 'rxjs';
+import { concatMap, EMPTY, finalize, from, map, merge, mergeMap, Observable, of, defer } from 'rxjs';
 import { existsSync } from 'node:fs';
 import type { AuthFailure } from './auth-failure.js';
 import { AuthLineMatcher } from './parse-auth-line.js';
@@ -39,9 +44,11 @@ export interface AuthCounters {
   forged: number;
   /** not failures, or malformed */
   skipped: number;
+  /** longer than the follower's line cap: skipped unread (not in `lines`) */
+  overlong: number;
 }
 
-export const createAuthCounters = (): AuthCounters => ({ lines: 0, matched: 0, forged: 0, skipped: 0 });
+export const createAuthCounters = (): AuthCounters => ({ lines: 0, matched: 0, forged: 0, skipped: 0, overlong: 0 });
 
 export interface AuthFailuresOptions {
   /** `auth_log.source` */
@@ -64,6 +71,8 @@ export interface AuthFailuresOptions {
   standardPaths?: readonly string[];
   /** follower's slow poll (default 1000 ms) */
   pollIntervalMs?: number;
+  /** follower's line length cap (default 64 KiB) */
+  maxLineBytes?: number;
   /** counters to update (default: a fresh object, unreadable from outside) */
   counters?: AuthCounters;
   logger?: Logger;
@@ -129,16 +138,24 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
         const failures$ = followLog(path, {
           cursors: options.cursors,
           pollIntervalMs: options.pollIntervalMs,
+          maxLineBytes: options.maxLineBytes,
           logger: log,
-          onEvent: options.onFollowEvent,
+          onEvent: (e) => {
+            if (e.type === 'overlong') {
+              counters.overlong++;
+              log.warn(`${path}: skipped a line of ${e.bytes} bytes (longer than the line cap), ending at byte ${e.end}`, { overlong: counters.overlong });
+            }
+            options.onFollowEvent?.(e);
+          },
         }).pipe(
           mergeMap((line) => {
             counters.lines++;
-            const f = matcher.matchLine(line, 0, line.length);
+            const f = matcher.matchLine(line.text, 0, line.text.length);
             if (f === null) {
               counters.skipped++;
               return EMPTY;
             }
+            f.hold = line.hold;
             // a line standing for several failures (`message repeated N times`, held ones) counts each
             return f.count === undefined ? of(f) : from(new Array<AuthFailure>(f.count).fill(f));
           }),
@@ -152,7 +169,8 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
           );
         // in order, so a burst's threshold-crossing line is not overtaken
         return failures$.pipe(
-          concatMap((f) =>
+          map((f) => ({ f, release: f.hold!() })),
+          concatMap(({ f, release }) =>
             from(verifier.isSshd(f.pid)).pipe(
               mergeMap((ok) => {
                 if (!ok) {
@@ -162,6 +180,7 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
                 counters.matched++;
                 return of(f);
               }),
+              finalize(release),
             ),
           ),
         );

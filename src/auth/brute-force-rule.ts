@@ -53,11 +53,18 @@ const tally = (values: readonly (string | undefined)[]): string => {
 };
 
 /**
- * The incident for one address whose failures exceeded the rule. Its key includes the
- * address, so dedup downstream keeps distinct attackers apart; `metadata.ips` is what
- * block_ip reads.
+ * The incident for one offender whose failures exceeded the rule: an address, or an
+ * IPv6 network counted as one (offender-key.ts). Its key includes the offender, so dedup
+ * downstream keeps distinct attackers apart; `metadata.ips` (the offender's addresses
+ * seen, default the offender itself) is what block_ip reads.
  */
-export const bruteForceIncident = (rule: BruteForceRule, ip: string, failures: readonly FailureSummary[], ts: number): Incident => {
+export const bruteForceIncident = (
+  rule: BruteForceRule,
+  ip: string,
+  failures: readonly FailureSummary[],
+  ts: number,
+  addresses: readonly string[] = [ip],
+): Incident => {
   const windowMs = rule.window ?? DEFAULT_WINDOW_MS;
   const count = failures.length;
   const kinds: string[] = [];
@@ -78,8 +85,8 @@ export const bruteForceIncident = (rule: BruteForceRule, ip: string, failures: r
       monitorType: rule.monitorType ?? 'auth_failures',
       threshold: rule.threshold,
       currentValue: count,
-      details: `offending IPs: ${ip} (${count} failures: ${tally(kinds)}${users ? `; users tried: ${users}` : ''})`,
-      ips: [ip],
+      details: `offending IPs: ${ip}${addresses.length > 1 || addresses[0] !== ip ? ` (${addresses.length} address${addresses.length === 1 ? '' : 'es'})` : ''} (${count} failures: ${tally(kinds)}${users ? `; users tried: ${users}` : ''})`,
+      ips: [...addresses],
     },
     ts,
     status: 'firing',

@@ -1,7 +1,8 @@
 /**
  * The `auth_failures` monitors of a config, as incident streams: one shared follower
  * per distinct source (two rules on the same auth log read it once), each rule
- * counting failures per address in its own window.
+ * counting failures per offender in its own window — per address, and per
+ * `firewall.ipv6_prefix` network for IPv6, the unit the firewall bans.
  */
 import { share, type Observable } from 'rxjs';
 import type { Config, MonitorConfig } from '../config/schema.js';
@@ -53,7 +54,7 @@ export const sshMonitors = (
           standardPaths: deps.standardPaths,
           onFollowEvent: (e) => {
             if (e.type === 'opened') deps.logger.info(`following ${e.path} from ${e.resumed ? `byte ${e.offset} (resumed)` : 'its end'}`);
-            else deps.logger.info(`${e.path} ${e.type}`);
+            else if (e.type !== 'overlong') deps.logger.info(`${e.path} ${e.type}`); // overlong: warned by authFailures$
           },
         }).pipe(share());
         sources.set(key, failures$);
@@ -61,7 +62,10 @@ export const sshMonitors = (
       return {
         monitor: m,
         incidents$: failures$.pipe(
-          detectBruteForce({ name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity }),
+          detectBruteForce(
+            { name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity },
+            { ipv6Prefix: config.firewall.ipv6_prefix },
+          ),
         ),
       };
     });

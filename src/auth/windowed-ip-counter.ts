@@ -3,7 +3,11 @@
  * brute-force detection (live and replay use the same class).
  *
  * Semantics: an event at `at` counts while `at > now - windowMs` (an event exactly
- * `windowMs` old has left the window). When a key's count EXCEEDS the threshold the
+ * `windowMs` old has left the window), where `now` is the key's newest event. Times are
+ * event times (a log line's own timestamp), so they may arrive a little out of order:
+ * an event is placed where its time belongs, and one older than the key's window is
+ * not counted. A clock that went back by more than a window (a daylight-saving change
+ * in a local-time syslog) starts the key afresh instead of ignoring it for an hour. When a key's count EXCEEDS the threshold the
  * caller is handed that key's events and the key is reset — like fail2ban clearing an
  * address's failures when it bans it — so one burst raises one incident, and an
  * address that keeps going past a failed or expired ban raises another after
@@ -65,13 +69,21 @@ export class WindowedIpCounter<T> {
       w = { times: [], values: [] };
       this.keys.set(key, w);
     }
-    const horizon = at - this.windowMs;
+    const newest = w.times.length > 0 ? w.times[w.times.length - 1]! : at;
+    if (at <= newest - this.windowMs) {
+      if (at > newest - 2 * this.windowMs) return null; // late, and outside the window
+      w.times = []; // the clock went back
+      w.values = [];
+    }
+    const horizon = Math.max(at, newest) - this.windowMs;
     while (w.times.length > 0 && w.times[0]! <= horizon) {
       w.times.shift();
       w.values.shift();
     }
-    w.times.push(at);
-    w.values.push(value);
+    let i = w.times.length;
+    while (i > 0 && w.times[i - 1]! > at) i--;
+    w.times.splice(i, 0, at);
+    w.values.splice(i, 0, value);
     if (w.times.length > this.threshold) {
       this.keys.delete(key);
       return w.values;

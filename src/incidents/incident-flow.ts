@@ -7,7 +7,14 @@
  *
  * Rules emit `firing` on every breached tick; dedup lets one through per window per
  * incident key (and `resolved` separately), so a persisting problem becomes a reminder
- * per window. Escalation counts those reminders. Protective actions see every deduped
+ * per window. Escalation counts those reminders.
+ *
+ * An incident with protective actions (`awaitsProtection`) is recorded by dedup — in
+ * memory and in `dedup_state` — only once the handler reports its actions carried out
+ * (`onHandled(true)`): until then its repeats go through, so a ban that failed, or was
+ * lost to a crash before it happened, is tried again instead of being deduplicated
+ * away for the window. A repeat dropped by dedup reports `onHandled(true)`: what it
+ * asks for was already done. Protective actions see every deduped
  * incident — a rate limit must never keep an attacker unblocked — while the alert path
  * is rate limited per rule and severity, a storm of one rule's incidents becoming one
  * message with a count.
@@ -23,6 +30,8 @@ export interface IncidentFlowOptions {
   /** dedup state from before a restart */
   dedupInitial?: Iterable<readonly [string, number]>;
   onDedupRecord?: (key: string, ts: number) => void;
+  /** incidents whose dedup record waits for their protective actions (default: none) */
+  awaitsProtection?: (incident: Incident) => boolean;
   /** raise the severity at this many reminders in a row (the monitor's `escalate_after`, default 3) */
   escalateAfter?: number;
   scheduler?: SchedulerLike;
@@ -35,7 +44,22 @@ export const incidentFlow =
   (o: IncidentFlowOptions): MonoTypeOperatorFunction<Incident> =>
   (incidents$) =>
     incidents$.pipe(
-      dedup(o.dedupWindowMs, dedupKey, { initial: o.dedupInitial, onRecord: o.onDedupRecord, scheduler: o.scheduler }),
+      dedup(o.dedupWindowMs, dedupKey, {
+        initial: o.dedupInitial,
+        onRecord: o.onDedupRecord,
+        scheduler: o.scheduler,
+        deferRecord: (i, confirm) =>
+          o.awaitsProtection?.(i)
+            ? {
+                ...i,
+                onHandled: (carriedOut: boolean) => {
+                  if (carriedOut) confirm();
+                  i.onHandled?.(carriedOut);
+                },
+              }
+            : undefined,
+        onDrop: (i) => i.onHandled?.(true),
+      }),
       escalate<Incident>({
         after: o.escalateAfter ?? 3,
         keyOf: (i) => i.key,

@@ -1,7 +1,8 @@
 /**
- * Handles incidents that passed dedup and rate limiting: protective actions first
- * (awaited, so the alert can say what was done), then the alert, then background
- * actions, and the record in SQLite. A backlog is worked critical-first, a few
+ * Handles incidents that passed dedup: protective actions first (awaited, so the alert
+ * can say what was done), then `onHandled` (whether they were carried out: dedup and the
+ * SSH log cursor wait for it), then the alert, then background actions, and the record
+ * in SQLite. A backlog is worked critical-first, a few
  * incidents at a time, so one slow action never holds up an unrelated critical.
  */
 import type { Incident } from '../model/incident.js';
@@ -38,10 +39,17 @@ export const createIncidentHandler = (s: IncidentSinks): IncidentHandler => {
   const process1 = async (incident: Incident): Promise<void> => {
     s.record(incident);
     let taken: string[] = [];
+    let carriedOut = true;
     try {
-      if (incident.status === 'firing') taken = await s.executor.runProtective(incident);
+      if (incident.status === 'firing') ({ taken, carriedOut } = await s.executor.runProtective(incident));
     } catch (err) {
+      carriedOut = false;
       s.logger.error('protective actions failed', { incident: incident.name, error: (err as Error).message });
+    }
+    try {
+      incident.onHandled?.(carriedOut);
+    } catch (err) {
+      s.logger.error('incident hand-off failed', { incident: incident.name, error: (err as Error).message });
     }
     try {
       await s.alert(incident, taken);

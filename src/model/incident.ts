@@ -1,6 +1,6 @@
 /**
  * An Incident is what a rule or the anomaly detector raises. It flows through
- * dedup → rate limit → escalation, then to protective actions, alerts and storage.
+ * dedup → escalation, then to protective actions, alerts (rate limited) and storage.
  */
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -39,4 +39,10 @@ export interface Incident {
   status: 'firing' | 'resolved';
   /** How many raw occurrences this incident stands for (storms collapse into one). */
   count: number;
+  /**
+   * Told once what became of the incident's protective actions: `true` when they were
+   * carried out (or a duplicate of one carried out was dropped), `false` when not. The
+   * SSH detector releases the log lines behind a ban here (line-ledger.ts). Not data.
+   */
+  onHandled?: (carriedOut: boolean) => void;
 }

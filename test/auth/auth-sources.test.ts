@@ -52,7 +52,7 @@ describe('file source', () => {
       ['2001:db8::9', 'invalid_user', 'bob', 12],
     ]);
     await until(() => counters.lines === 4);
-    assert.deepEqual(counters, { lines: 4, matched: 2, forged: 0, skipped: 2 });
+    assert.deepEqual(counters, { lines: 4, matched: 2, forged: 0, skipped: 2, overlong: 0 });
     c.sub.unsubscribe();
   });
 
@@ -80,7 +80,7 @@ describe('file source', () => {
     const got = await c.waitFor(2);
     await until(() => counters.forged === 2);
     assert.deepEqual(got.map((f) => f.ip), ['203.0.113.1', '203.0.113.2']);
-    assert.deepEqual(counters, { lines: 4, matched: 2, forged: 2, skipped: 0 });
+    assert.deepEqual(counters, { lines: 4, matched: 2, forged: 2, skipped: 0, overlong: 0 });
     c.sub.unsubscribe();
   });
 });
@@ -135,7 +135,7 @@ setInterval(() => {}, 1000);
       ['203.0.113.51', 'invalid_user', 'é', 504, 'sshd-session', 1795255201000],
     ]);
     await until(() => counters.lines === 5);
-    assert.deepEqual(counters, { lines: 5, matched: 2, forged: 1, skipped: 2 });
+    assert.deepEqual(counters, { lines: 5, matched: 2, forged: 1, skipped: 2, overlong: 0 });
     assert.deepEqual(JSON.parse(readFileSync(argsFile, 'utf8')), journalArgs());
     const pid = Number(readFileSync(pidFile, 'utf8'));
     c.sub.unsubscribe();

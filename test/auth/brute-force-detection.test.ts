@@ -6,9 +6,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { from } from 'rxjs';
+import { from, Subject } from 'rxjs';
 import { WindowedIpCounter } from '../../src/auth/windowed-ip-counter.js';
 import { detectBruteForce } from '../../src/auth/detect-brute-force.js';
+import { LineLedger } from '../../src/auth/line-ledger.js';
 import type { AuthFailure } from '../../src/auth/auth-failure.js';
 import type { Incident } from '../../src/model/incident.js';
 import type { BruteForceRule } from '../../src/auth/brute-force-rule.js';
@@ -142,5 +143,57 @@ describe('detectBruteForce', () => {
     assert.equal(incidents.length, 10_000);
     assert.equal(new Set(incidents.map((i) => i.metadata.ips![0])).size, 10_000);
     assert.ok(incidents.every((i) => i.metadata.monitorType === 'auth_failures' && i.metadata.currentValue === 6));
+  });
+});
+
+describe('detectBruteForce: offenders, event time, held lines', () => {
+  test('IPv6 rotating inside one /64 (10 addresses × 5 failures) is one offender with ipv6Prefix 64; per address without it', () => {
+    const failures: AuthFailure[] = [];
+    for (let round = 0; round < 5; round++) for (let i = 1; i <= 10; i++) failures.push(fail(`2001:db8:1:2::${i.toString(16)}`, { ts: round * 1000 + i }));
+    const per64: Incident[] = [];
+    from(failures).pipe(detectBruteForce(rule, { ipv6Prefix: 64 })).subscribe((i) => per64.push(i));
+    assert.equal(per64.length, 8, '50 failures of one /64: an incident per 6');
+    assert.equal(per64[0]!.key, 'auth_failures|SSH brute force|2001:db8:1:2::/64');
+    assert.deepEqual(per64[0]!.metadata.ips, ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2::3', '2001:db8:1:2::4', '2001:db8:1:2::5', '2001:db8:1:2::6']);
+    assert.match(per64[0]!.description, /6 SSH auth failures from 2001:db8:1:2::\/64/);
+    const perAddress: Incident[] = [];
+    from(failures).pipe(detectBruteForce(rule)).subscribe((i) => perAddress.push(i));
+    assert.equal(perAddress.length, 0, 'each address alone stays at 5');
+    // v4 is never grouped; one v6 address in two spellings is one offender
+    const spelled: Incident[] = [];
+    from([...Array(3).fill(fail('2001:DB8::7')), ...Array(3).fill(fail('2001:db8:0::7'))]).pipe(detectBruteForce(rule, { ipv6Prefix: 128 })).subscribe((i) => spelled.push(i));
+    assert.equal(spelled.length, 1);
+    assert.equal(spelled[0]!.key, 'auth_failures|SSH brute force|2001:db8::7');
+  });
+
+  test("windows are judged on the line's own timestamp: failures a minute apart, read at once, never fire", () => {
+    const incidents: Incident[] = [];
+    const failures = Array.from({ length: 12 }, (_, i) => fail('203.0.113.7', { ts: 1_700_000_000_000 + i * 60_000 }));
+    from(failures).pipe(detectBruteForce(rule)).subscribe((i) => incidents.push(i));
+    assert.equal(incidents.length, 0);
+  });
+
+  test('the cursor passes a line once it left the window, or once the ban it raised was carried out — not when the ban failed', () => {
+    // a real ledger: line n ends at byte n+1, so settledEnd counts the settled lines from the start
+    const ledger = new LineLedger(0, () => {});
+    const src = new Subject<AuthFailure>();
+    const incidents: Incident[] = [];
+    src.pipe(detectBruteForce(rule)).subscribe((i) => incidents.push(i));
+    let n = 0;
+    const line = (ip: string, ts: number) => ledger.handOut(ip, ++n, (l) => src.next(fail(ip, { ts, hold: l.hold })));
+    for (let k = 0; k < 6; k++) line('203.0.113.1', 1000 + k); // lines 1-6: a fires
+    for (let k = 0; k < 6; k++) line('203.0.113.2', 2000 + k); // lines 7-12: b fires
+    line('203.0.113.3', 3000); // line 13: c, below the threshold
+    assert.equal(incidents.length, 2);
+    assert.equal(ledger.settledEnd, 0, 'nothing settled before the bans are reported');
+    incidents[1]!.onHandled!(false); // b's ban did not happen: its lines stay held
+    assert.equal(ledger.settledEnd, 0);
+    incidents[0]!.onHandled!(true);
+    assert.equal(ledger.settledEnd, 6, "a's lines settled by its ban");
+    line('203.0.113.4', 2005 + 60_000); // line 14: a window after b's last failure
+    assert.equal(ledger.settledEnd, 12, "b's lines settled by the window");
+    line('203.0.113.4', 3000 + 60_000); // line 15: a window after c
+    assert.equal(ledger.settledEnd, 13);
+    assert.equal(ledger.size, 2, 'only the lines still held are kept');
   });
 });

@@ -16,7 +16,16 @@ export const attackerAddress = (i: number): string => `198.18.${(i + 1) >> 8}.${
 export const innocentAddress = (i: number): string => `198.19.${(i + 1) >> 8}.${(i + 1) & 255}`;
 
 let pid = 4000;
-const stamp = () => `Nov 22 00:${String(10 + (pid % 50)).padStart(2, '0')}:01`;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/**
+ * The syslog time of now (local time): the agent judges windows on a line's own
+ * timestamp, so a burst must be stamped like one (not spread over 50 minutes).
+ */
+const stamp = () => {
+  const d = new Date();
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  return `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+};
 
 /** A failure as sshd writes it; `user` is the attacker's text. */
 export const failedPassword = (ip: string, user = 'admin', program = 'sshd'): string =>

@@ -22,7 +22,7 @@ import { startHttpReceiver, type HttpReceiver } from '../alerts/helpers/http-rec
 const BUDGET_MS = 10_000;
 
 const failedPassword = (ip: string, n: number): string =>
-  Array.from({ length: n }, (_, i) => `Nov 22 00:${String(10 + i).padStart(2, '0')}:01 web-1 sshd[${4000 + i}]: Failed password for invalid user admin${i} from ${ip} port ${50000 + i} ssh2\n`).join('');
+  Array.from({ length: n }, (_, i) => `Nov 22 00:10:${String(10 + i).padStart(2, '0')} web-1 sshd[${4000 + i}]: Failed password for invalid user admin${i} from ${ip} port ${50000 + i} ssh2\n`).join('');
 
 /** A state dir with an auth log, block/unblock scripts that record their calls, and a config alerting to `hookUrl`. */
 const setUp = (t: TestContext, hookUrl: string, hookTimeout = '5s') => {

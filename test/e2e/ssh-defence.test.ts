@@ -16,7 +16,7 @@ import { panicmode, startAgent, storageYaml, waitFor, type AgentProcess as Agent
 const failedPassword = (ip: string, n: number): string =>
   Array.from(
     { length: n },
-    (_, i) => `Nov 22 00:${String(10 + i).padStart(2, '0')}:01 web-1 sshd[${4000 + i}]: Failed password for invalid user admin${i} from ${ip} port ${50000 + i} ssh2\n`,
+    (_, i) => `Nov 22 00:10:${String(10 + i).padStart(2, '0')} web-1 sshd[${4000 + i}]: Failed password for invalid user admin${i} from ${ip} port ${50000 + i} ssh2\n`,
   ).join('');
 
 const ctl = (socket: string, ...args: string[]): string => panicmode('ctl', ...args, '--socket', socket);

@@ -75,3 +75,32 @@ test('alert rate limit: a storm of one rule becomes one alert with a count; reso
     expectObservable(out).toBe('a 4ms 55s r(s|)', { a: 'f1/1', r: 'r1/1', s: 'f4/4' });
   });
 });
+
+test('a ban that did not happen is not deduplicated: its repeat gets through; one carried out is, and only then recorded', () => {
+  const s = ts();
+  s.run(({ cold, flush }) => {
+    const ban = { ...inc('ssh|203.0.113.7', 'critical'), actions: ['block_ip'] };
+    const recorded: [string, number][] = [];
+    const handled: boolean[] = [];
+    const src = cold('a 1m a 1m a 1m a|', { a: { ...ban, onHandled: (ok: boolean) => void handled.push(ok) } });
+    const out = src.pipe(
+      incidentFlow({
+        dedupWindowMs: 300_000,
+        onDedupRecord: (k, t) => recorded.push([k, t]),
+        awaitsProtection: (i) => i.actions.includes('block_ip'),
+        scheduler: s,
+      }),
+    );
+    const seen: number[] = [];
+    out.subscribe((i) => {
+      seen.push(s.now());
+      // the first ban fails; the second is carried out 10 s later
+      if (seen.length === 1) i.onHandled!(false);
+      else s.schedule(() => i.onHandled!(true), 10_000);
+    });
+    flush();
+    assert.deepEqual(seen, [0, 60_001], 'the repeat after a failed ban goes through; those after the one carried out do not');
+    assert.deepEqual(recorded, [['ssh|203.0.113.7|firing', 70_001]], 'recorded when carried out, not when let through');
+    assert.deepEqual(handled, [false, true, true, true], 'dropped repeats report their ban done');
+  });
+});

@@ -22,7 +22,7 @@ test('a backlog is handled critical-first; protective actions run before the ale
   const executor: ActionExecutor = {
     runProtective: async (i) => {
       order.push(`protect:${i.name}`);
-      return i.actions.includes('block_ip') ? ['blocked 1 IP'] : [];
+      return { taken: i.actions.includes('block_ip') ? ['blocked 1 IP'] : [], carriedOut: true };
     },
     runBackground: (i) => void order.push(`background:${i.name}`),
     drain: async () => {},
@@ -68,4 +68,24 @@ test('a failing action or alert hand-off does not stop the next incident', async
   assert.deepEqual(seen.sort(), ['a', 'b']);
   assert.ok(logger.lines.some((l) => l.includes('protective actions failed')));
   assert.ok(logger.lines.some((l) => l.includes('alert hand-off failed')));
+});
+
+test('onHandled tells whether the protective actions were carried out (thrown or failed: false)', async () => {
+  const outcomes: [string, boolean][] = [];
+  const h = createIncidentHandler({
+    executor: {
+      runProtective: async (i) => {
+        if (i.name === 'thrown') throw new Error('boom');
+        return { taken: [], carriedOut: i.name !== 'failed' };
+      },
+      runBackground: () => {},
+      drain: async () => {},
+    },
+    alert: () => {},
+    record: () => {},
+    logger: memoryLogger(),
+  });
+  for (const name of ['ok', 'failed', 'thrown']) h.handle({ ...incident(name, 'critical', ['block_ip']), onHandled: (done) => void outcomes.push([name, done]) });
+  await h.idle();
+  assert.deepEqual(outcomes.sort(), [['failed', false], ['ok', true], ['thrown', false]]);
 });
