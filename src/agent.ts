@@ -38,6 +38,7 @@ import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
 import { logFailureMonitors } from './auth/log-failure-monitors.js';
+import { fileMonitors } from './files/file-monitors.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -198,9 +199,10 @@ const startPipeline = async (
 
   const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh') });
   const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures') });
+  const files = fileMonitors(config, { logger: logger.child('file_monitor') });
   const detectors: { name: string; incidents$: Observable<Incident> }[] = [
     ...rules.map(({ spec, escalateAfter }) => ({ name: spec.name, incidents$: metrics$.pipe(compileRule(spec), flow(escalateAfter)) })),
-    ...[...ssh.incidents, ...jails.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
+    ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
   ];
 
   // Each detector is supervised on its own: a source that keeps failing (no auth log
@@ -262,6 +264,7 @@ const startPipeline = async (
     anomaly: config.anomaly.enabled,
     ssh_monitors: ssh.incidents.length,
     log_failures_monitors: jails.incidents.length,
+    file_monitors: files.incidents.length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,

@@ -86,6 +86,8 @@ export const Monitor = struct({
   duration: optional(durationBetween('0s', '1d')),
   /** disk_usage mount points, file_monitor paths */
   paths: optional(list(text, 'a list of paths')),
+  /** file_monitor: watch the directories among `paths` with everything below them (default false) */
+  recursive: optional(bool),
   // extensions
   /** custom monitors: the custom_metrics key (resolved at load when absent, see cross-checks.ts) */
   metric: optional(text),

@@ -1,0 +1,161 @@
+/**
+ * Changes under the watched paths, from inotify through `fs.watch` (the edge of the
+ * file_monitor rule; file-change-incidents.ts counts what it emits).
+ *
+ * Every watch is a directory watch. A file is watched through its parent directory,
+ * filtered to its name, so a file replaced by a rename (editors, dpkg, `useradd` write a
+ * new file and rename it over the old one) stays watched: a watch on the file itself
+ * would follow the old inode out of the tree and see nothing more. A directory is
+ * watched for its entries; with `recursive`, every directory below it too, including
+ * directories created (or moved in) later, whose entries are reported as added.
+ *
+ * inotify only says "an entry was renamed/created/deleted" (fs.watch's `rename`) or
+ * "changed" (`change`); the kind is read back from the file system and from what was
+ * known before: a path that exists is `added` when it was unknown and `modified` when it
+ * was known (a write, or a replacement); a known path that is gone is `removed`. A file
+ * created and deleted before its first event is handled was never seen, and is not
+ * reported. Symbolic links are not followed (a link to / would watch the host).
+ *
+ * A path whose directory does not exist is skipped with `onSkipped` and the others are
+ * watched; a watcher that fails errors the stream with a CollectorError (the agent's
+ * supervision retries with backoff, which sets every watch up again).
+ */
+import { watch, lstatSync, readdirSync, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Observable } from 'rxjs';
+import { CollectorError } from '../errors.js';
+import type { FileChange, FileChangeKind } from './file-change.js';
+
+export interface WatchFilesOptions {
+  /** files and directories */
+  paths: readonly string[];
+  /** watch the directories among `paths` with every directory below them */
+  recursive: boolean;
+  /** a path that cannot be watched, and why */
+  onSkipped?: (path: string, reason: string) => void;
+}
+
+interface DirWatch {
+  watcher: FSWatcher;
+  /** the entry names that matter; null: every entry */
+  names: Set<string> | null;
+  /** new subdirectories are watched too */
+  recursive: boolean;
+}
+
+const inodeOf = (path: string): number | undefined => {
+  try {
+    return lstatSync(path).ino;
+  } catch {
+    return undefined;
+  }
+};
+
+const isDirectory = (path: string): boolean => {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+export const watchFiles$ = (options: WatchFilesOptions): Observable<FileChange> =>
+  new Observable<FileChange>((subscriber) => {
+    const dirs = new Map<string, DirWatch>();
+    /** path → inode of every entry the watches cover, as last seen */
+    const known = new Map<string, number>();
+    const emit = (path: string, kind: FileChangeKind) => subscriber.next({ path, kind });
+
+    const unwatchBelow = (path: string) => {
+      for (const [dir, w] of dirs) {
+        if (dir !== path && !dir.startsWith(path + '/')) continue;
+        w.watcher.close();
+        dirs.delete(dir);
+      }
+      for (const p of known.keys()) if (p.startsWith(path + '/')) known.delete(p);
+    };
+
+    const onEvent = (dir: string, name: string | null) => {
+      const w = dirs.get(dir);
+      if (!w || name === null || (w.names && !w.names.has(name))) return;
+      const path = join(dir, name);
+      const was = known.get(path);
+      const ino = inodeOf(path);
+      if (ino === undefined) {
+        if (was === undefined) return;
+        known.delete(path);
+        unwatchBelow(path);
+        emit(path, 'removed');
+        return;
+      }
+      known.set(path, ino);
+      if (was !== undefined) {
+        emit(path, 'modified');
+        return;
+      }
+      emit(path, 'added');
+      if (w.recursive && isDirectory(path)) watchTree(path, true);
+    };
+
+    const watchDir = (dir: string, names: Set<string> | null, recursive: boolean) => {
+      const existing = dirs.get(dir);
+      if (existing) {
+        existing.names = existing.names && names ? new Set([...existing.names, ...names]) : null;
+        existing.recursive ||= recursive;
+        return;
+      }
+      const watcher = watch(dir, { persistent: false }, (_type, name) => onEvent(dir, name));
+      watcher.on('error', (err) => subscriber.error(new CollectorError('file_monitor', `watching ${dir} failed: ${err.message}`, { cause: err })));
+      dirs.set(dir, { watcher, names, recursive });
+    };
+
+    /** Watches `dir` (and, recursively, the directories below); `announce` reports what is inside as added. */
+    const watchTree = (dir: string, announce: boolean) => {
+      watchDir(dir, null, true);
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return; // gone again: its parent's watch reports it
+      }
+      for (const e of entries) {
+        const path = join(dir, e.name);
+        const ino = inodeOf(path);
+        if (ino === undefined || known.has(path)) continue;
+        known.set(path, ino);
+        if (announce) emit(path, 'added');
+        if (e.isDirectory()) watchTree(path, announce);
+      }
+    };
+
+    try {
+      for (const p of options.paths.map((x) => resolve(x))) {
+        if (isDirectory(p)) {
+          if (options.recursive) {
+            watchTree(p, false);
+            continue;
+          }
+          watchDir(p, null, false);
+          for (const name of readdirSync(p)) {
+            const ino = inodeOf(join(p, name));
+            if (ino !== undefined) known.set(join(p, name), ino);
+          }
+          continue;
+        }
+        const parent = dirname(p);
+        if (!isDirectory(parent)) {
+          options.onSkipped?.(p, `its directory ${parent} does not exist`);
+          continue;
+        }
+        watchDir(parent, new Set([basename(p)]), false);
+        const ino = inodeOf(p);
+        if (ino !== undefined) known.set(p, ino);
+      }
+    } catch (err) {
+      subscriber.error(new CollectorError('file_monitor', `cannot watch: ${(err as Error).message}`, { cause: err }));
+    }
+    return () => {
+      for (const w of dirs.values()) w.watcher.close();
+      dirs.clear();
+    };
+  });
