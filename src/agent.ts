@@ -39,6 +39,7 @@ import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
 import { logFailureMonitors } from './auth/log-failure-monitors.js';
 import { fileMonitors } from './files/file-monitors.js';
+import { inertKeyWarnings } from './config/key-effects.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -251,6 +252,7 @@ const startPipeline = async (
   if (config.http_api.enabled) log.warn(`http_api is enabled but not served yet: nothing listens on ${config.http_api.bind}`);
   if (config.websocket.enabled) log.warn('websocket is enabled but not served yet');
   if (config.processes.length > 0) log.warn(`processes: ${config.processes.length} supervised services configured, but process supervision is not available yet`);
+  for (const warning of inertKeyWarnings(config)) log.warn(warning);
 
   if (opened.fallbackReason) {
     handler.handle(
