@@ -16,9 +16,11 @@
  * created and deleted before its first event is handled was never seen, and is not
  * reported. Symbolic links are not followed (a link to / would watch the host).
  *
- * A path whose directory does not exist is skipped with `onSkipped` and the others are
- * watched; a watcher that fails errors the stream with a CollectorError (the agent's
- * supervision retries with backoff, which sets every watch up again).
+ * A path that cannot be watched — its directory missing or unreadable (/root/.ssh for a
+ * non-root agent), or inotify's watch limit reached — is skipped with `onSkipped`, and
+ * the others are watched; a watcher that fails later errors the stream with a
+ * CollectorError (the agent's supervision retries with backoff, which sets every watch
+ * up again).
  */
 import { watch, lstatSync, readdirSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -59,6 +61,23 @@ const isDirectory = (path: string): boolean => {
   }
 };
 
+/** Why `dir` cannot be watched as a directory, in words; undefined when it can be. */
+const directoryProblem = (dir: string): string | undefined => {
+  try {
+    return lstatSync(dir).isDirectory() ? undefined : `${dir} is not a directory`;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `its directory ${dir} does not exist` : `${dir} cannot be read (${code ?? (err as Error).message})`;
+  }
+};
+
+/** `fs.watch`'s failure in words: ENOSPC there means inotify's watch limit, not a full disk. */
+const watchProblem = (dir: string, err: unknown): string => {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return `cannot watch ${dir}: inotify's watch limit is reached (sysctl fs.inotify.max_user_watches)`;
+  return `cannot watch ${dir} (${code ?? (err as Error).message})`;
+};
+
 export const watchFiles$ = (options: WatchFilesOptions): Observable<FileChange> =>
   new Observable<FileChange>((subscriber) => {
     const dirs = new Map<string, DirWatch>();
@@ -91,27 +110,54 @@ export const watchFiles$ = (options: WatchFilesOptions): Observable<FileChange> 
       known.set(path, ino);
       if (was !== undefined) {
         emit(path, 'modified');
+        // a directory renamed over this one: the old watch went with the old inode
+        if (was !== ino && w.recursive && isDirectory(path)) {
+          unwatchBelow(path);
+          watchTree(path, true);
+        }
         return;
       }
       emit(path, 'added');
       if (w.recursive && isDirectory(path)) watchTree(path, true);
     };
 
-    const watchDir = (dir: string, names: Set<string> | null, recursive: boolean) => {
+    /** Watches `dir` for `names` (null: every entry); false (and `onSkipped`) when it cannot be watched. */
+    const watchDir = (dir: string, names: Set<string> | null, recursive: boolean, skippedAs = dir): boolean => {
       const existing = dirs.get(dir);
       if (existing) {
         existing.names = existing.names && names ? new Set([...existing.names, ...names]) : null;
         existing.recursive ||= recursive;
-        return;
+        return true;
       }
-      const watcher = watch(dir, { persistent: false }, (_type, name) => onEvent(dir, name));
+      let watcher: FSWatcher;
+      try {
+        watcher = watch(dir, { persistent: false }, (_type, name) => onEvent(dir, name));
+      } catch (err) {
+        options.onSkipped?.(skippedAs, watchProblem(dir, err));
+        return false;
+      }
       watcher.on('error', (err) => subscriber.error(new CollectorError('file_monitor', `watching ${dir} failed: ${err.message}`, { cause: err })));
       dirs.set(dir, { watcher, names, recursive });
+      return true;
+    };
+
+    /** Records the entries of `dir` as known, without reporting them. */
+    const rememberEntries = (dir: string) => {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return; // unreadable: its entries are seen as they change
+      }
+      for (const name of names) {
+        const ino = inodeOf(join(dir, name));
+        if (ino !== undefined) known.set(join(dir, name), ino);
+      }
     };
 
     /** Watches `dir` (and, recursively, the directories below); `announce` reports what is inside as added. */
     const watchTree = (dir: string, announce: boolean) => {
-      watchDir(dir, null, true);
+      if (!watchDir(dir, null, true)) return;
       let entries;
       try {
         entries = readdirSync(dir, { withFileTypes: true });
@@ -128,31 +174,21 @@ export const watchFiles$ = (options: WatchFilesOptions): Observable<FileChange> 
       }
     };
 
-    try {
-      for (const p of options.paths.map((x) => resolve(x))) {
-        if (isDirectory(p)) {
-          if (options.recursive) {
-            watchTree(p, false);
-            continue;
-          }
-          watchDir(p, null, false);
-          for (const name of readdirSync(p)) {
-            const ino = inodeOf(join(p, name));
-            if (ino !== undefined) known.set(join(p, name), ino);
-          }
-          continue;
-        }
-        const parent = dirname(p);
-        if (!isDirectory(parent)) {
-          options.onSkipped?.(p, `its directory ${parent} does not exist`);
-          continue;
-        }
-        watchDir(parent, new Set([basename(p)]), false);
-        const ino = inodeOf(p);
-        if (ino !== undefined) known.set(p, ino);
+    for (const p of options.paths.map((x) => resolve(x))) {
+      if (isDirectory(p)) {
+        if (options.recursive) watchTree(p, false);
+        else if (watchDir(p, null, false)) rememberEntries(p);
+        continue;
       }
-    } catch (err) {
-      subscriber.error(new CollectorError('file_monitor', `cannot watch: ${(err as Error).message}`, { cause: err }));
+      const parent = dirname(p);
+      const problem = directoryProblem(parent);
+      if (problem) {
+        options.onSkipped?.(p, problem);
+        continue;
+      }
+      if (!watchDir(parent, new Set([basename(p)]), false, p)) continue;
+      const ino = inodeOf(p);
+      if (ino !== undefined) known.set(p, ino);
     }
     return () => {
       for (const w of dirs.values()) w.watcher.close();

@@ -118,6 +118,17 @@ test('a recursive directory: added, modified deep down, new subdirectories watch
     await w.next('its file added', is(join(etc, 'systemd', 'staged', 'unit.service'), 'added'));
     appendFileSync(join(etc, 'systemd', 'staged', 'unit.service'), 'ExecStart=/bin/true\n');
     await w.next('moved-in file modified', is(join(etc, 'systemd', 'staged', 'unit.service'), 'modified'));
+    // a directory renamed over an (empty) watched one: the new one is watched, its files added
+    mkdirSync(join(etc, 'conf.d'));
+    await w.next('conf.d added', is(join(etc, 'conf.d'), 'added'));
+    const replacement = join(root, 'recursive', 'conf.d.new');
+    mkdirSync(replacement);
+    writeFileSync(join(replacement, 'x.conf'), 'x\n');
+    renameSync(replacement, join(etc, 'conf.d'));
+    await w.next('conf.d replaced', is(join(etc, 'conf.d'), 'modified'));
+    await w.next('its file added', is(join(etc, 'conf.d', 'x.conf'), 'added'));
+    appendFileSync(join(etc, 'conf.d', 'x.conf'), 'y\n');
+    await w.next('a file of the replacing directory modified', is(join(etc, 'conf.d', 'x.conf'), 'modified'));
   } finally {
     w.stop();
   }
@@ -127,9 +138,10 @@ test('a directory without recursive: its entries only; a path whose directory is
   const etc = etcTree('flat');
   const skipped: string[] = [];
   const missing = join(root, 'flat', 'nope', 'authorized_keys');
-  const w = record(watchFiles$({ paths: [missing, etc], recursive: false, onSkipped: (p, why) => skipped.push(`${p}: ${why}`) }));
+  const underFile = join(etc, 'passwd', 'x');
+  const w = record(watchFiles$({ paths: [missing, underFile, etc], recursive: false, onSkipped: (p, why) => skipped.push(`${p}: ${why}`) }));
   try {
-    assert.deepEqual(skipped, [`${missing}: its directory ${join(root, 'flat', 'nope')} does not exist`]);
+    assert.deepEqual(skipped, [`${missing}: its directory ${join(root, 'flat', 'nope')} does not exist`, `${underFile}: ${join(etc, 'passwd')} is not a directory`]);
     appendFileSync(join(etc, 'ssh', 'sshd_config'), 'deep\n');
     writeFileSync(join(etc, 'group'), 'root:x:0:\n');
     await w.next('group added', is(join(etc, 'group'), 'added'));
