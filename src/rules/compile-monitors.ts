@@ -1,9 +1,9 @@
 /**
  * `monitors:` → RuleSpecs. Periodic monitor types compile into rules over the metrics
  * stream; event-driven ones (auth_failures, log_failures, file_monitor) are handed to
- * their own detectors; types
- * whose collector has not arrived yet compile against a placeholder that is reported
- * once at start ("not available yet") instead of silently doing nothing.
+ * their own detectors; types whose collector has not arrived yet compile against a
+ * placeholder that is reported once at start ("not available yet") instead of silently
+ * doing nothing.
  */
 import type { Severity } from '../model/incident.js';
 import { monitorSeverity } from './monitor-severity.js';
