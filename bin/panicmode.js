@@ -1,12 +1,14 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 // (A small young generation: V8 otherwise grows it to 16 MB semi-spaces, ~30 MB of RSS
 // a long-running agent does not need.)
-// Runs the built CLI (`dist/`, what the published package ships and `npm start` builds).
+// Runs the build (what the published package ships and `npm start` builds): the bundle
+// `dist/bundle/main.js` (scripts/bundle.mjs: ~10 MB less RSS), or the compiled modules
+// `dist/src/cli/main.js` when there is no bundle or it is older than them (a bare `tsc`).
 // In a source checkout without a build it runs the TypeScript sources through tsx, a
 // development dependency: where tsx is not installed that says so plainly.
 // PANICMODE_FROM_SOURCE=1 forces the sources (the test suite sets it, so a stale
 // build never stands in for the code under test).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -17,9 +19,10 @@ if (process.argv[2] === 'run') process.on('SIGHUP', () => {});
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'src', 'cli', 'main.js');
+const bundle = join(root, 'dist', 'bundle', 'main.js');
 let entry;
 if (existsSync(built) && !process.env.PANICMODE_FROM_SOURCE) {
-  entry = built;
+  entry = existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(built).mtimeMs ? bundle : built;
 } else {
   let register;
   try {

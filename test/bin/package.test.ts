@@ -25,7 +25,7 @@ test('tsx is a development dependency, not a runtime one', () => {
 
 test('every file an npm script runs exists', () => {
   for (const [name, script] of Object.entries(pkg.scripts)) {
-    for (const [file] of script.matchAll(/\b(?:bin|test|src|streams)\/[\w./-]+\.(?:ts|js)\b/g)) {
+    for (const [file] of script.matchAll(/\b(?:bin|test|src|streams|scripts)\/[\w./-]+\.(?:ts|js|mjs)\b/g)) {
       assert.ok(existsSync(file), `npm run ${name}: ${file} does not exist`);
     }
   }

@@ -1,8 +1,8 @@
 /**
  * A first run is quiet when nothing is wrong, and PanicMode's self-check speaks when
  * something about the agent itself is: the real agent as a child process, run from a
- * fresh build of these sources (what `npm start` and the published package run; tsx's
- * compiler in the process would add ~60 MB that no deployment carries).
+ * fresh build and bundle of these sources (what `npm start` and the published package
+ * run; tsx's compiler in the process would add ~60 MB that no deployment carries).
  *
  * - `examples/minimal.yaml` (no `performance:` at all) and a Rust-era config
  *   (`memory_limit_mb: 50`, the PanicMode reference default) on this host for 25 s:
@@ -26,12 +26,13 @@ before(() => {
   mkdirSync(join(process.cwd(), 'tmp'), { recursive: true });
   build = mkdtempSync(join(process.cwd(), 'tmp', 'first-run-build-'));
   execFileSync(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', build], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join('scripts', 'bundle.mjs'), build], { stdio: 'inherit' });
 });
 after(() => rmSync(build, { recursive: true, force: true }));
 
-/** The built agent, run the way bin/panicmode.js runs it (its shebang's V8 flag included). */
+/** The bundled agent, run the way bin/panicmode.js runs it (its shebang's V8 flag included). */
 const startBuilt = (config: string, env: NodeJS.ProcessEnv): AgentProcess => {
-  const main = join(build, 'src', 'cli', 'main.js');
+  const main = join(build, 'bundle', 'main.js');
   const boot = 'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));';
   const child = spawn(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e', boot, main, 'run', '--config', config], {
     env: { ...env, PANICMODE_FROM_SOURCE: '' },
