@@ -1,6 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --v8-pool-size=1
 // (A small young generation: V8 otherwise grows it to 16 MB semi-spaces, ~30 MB of RSS
-// a long-running agent does not need.)
+// a long-running agent does not need. One V8 worker thread instead of four: an agent has
+// little to compile or collect in the background, and each thread costs ~0.5 MB.)
 // Runs the build (what the published package ships and `npm start` builds): the bundle
 // `dist/bundle/main.js` (scripts/bundle.mjs: ~10 MB less RSS), or the compiled modules
 // `dist/src/cli/main.js` when there is no bundle or it is older than them (a bare `tsc`).

@@ -18,7 +18,7 @@ import type { Metrics } from '../model/metrics.js';
 export interface MetricsStalledOptions {
   /** the tick period, ms */
   intervalMs: number;
-  /** silence that counts as stalled (default 3 ticks) */
+  /** silence that counts as stalled (default 3 ticks, at least 10 s: a short interval on a loaded host is not a stall) */
   staleMs?: number;
   scheduler?: SchedulerLike;
 }
@@ -50,7 +50,7 @@ export const metricsStalled =
   (source) =>
     new Observable<Incident>((subscriber) => {
       const scheduler = options.scheduler ?? asyncScheduler;
-      const staleMs = options.staleMs ?? 3 * options.intervalMs;
+      const staleMs = options.staleMs ?? Math.max(3 * options.intervalMs, 10_000);
       let lastAt = scheduler.now();
       let stalled = false;
       let alarm: Subscription | undefined;

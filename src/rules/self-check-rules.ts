@@ -7,7 +7,7 @@
  *   self_check:memory_growth warning  RSS grown 32 MB over the start-up footprint, held 10 min
  *   self_check:open_fds     critical  80 % of the open-file limit in use: soon no log, socket or database can be opened
  *   self_check:event_loop   critical  event-loop lag over 1 s: detection is delayed
- *   self_check:collector    warning   a collector timed out (or is still stuck) 3 ticks in a row
+ *   self_check:collector    warning   a collector timed out (or is still stuck) 3 ticks in a row, 10 s at least
  *
  * The memory limit and a Node.js agent: Node's runtime alone (V8 heap, code, ICU, libuv)
  * takes ~40 MB before PanicMode does anything, so a config written for the Rust PanicMode,
@@ -133,8 +133,9 @@ export const selfCheckRules = (p: SelfCheckOptions): RuleSpec[] => {
       name: 'self-check: PanicMode collector stuck',
       monitorType: 'self_check:collector',
       threshold: 0,
-      // Three ticks in a row: the first breach starts the clock, the third is two intervals later.
-      durationMs: 2 * p.check_interval,
+      // Three ticks in a row (the first breach starts the clock, the third is two intervals
+      // later), and at least 10 s: at a 200 ms interval, three slow reads are a blip.
+      durationMs: Math.max(2 * p.check_interval, 10_000),
       select: stuckCollectors,
       describe: (_v, name) =>
         `collector "${name}" has not answered within its timeout for 3 ticks in a row: rules over its readings are blind ` +

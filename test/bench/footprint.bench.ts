@@ -4,7 +4,7 @@
  * /proc/<pid> (RSS: VmRSS; CPU: utime+stime over the window, % of one core).
  *
  * - PanicMode: the embedded default config (`panicmode run` with no config), check_interval
- *   5s, run the way `npm start` and the bin run it (the build, `--max-semi-space-size=2`).
+ *   5s, run as `bin/panicmode.js` (the bundle, with the V8 flags of its shebang).
  *   Only the control socket is moved into the temp dir (as root it would be /run/panicmode).
  *   Its SSH follower reads the journal through a `journalctl` child on a host without
  *   /var/log/auth.log: that child is printed on its own line.
@@ -50,7 +50,8 @@ const subjects: Subject[] = [];
 const pmDir = join(dir, 'panicmode');
 mkdirSync(pmDir);
 writeFileSync(join(pmDir, 'config.yaml'), `${defaultConfigYaml()}\nfirewall:\n  ctl_socket: ${join(pmDir, 'ctl.sock')}\n`);
-const pm = spawn(process.execPath, ['--max-semi-space-size=2', 'bin/panicmode.js', 'run', '--config', join(pmDir, 'config.yaml')], {
+// Run as the bin itself, so its shebang's V8 flags are the ones measured.
+const pm = spawn('bin/panicmode.js', ['run', '--config', join(pmDir, 'config.yaml')], {
   env: { ...process.env, PANICMODE_STATE_DIR: pmDir, PANICMODE_LOG_LEVEL: 'warn', PANICMODE_FROM_SOURCE: '' },
   stdio: ['ignore', 'ignore', 'pipe'],
   detached: true,
@@ -65,7 +66,8 @@ if (process.env.PANICMODE_FOOTPRINT_UNBUNDLED === '1') {
   mkdirSync(uDir);
   writeFileSync(join(uDir, 'config.yaml'), `${defaultConfigYaml()}\nfirewall:\n  ctl_socket: ${join(uDir, 'ctl.sock')}\n`);
   const boot = 'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));';
-  const u = spawn(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e', boot, join(process.cwd(), 'dist/src/cli/main.js'), 'run', '--config', join(uDir, 'config.yaml')], {
+  const binFlags = readFileSync('bin/panicmode.js', 'utf8').split('\n')[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
+  const u = spawn(process.execPath, [...binFlags, '--input-type=module', '-e', boot, join(process.cwd(), 'dist/src/cli/main.js'), 'run', '--config', join(uDir, 'config.yaml')], {
     env: { ...process.env, PANICMODE_STATE_DIR: uDir, PANICMODE_LOG_LEVEL: 'warn' },
     stdio: 'ignore',
     detached: true,

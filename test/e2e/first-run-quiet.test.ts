@@ -30,11 +30,14 @@ before(() => {
 });
 after(() => rmSync(build, { recursive: true, force: true }));
 
-/** The bundled agent, run the way bin/panicmode.js runs it (its shebang's V8 flag included). */
+/** The V8 flags of the bin's shebang (`#!/usr/bin/env -S node <flags>`). */
+const binFlags = readFileSync('bin/panicmode.js', 'utf8').split('\n')[0]!.split(/\s+/).filter((w) => w.startsWith('--'));
+
+/** The bundled agent, run the way bin/panicmode.js runs it (its shebang's V8 flags included). */
 const startBuilt = (config: string, env: NodeJS.ProcessEnv): AgentProcess => {
   const main = join(build, 'bundle', 'main.js');
   const boot = 'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));';
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--input-type=module', '-e', boot, main, 'run', '--config', config], {
+  const child = spawn(process.execPath, [...binFlags, '--input-type=module', '-e', boot, main, 'run', '--config', config], {
     env: { ...env, PANICMODE_FROM_SOURCE: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

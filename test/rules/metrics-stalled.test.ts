@@ -48,3 +48,9 @@ test('metricsStalled: unsubscribing tears the alarm down', () => {
     assert.equal(tracking.pending(), 0);
   });
 });
+
+test('metricsStalled: at a short interval the silence must still last 10 s', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    expectObservable(cold('a 1s |', { a: m }).pipe(metricsStalled({ intervalMs: 200 }), summary), '^ 15s !').toBe('10s f', { f: 'firing critical 10' });
+  });
+});

@@ -97,3 +97,10 @@ test('a collector that times out 3 ticks in a row is a warning naming it; a blip
   // Alternating blips never hold long enough.
   assert.deepEqual(run(rustEra, 20, 5000, (i) => (i % 2 ? { degraded: { disk: timeout } } : {})), []);
 });
+
+test('at a short check interval, a collector must be stuck 10 s, not 3 quick ticks', () => {
+  const fast = { ...rustEra, check_interval: 200 };
+  const stuck = () => ({ degraded: { disk: 'timeout: no result within 160 ms' } });
+  assert.deepEqual(run(fast, 50, 200, stuck), [], '10 s minus one tick');
+  assert.equal(run(fast, 51, 200, stuck).length, 1);
+});
