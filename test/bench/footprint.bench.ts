@@ -57,7 +57,12 @@ const pm = spawn('bin/panicmode.js', ['run', '--config', join(pmDir, 'config.yam
   detached: true,
 });
 let pmErr = '';
-pm.stderr!.on('data', (d) => (pmErr = (pmErr + d).slice(-4000)));
+// Alerts it printed: on a busy machine its rules fire (CPU, load) and the agent is not idle.
+const pmAlerts = new Map<string, number>();
+pm.stderr!.on('data', (d) => {
+  pmErr = (pmErr + d).slice(-4000);
+  for (const [, line] of String(d).matchAll(/^\[(?:CRITICAL|WARNING|INFO)\] \S+ ([^:]+)/gm)) pmAlerts.set(line!, (pmAlerts.get(line!) ?? 0) + 1);
+});
 subjects.push({ name: 'panicmode', child: pm, pid: () => pm.pid });
 
 // Optionally the same agent from the compiled modules without the bundle, to see what bundling saves.
@@ -211,6 +216,8 @@ if (!series.has('panicmode') || series.get('panicmode')!.rss.length < 2) {
 }
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 console.log(`idle footprint over ${seconds} s (after ${SETTLE_MS / 1000} s of start-up), ${series.get('panicmode')!.rss.length} samples; load average at the end ${load}`);
+const alerts = [...pmAlerts].map(([name, n]) => `${name} ×${n}`).join(', ');
+console.log(`panicmode alerts during the run (rules firing on this host): ${alerts || 'none'}`);
 console.log('process                      RSS end    RSS peak   CPU (% of one core)');
 for (const [label, s] of series) {
   const cpu = ((s.cpu1 - s.cpu0) / CLK_TCK / ((s.t1 - s.t0) / 1000)) * 100;
