@@ -218,8 +218,9 @@ const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join('
 console.log(`idle footprint over ${seconds} s (after ${SETTLE_MS / 1000} s of start-up), ${series.get('panicmode')!.rss.length} samples; load average at the end ${load}`);
 const alerts = [...pmAlerts].map(([name, n]) => `${name} ×${n}`).join(', ');
 console.log(`panicmode alerts during the run (rules firing on this host): ${alerts || 'none'}`);
-console.log('process                      RSS end    RSS peak   CPU (% of one core)');
+console.log('process                      RSS start  RSS end    RSS peak   CPU (% of one core)');
 for (const [label, s] of series) {
   const cpu = ((s.cpu1 - s.cpu0) / CLK_TCK / ((s.t1 - s.t0) / 1000)) * 100;
-  console.log(`${label.padEnd(28)} ${s.rss.at(-1)!.toFixed(1).padStart(6)} MB ${Math.max(...s.rss).toFixed(1).padStart(6)} MB   ${cpu.toFixed(3)} %`);
+  const mb = (v: number) => `${v.toFixed(1).padStart(6)} MB`;
+  console.log(`${label.padEnd(28)} ${mb(s.rss[0]!)} ${mb(s.rss.at(-1)!)} ${mb(Math.max(...s.rss))}   ${cpu.toFixed(3)} %`);
 }
