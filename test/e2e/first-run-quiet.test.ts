@@ -13,7 +13,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,15 @@ const startBuilt = (config: string, env: NodeJS.ProcessEnv): AgentProcess => {
       }),
   };
 };
+
+test('the build and the bundle find the shipped log filters (an SSH monitor in the config)', () => {
+  // examples/minimal.yaml's SSH monitor uses the shipped sshd filter (rules/filters/sshd.yaml).
+  for (const entry of [join(build, 'src', 'cli', 'main.js'), join(build, 'bundle', 'main.js')]) {
+    const boot = 'const { main } = await import(process.argv[1]); process.exitCode = await main(process.argv.slice(2));';
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', boot, entry, 'check-config', 'examples/minimal.yaml'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${entry}: ${r.stdout}${r.stderr}`);
+  }
+});
 
 const selfAlert = /\[(CRITICAL|WARNING|INFO)\][^\n]*(self-check|PanicMode)/;
 
