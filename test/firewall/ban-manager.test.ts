@@ -177,6 +177,28 @@ test('a broken block script opens the circuit: no more runs until it may try aga
   }
 });
 
+test('a repeat that finds the ban in flight waits for it: already when it went in, failed when it did not', async () => {
+  const s = await setup();
+  try {
+    await s.manager.start();
+    // Both calls are decided before the first ban reaches the backend: the second is covered by it.
+    const [ok1, ok2] = await Promise.all([s.manager.block(['192.0.2.90'], { reason: 'r' }), s.manager.block(['192.0.2.90'], { reason: 'r' })]);
+    assert.equal(ok1.banned.length, 1);
+    assert.deepEqual(ok2.already, [{ ip: '192.0.2.90', by: '192.0.2.90' }]);
+
+    s.scripts.breakBlock();
+    const [bad1, bad2] = await Promise.all([s.manager.block(['192.0.2.91'], { reason: 'r' }), s.manager.block(['192.0.2.91'], { reason: 'r' })]);
+    assert.equal(bad1.failed.length, 1);
+    // Not "already blocked": the incident's protective action was not carried out, so dedup must let its repeat through.
+    assert.deepEqual(bad2.already, []);
+    assert.equal(bad2.failed.length, 1);
+    assert.match(bad2.failed[0]!.error, /in flight failed/);
+  } finally {
+    await s.close();
+    s.scripts.remove();
+  }
+});
+
 test('10,000 distinct attackers in one burst: each banned once, one backend call per burst', async () => {
   const calls: number[] = [];
   const fake: FirewallBackend = {
