@@ -448,16 +448,29 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     timer.unref();
   };
 
+  /**
+   * Bans being lifted right now. A ban stays indexed until its unblock has run, and any
+   * block meanwhile re-arms the timer: without this, a second pass would lift it again.
+   */
+  const lifting = new Set<string>();
+
   const liftExpired = async (): Promise<string[]> => {
     const t = now();
-    const due = [...active.values()].filter((r) => !live(r, t)).map((r) => r.ip);
+    const due = [...active.values()].filter((r) => !live(r, t) && !lifting.has(r.ip)).map((r) => r.ip);
     if (due.length === 0) {
       schedule();
       return [];
     }
-    const failed = await unbanNow(due);
-    const lifted = due.filter((ip) => !failed.has(ip));
-    await forget(lifted);
+    for (const ip of due) lifting.add(ip);
+    let lifted: string[];
+    let failed: Map<string, Error>;
+    try {
+      failed = await unbanNow(due);
+      lifted = due.filter((ip) => !failed.has(ip));
+      await forget(lifted);
+    } finally {
+      for (const ip of due) lifting.delete(ip);
+    }
     for (const ip of lifted) logger.info(`ban lifted: ${ip} (expired)`);
     schedule();
     if (failed.size > 0 && !stopped) {

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/storage/database.js';
@@ -128,6 +128,30 @@ test('expired bans are lifted on time by the timer (unblock script run, row inac
   } finally {
     await s.close();
     s.scripts.remove();
+  }
+});
+
+test('a ban is lifted once, even when a block re-arms the timer while its unblock waits its turn', async () => {
+  const scripts = recordingScripts();
+  // A block script that is slow while a flag file exists: the expiry falls inside it, and
+  // the firewall runs one call at a time, so the unblock waits behind the block.
+  const slowFlag = join(scripts.dir, 'slow');
+  const slowBlock = join(scripts.dir, 'slow-block.sh');
+  writeFileSync(slowBlock, `#!/bin/sh\n[ -e "${slowFlag}" ] && sleep 1\nexec "${scripts.block}" "$@"\n`, { mode: 0o755 });
+  const logger = memoryLogger();
+  const backend = createScriptBackend({ block_script: slowBlock, unblock_script: scripts.unblock, timeoutMs: 5000, maxConcurrency: 1, logger });
+  const s = await setup({ scripts, backend });
+  try {
+    await s.manager.start();
+    await s.manager.block(['192.0.2.70'], { reason: 'short', durationMs: 300 });
+    writeFileSync(slowFlag, '');
+    await s.manager.block(['192.0.2.71'], { reason: 'other' }); // 1 s: 192.0.2.70 expires meanwhile
+    await waitFor(() => s.logger.lines.some((l) => l.includes('ban lifted: 192.0.2.70')), 10_000, 'the ban to be lifted');
+    await new Promise((r) => setTimeout(r, 500)); // a second lift, if any, would have run by now
+    assert.deepEqual(s.scripts.calls().filter((c) => c.startsWith('unblock')), ['unblock 1 192.0.2.70']);
+  } finally {
+    await s.close();
+    scripts.remove();
   }
 });
 
