@@ -131,7 +131,7 @@ export const watchFiles$ = (options: WatchFilesOptions): Observable<FileChange> 
       }
       let watcher: FSWatcher;
       try {
-        watcher = watch(dir, { persistent: false }, (_type, name) => onEvent(dir, name));
+        watcher = watch(dir, (_type, name) => onEvent(dir, name));
       } catch (err) {
         options.onSkipped?.(skippedAs, watchProblem(dir, err));
         return false;
