@@ -40,6 +40,8 @@ import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
 import { logFailureMonitors } from './auth/log-failure-monitors.js';
+import { fileMonitors } from './files/file-monitors.js';
+import { inertKeyWarnings } from './config/key-effects.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -201,9 +203,10 @@ const startPipeline = async (
 
   const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh') });
   const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures') });
+  const files = fileMonitors(config, { logger: logger.child('file_monitor') });
   const detectors: { name: string; incidents$: Observable<Incident> }[] = [
     ...rules.map(({ spec, escalateAfter }) => ({ name: spec.name, incidents$: metrics$.pipe(compileRule(spec), flow(escalateAfter)) })),
-    ...[...ssh.incidents, ...jails.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
+    ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
     { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval }), flow()) },
   ];
 
@@ -254,6 +257,7 @@ const startPipeline = async (
   if (config.http_api.enabled) log.warn(`http_api is enabled but not served yet: nothing listens on ${config.http_api.bind}`);
   if (config.websocket.enabled) log.warn('websocket is enabled but not served yet');
   if (config.processes.length > 0) log.warn(`processes: ${config.processes.length} supervised services configured, but process supervision is not available yet`);
+  for (const warning of inertKeyWarnings(config)) log.warn(warning);
 
   if (opened.fallbackReason) {
     handler.handle(
@@ -267,6 +271,7 @@ const startPipeline = async (
     anomaly: config.anomaly.enabled,
     ssh_monitors: ssh.incidents.length,
     log_failures_monitors: jails.incidents.length,
+    file_monitors: files.incidents.length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,

@@ -8,7 +8,7 @@
  *
  * Each lane has its own ready queue, its own retry timer and its own concurrency, so a
  * channel that hangs or fails never delays another. An attempt is bounded by the
- * route's timeout; a failed one is retried with exponential backoff until the route's
+ * route's timeout (a route with contacts: see sendTimeoutMs); a failed one is retried with exponential backoff until the route's
  * retries are spent. Delivery is at-least-once: rows are written before any send and
  * removed after, so a crash re-sends at most the attempts that were in flight.
  *
@@ -20,7 +20,8 @@ import type { AlertChannel, AlertMessage } from './alert.js';
 import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import { maskSecrets } from '../log/logger.js';
-import { routesFor, DEFAULT_ROUTE_TIMEOUT_MS, type KeyedRoute, type RoutingTable } from './routing.js';
+import { TIMER_MAX_MS } from '../config/duration.js';
+import { routesFor, DEFAULT_ROUTE_TIMEOUT_MS, type KeyedRoute, type RouteLike, type RoutingTable } from './routing.js';
 import {
   deleteAlert, deleteRows, enqueueAlerts, loadOutbox, markDelivering, markRetry, markSettled, recoverOutbox,
   type OutboxEntry,
@@ -122,6 +123,18 @@ interface CriticalTracker {
   failures: { key: string; error: string }[];
 }
 
+/**
+ * How long one send through a route may take: the route's timeout, or, for a route
+ * with contacts (twilio), the slowest contact's attempts (its timeout × (1 + retries)),
+ * since every contact is tried, and retried, within the one send. Bounding the send by
+ * the route's timeout alone cut a 2-minute call off at 10 s.
+ */
+export const sendTimeoutMs = (route: RouteLike | undefined): number => {
+  const timeout = route?.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS;
+  const slowest = Math.max(timeout, ...(route?.contacts ?? []).map((c) => (c.timeout ?? timeout) * (1 + (c.retries ?? 0))));
+  return Math.min(slowest, TIMER_MAX_MS); // a timer waits on it: beyond that, Node fires it at once
+};
+
 /** Exponential backoff: base, 2×base, 4×base … capped at max. `attempts` ≥ 1. */
 export const backoffDelay = (attempts: number, backoff: BackoffOptions): number =>
   Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempts - 1));
@@ -149,7 +162,7 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
     lanes.set(key, {
       key,
       channel,
-      timeoutMs: route?.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS,
+      timeoutMs: sendTimeoutMs(route),
       ready: [],
       readyHead: 0,
       waiting: [],

@@ -3,6 +3,9 @@
  * unknown keys rejected) → cross-field checks → environment overrides. Every problem
  * is collected and thrown together as one ConfigError naming each place.
  */
+import type { Validation } from 'io-ts';
+import { fold, isLeft, isRight } from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError } from '../errors.js';
 import { ConfigCodec, Monitor, type Config } from './schema.js';
 import { formatErrors } from './error-paths.js';
@@ -23,15 +26,21 @@ export { parseYaml } from './parse-yaml.js';
 export const decodeConfig = (raw: unknown): { config?: Config; problems: string[] } => {
   // An empty file is an empty config: every default applies.
   const tree = raw === null || raw === undefined ? {} : raw;
-  const r = ConfigCodec.decode(tree);
-  if (r._tag === 'Left') {
-    // Report the cross-field problems of what did decode too: all problems at once.
-    const partial = partialDecode(tree);
-    const cross = partial ? [...crossCheck(partial.config, partial).problems, ...partial.extra] : [];
-    return { problems: [...formatErrors(r.left), ...cross] };
-  }
-  const { config, problems } = crossCheck(r.right);
-  return { config: applyEnvOverrides(config), problems };
+  return pipe(
+    ConfigCodec.decode(tree),
+    fold(
+      (errors) => {
+        // Report the cross-field problems of what did decode too: all problems at once.
+        const partial = partialDecode(tree);
+        const cross = partial ? [...crossCheck(partial.config, partial).problems, ...partial.extra] : [];
+        return { problems: [...formatErrors(errors), ...cross] };
+      },
+      (decoded) => {
+        const { config, problems } = crossCheck(decoded);
+        return { config: applyEnvOverrides(config), problems };
+      },
+    ),
+  );
 };
 
 /**
@@ -44,8 +53,8 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
   const out: Record<string, unknown> = {};
   let monitorIndex: number[] = [];
   for (const [key, codec] of Object.entries(ConfigCodec.props)) {
-    const r = codec.decode(tree[key]);
-    if (r._tag === 'Right') {
+    const r: Validation<unknown> = codec.decode(tree[key]);
+    if (isRight(r)) {
       out[key] = r.right;
       if (key === 'monitors') monitorIndex = (r.right as unknown[]).map((_, i) => i);
       continue;
@@ -55,7 +64,7 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
       const good: unknown[] = [];
       (tree[key] as unknown[]).forEach((m, i) => {
         const one = Monitor.decode(m);
-        if (one._tag === 'Right') {
+        if (isRight(one)) {
           good.push(one.right);
           monitorIndex.push(i);
         }
@@ -63,7 +72,7 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
       out[key] = good;
     } else {
       const fallback = codec.decode(undefined);
-      if (fallback._tag === 'Left') return undefined;
+      if (isLeft(fallback)) return undefined;
       out[key] = fallback.right;
     }
   }
@@ -73,7 +82,7 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
     (tree.monitors as unknown[]).forEach((m, i) => {
       if (monitorIndex.includes(i) || !isPlainObject(m)) return;
       const names = list(text).decode(m.actions);
-      if (names._tag === 'Right') extra.push(...actionNameProblems(`monitors[${i}]`, names.right, out.actions as Record<string, unknown>));
+      if (isRight(names)) extra.push(...actionNameProblems(`monitors[${i}]`, names.right, out.actions as Record<string, unknown>));
     });
   }
   return { config: out as Config, monitorIndex, untrusted, extra };
