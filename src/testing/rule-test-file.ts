@@ -138,7 +138,7 @@ export const loadRuleTestFile = async (path: string): Promise<RuleTestFile> => {
       config = await loadConfigFile(resolve(dirname(path), file.config), { secrets: 'check' });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      problems.push(`config: ${err.message}`);
+      problems.push(...err.problems.map((p) => `config (${file.config}): ${p}`));
     }
   } else if (isPlainObject(file.config)) {
     const d = decodeConfig(file.config);
