@@ -60,6 +60,29 @@ const Series = new t.Type<{ values: (number | null)[] } | { steps: Steps }, unkn
   (a) => a,
 );
 
+type Inputs = { path: MetricPath; series: t.TypeOf<typeof Series> }[];
+
+/** `metrics:`: metric path → series; a path the snapshot lacks is an error at its key. */
+const MetricInputs = new t.Type<Inputs, unknown, unknown>(
+  'a mapping of metric paths to series',
+  (u): u is Inputs => Array.isArray(u),
+  (u, c) => {
+    if (!isPlainObject(u)) return t.failure(u, c);
+    const errors: t.Errors = [];
+    const out: Inputs = [];
+    for (const [key, value] of Object.entries(u)) {
+      const at = t.appendContext(c, key, Series, value);
+      const path = parseMetricPath(key);
+      if (typeof path === 'string') errors.push({ value, context: at, message: path });
+      const series = Series.validate(value, at);
+      if (series._tag === 'Left') errors.push(...series.left);
+      else if (typeof path !== 'string') out.push({ path, series: series.right });
+    }
+    return errors.length > 0 ? t.failures(errors) : t.success(out);
+  },
+  (a) => a,
+);
+
 const LogInput = struct({
   at: virtualTime,
   /** then again every this long (with repeat) */
@@ -90,7 +113,7 @@ const Expect = struct({
 
 const TestCase = struct({
   name: text,
-  metrics: optional(dict(Series, 'a mapping of metric paths to series')),
+  metrics: optional(MetricInputs),
   logs: optional(list(LogInput, 'a list of log inputs')),
   /** how long the inputs last (default: up to the last metric value or log line) */
   duration: optional(virtualTime),
@@ -149,12 +172,7 @@ export const loadRuleTestFile = async (path: string): Promise<RuleTestFile> => {
   }
 
   const tests: RuleTestCase[] = file.tests.map((tc, i) => {
-    const metrics: RuleTestCase['metrics'] = [];
-    for (const [key, series] of Object.entries(tc.metrics ?? {})) {
-      const p = parseMetricPath(key);
-      if (typeof p === 'string') problems.push(`tests[${i}].metrics.${key}: ${p}`);
-      else metrics.push({ path: p, series });
-    }
+    const metrics = tc.metrics ?? [];
     (tc.logs ?? []).forEach((l, j) => {
       if ((l.repeat ?? 1) > 1 && l.every === undefined) problems.push(`tests[${i}].logs[${j}]: repeat needs every (how far apart the lines are)`);
     });
