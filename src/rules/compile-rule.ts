@@ -87,15 +87,15 @@ export const subjectEvaluations =
             for (const s of subjects) out.push({ m, s, breach: isBreach(s.value), gone: false });
             // the common case (one subject, the host: key '') needs no set
             if (previous.length > 0 && !(previous.length === 1 && subjects.length === 1 && previous[0]!.key === subjects[0]!.key)) {
-              const now = new Set(subjects.map((s) => s.key));
-              for (const s of previous) if (!now.has(s.key)) out.push({ m, s, breach: false, gone: true });
+              const present = new Set(subjects.map((s) => s.key));
+              for (const s of previous) if (!present.has(s.key)) out.push({ m, s, breach: false, gone: true });
             }
             previous = subjects;
           } catch (err) {
             subscriber.error(err);
             return;
           }
-          for (const e of out) subscriber.next(e);
+          for (let i = 0; i < out.length; i++) subscriber.next(out[i]!);
         },
         error: (e) => subscriber.error(e),
         complete: () => subscriber.complete(),
