@@ -57,8 +57,6 @@ export const toIncident = (spec: RuleSpec, s: Subject, ts: number, status: 'firi
 export interface Evaluation {
   m: Metrics;
   s: Subject;
-  /** over the threshold */
-  breach: boolean;
   /** the subject was there last tick and is not now (a mount went away) */
   gone: boolean;
 }
@@ -75,7 +73,6 @@ export const subjectEvaluations =
   (spec: RuleSpec): OperatorFunction<Metrics, Evaluation> =>
   (source) =>
     new Observable<Evaluation>((subscriber) => {
-      const isBreach = breaches({ limit: spec.threshold, comparison: spec.comparison, inclusive: spec.inclusive });
       let previous: Subject[] = [];
       return source.subscribe({
         next: (m) => {
@@ -84,11 +81,11 @@ export const subjectEvaluations =
             const subjects = spec.select(m);
             if (subjects === null) return;
             out = [];
-            for (const s of subjects) out.push({ m, s, breach: isBreach(s.value), gone: false });
+            for (const s of subjects) out.push({ m, s, gone: false });
             // the common case (one subject, the host: key '') needs no set
             if (previous.length > 0 && !(previous.length === 1 && subjects.length === 1 && previous[0]!.key === subjects[0]!.key)) {
               const present = new Set(subjects.map((s) => s.key));
-              for (const s of previous) if (!present.has(s.key)) out.push({ m, s, breach: false, gone: true });
+              for (const s of previous) if (!present.has(s.key)) out.push({ m, s, gone: true });
             }
             previous = subjects;
           } catch (err) {
@@ -103,16 +100,17 @@ export const subjectEvaluations =
     });
 
 /**
- * The rule as an operator: Metrics in, Incidents out — threshold (`breaches`) per
- * subject, `sustainedFor` the duration on the snapshots' own timestamps, `hysteresis`
+ * The rule as an operator: Metrics in, Incidents out — the threshold (`breaches`) per
+ * subject as the condition `sustainedFor` the duration on the snapshots' own timestamps, `hysteresis`
  * with `clearTicks` clear ticks to resolve and a firing reminder on every sustained tick.
  */
 export const compileRule = (spec: RuleSpec, options: CompileOptions = {}): OperatorFunction<Metrics, Incident> => {
   const clearAfter = Math.max(1, options.clearTicks ?? 3);
+  const breach = breaches({ limit: spec.threshold, comparison: spec.comparison, inclusive: spec.inclusive });
   return (metrics$) =>
     metrics$.pipe(
       subjectEvaluations(spec),
-      sustainedFor(spec.durationMs, { isHeld: (e: Evaluation) => e.breach, keyOf: (e) => e.s.key, timeOf: (e) => e.m.ts }),
+      sustainedFor(spec.durationMs, { isHeld: (e: Evaluation) => !e.gone && breach(e.s.value), keyOf: (e) => e.s.key, timeOf: (e) => e.m.ts }),
       hysteresis({
         keyOf: (x: Sustained<Evaluation>) => x.key,
         isFiring: (x) => x.sustained,
