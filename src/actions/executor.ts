@@ -12,7 +12,7 @@
 import type { Incident } from '../model/incident.js';
 import type { Action, ActionOutcome } from './action.js';
 import type { Logger } from '../log/logger.js';
-import { asyncScheduler, defer, firstValueFrom, from, race, Subject, throwError, timeout, timer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, defer, filter, firstValueFrom, forkJoin, from, map, Observable, of, race, type ObservableInput, Subject, throwError, timeout, timer, type SchedulerLike } from 'rxjs';
 import { createCircuitBreaker, type CircuitBreaker } from '../../streams/circuitBreaker.js';
 import { withCircuitBreaker, type BreakerResult } from '../../streams/withCircuitBreaker.js';
 import { ActionError, StorageError } from '../errors.js';
@@ -28,7 +28,7 @@ export interface ActionRunRecord {
 }
 
 export interface ExecutorOptions {
-  actions: Map<string, Action>;
+  actions: Map<string, Action<ObservableInput<ActionOutcome>>>;
   dryRun: boolean;
   timeoutMs: number;
   maxConcurrency: number;
@@ -53,6 +53,8 @@ export interface ProtectiveOutcome {
 export interface ActionExecutor {
   /** Runs the protective actions of the incident; resolves with what was done. */
   runProtective(incident: Incident): Promise<ProtectiveOutcome>;
+  /** The same as an Observable (one value): synchronous when the actions are, so it keeps virtual time. */
+  protective$(incident: Incident): Observable<ProtectiveOutcome>;
   /** Starts the background actions; does not wait for them. */
   runBackground(incident: Incident): void;
   /** Waits for in-flight actions, at most `timeoutMs`. */
@@ -63,7 +65,6 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
   const scheduler = o.scheduler ?? asyncScheduler;
   const now = () => scheduler.now();
   const breakers = new Map<string, CircuitBreaker>();
-  const inFlight = new Set<Promise<unknown>>();
 
   const breakerFor = (name: string): CircuitBreaker => {
     let b = breakers.get(name);
@@ -82,7 +83,7 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
   interface Run {
     incident: Incident;
     name: string;
-    action: Action;
+    action: Action<ObservableInput<ActionOutcome>>;
     started: number;
     settle: (r: { summary: string | null; done: boolean }) => void;
   }
@@ -139,31 +140,48 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
       }
     });
 
-  const runOne = (incident: Incident, name: string): Promise<{ summary: string | null; done: boolean }> => {
-    const action = o.actions.get(name);
-    if (!action) return Promise.resolve({ summary: null, done: true });
-    return new Promise((settle) => runs$.next({ incident, name, action, started: now(), settle }));
-  };
+  /** runs queued or in flight; drain waits for 0 */
+  const inFlight = new BehaviorSubject(0);
+  type RunResult = { summary: string | null; done: boolean };
 
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-    return p;
-  };
+  const runOne$ = (incident: Incident, name: string): Observable<RunResult> =>
+    new Observable<RunResult>((subscriber) => {
+      const action = o.actions.get(name);
+      if (!action) {
+        subscriber.next({ summary: null, done: true });
+        subscriber.complete();
+        return;
+      }
+      inFlight.next(inFlight.value + 1);
+      runs$.next({
+        incident, name, action, started: now(),
+        settle: (r) => {
+          inFlight.next(inFlight.value - 1);
+          subscriber.next(r);
+          subscriber.complete();
+        },
+      });
+    });
 
   const namesOf = (incident: Incident, kind: Action['kind']) =>
     incident.actions.filter((a) => !alertActions.has(a) && o.actions.get(a)?.kind === kind);
 
+  const protective$ = (incident: Incident): Observable<ProtectiveOutcome> => {
+    const names = namesOf(incident, 'protective');
+    if (names.length === 0) return of({ taken: [], carriedOut: true });
+    return forkJoin(names.map((n) => runOne$(incident, n))).pipe(
+      map((results) => ({ taken: results.flatMap((r) => (r.summary ? [r.summary] : [])), carriedOut: results.every((r) => r.done) })),
+    );
+  };
+
   return {
-    runProtective: async (incident) => {
-      const results = await track(Promise.all(namesOf(incident, 'protective').map((n) => runOne(incident, n))));
-      return { taken: results.flatMap((r) => (r.summary ? [r.summary] : [])), carriedOut: results.every((r) => r.done) };
-    },
+    runProtective: (incident) => firstValueFrom(protective$(incident)),
+    protective$,
     runBackground: (incident) => {
-      for (const n of namesOf(incident, 'background')) void track(runOne(incident, n));
+      for (const n of namesOf(incident, 'background')) runOne$(incident, n).subscribe();
     },
     drain: async (timeoutMs) => {
-      await firstValueFrom(race(from(Promise.allSettled([...inFlight])), timer(timeoutMs, scheduler)));
+      await firstValueFrom(race(inFlight.pipe(filter((n) => n === 0)), timer(timeoutMs, scheduler)));
     },
   };
 };
