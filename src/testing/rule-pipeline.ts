@@ -1,45 +1,42 @@
 /**
  * The agent's detection → incident flow → handler → alert path, built from a config
  * on one scheduler and fed by observables instead of collectors and log files: what
- * `panicmode test` and `panicmode/testing` run.
+ * `panicmode test` and `panicmode/testing` run. The path itself is the agent's
+ * (src/pipeline/detection-pipeline.ts: rules, dedup, escalation, handler, executor,
+ * alert rate limit); this module adds the inputs and recorders at its edges:
  *
- *   metrics$ ── compileRule (each monitor, anomaly, self-check) ── incidentFlow ─┐
- *   lines$ ── filter ── detectBruteForce (each auth/log monitor) ── incidentFlow ─┤
- *                                                                                ▼
- *                     recording handler: incident · protective actions · bans ·
- *                     alert ── alertRateLimit ── routing ── alert · background actions
+ *   metrics$ ──────────────────────────────────────────────┐
+ *   lines$ ── filter ── detectBruteForce (per log monitor) ─┴─► detectionPipeline ─► events
+ *                                          recording actions ┘   (incidents, actions, alerts)
  *
- * Detection, dedup, escalation and the alert rate limit are the agent's own operators
- * (src/rules, src/auth, src/incidents), given this scheduler. What differs from the
- * agent is the edge: actions are recorded, never executed, and counted as carried out
- * (dedup and the SSH detector are told so, as after a ban that worked); bans are the
- * ban manager's decisions (ban-decisions.ts); alerts are recorded with the channels
- * routing picks (`console` when no route takes the severity, as the agent does) instead
- * of entering the outbox. The handler here is synchronous: the agent's awaits the
- * protective actions, which take real time a virtual clock cannot give them.
+ * Actions are recorded, never executed: each action name answers at once with what it
+ * would act on, so the executor counts it carried out (dedup and the SSH detector are
+ * told so, as after a ban that worked). A banning action asks the ban manager's
+ * decisions (ban-decisions.ts) and records the bans. Alerts are recorded with the
+ * channels routing picks (`console` when no route takes the severity, as the agent
+ * does) instead of entering the outbox.
  *
  * Log lines arrive at the scheduler's time and are counted at it: the timestamp inside
  * a line is parsed as usual but does not move virtual time.
  */
-import { concatMap, EMPTY, filter, from, map, merge, Observable, share, Subject, type SchedulerLike } from 'rxjs';
+import { concatMap, EMPTY, filter, from, map, Observable, of, share, type SchedulerLike } from 'rxjs';
 import type { Config, MonitorConfig } from '../config/schema.js';
 import type { Incident } from '../model/incident.js';
 import type { Metrics } from '../model/metrics.js';
+import type { Action, ActionOutcome } from '../actions/action.js';
 import type { AuthFailure } from '../auth/auth-failure.js';
-import { compileMonitors } from '../rules/compile-monitors.js';
-import { compileRule } from '../rules/compile-rule.js';
-import { anomalyRules } from '../rules/anomaly-rules.js';
-import { selfCheckRules } from '../rules/self-check-rules.js';
-import { incidentFlow, alertRateLimit, type PendingAlert } from '../incidents/incident-flow.js';
-import { DEFAULT_DEDUP_WINDOW_MS } from '../../streams/dedup.js';
 import { AuthLineMatcher } from '../auth/parse-auth-line.js';
 import { loadFilter } from '../auth/filters/load-filter.js';
 import { monitorFilter } from '../auth/filters/monitor-filter.js';
 import { detectBruteForce } from '../auth/detect-brute-force.js';
 import { buildRouting, routesFor } from '../alerts/routing.js';
 import { incidentIps } from '../actions/block-ip.js';
+import { memoryLogger } from '../log/logger.js';
+import { detectionPipeline } from '../pipeline/detection-pipeline.js';
+import { compileMonitors } from '../rules/compile-monitors.js';
+import { anomalyRules } from '../rules/anomaly-rules.js';
 import { actionMeaning } from './recorded-actions.js';
-import { createBanDecisions } from './ban-decisions.js';
+import { createBanDecisions, type BanDecisions } from './ban-decisions.js';
 
 export interface IncidentEvent {
   name: string;
@@ -107,104 +104,88 @@ const failuresOf = (matcher: AuthLineMatcher, line: string): AuthFailure[] => {
 
 const logMonitorFilter = (m: MonitorConfig) => (m.type === 'auth_failures' ? loadFilter('sshd', m.mode) : monitorFilter(m));
 
+/** The action names the config's monitors (and the anomaly detector) can ask for, as recorders. */
+const recordingActions = (config: Config, bans: BanDecisions, scheduler: SchedulerLike, onBan: (e: BanEvent) => void): Map<string, Action<Observable<ActionOutcome>>> => {
+  const names = new Set([
+    ...config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions),
+    ...(config.anomaly.enabled ? anomalyRules(config.anomaly).flatMap((r) => r.actions) : []),
+  ]);
+  const out = new Map<string, Action<Observable<ActionOutcome>>>();
+  for (const name of names) {
+    const meaning = actionMeaning(config, name);
+    if (!meaning) continue;
+    out.set(name, {
+      name,
+      kind: meaning.protective ? 'protective' : 'background',
+      run: ({ incident }) => {
+        if (meaning.banMs === undefined) {
+          const pids = (incident.metadata.pids ?? []).join(' ');
+          return of({ outcome: 'ok', summary: `${name} recorded`, ...(pids ? { target: pids } : {}) });
+        }
+        const ips = incidentIps(incident);
+        for (const b of bans.block(ips, meaning.banMs, scheduler.now())) onBan({ ip: b.ip, until: b.until, rule: incident.name });
+        return of({ outcome: 'ok', summary: `${name} recorded`, ...(ips.length > 0 ? { target: ips.join(' ') } : {}) });
+      },
+    });
+  }
+  return out;
+};
+
+/** The incidents of the config's auth_failures and log_failures monitors, from raw lines. */
+const logDetectors = (config: Config, lines$: Observable<string>, scheduler: SchedulerLike) =>
+  config.monitors
+    .filter((m) => m.enabled && (m.type === 'auth_failures' || m.type === 'log_failures'))
+    .map((m) => {
+      const matcher = new AuthLineMatcher({ filter: logMonitorFilter(m), now: () => scheduler.now() });
+      const incidents$: Observable<Incident> = lines$.pipe(
+        concatMap((line) => from(failuresOf(matcher, line))),
+        detectBruteForce(
+          {
+            name: m.name,
+            threshold: m.threshold,
+            window: m.window,
+            actions: m.actions,
+            severity: m.severity,
+            ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
+          },
+          { scheduler, timeOf: () => scheduler.now(), ipv6Prefix: config.firewall.ipv6_prefix },
+        ),
+      );
+      return { name: m.name, escalateAfter: m.escalate_after, incidents$ };
+    });
+
 export const buildRulePipeline = (config: Config, inputs: PipelineInputs, scheduler: SchedulerLike): RulePipeline => {
-  const compiled = compileMonitors(config.monitors);
-  const unavailable = compiled.unavailable.map(({ monitor, reason }) => ({ monitor: monitor.name, reason }));
+  const unavailable = compileMonitors(config.monitors).unavailable.map(({ monitor, reason }) => ({ monitor: monitor.name, reason }));
   const routing = buildRouting(config.alerts, config.integrations);
 
   const events$ = new Observable<PipelineEvent>((subscriber) => {
-    const emit = (e: PipelineEvent) => subscriber.next(e);
     const bans = createBanDecisions(config.firewall);
-    const isProtective = (name: string) => actionMeaning(config, name)?.protective === true;
-
-    // The alert path: rate limited per rule and severity, then routed.
-    const alerts$ = new Subject<PendingAlert>();
-    const alertSub = alerts$.pipe(alertRateLimit(undefined, scheduler)).subscribe((a) => {
-      const routes = routesFor(routing, a.incident.severity).map((r) => r.key);
-      emit({
-        kind: 'alert',
-        at: scheduler.now(),
-        event: { name: a.incident.name, status: a.incident.status, severity: a.incident.severity, count: a.incident.count, channels: routes.length > 0 ? routes : ['console'] },
-      });
-    });
-
-    const act = (incident: Incident, name: string, at: number) => {
-      const meaning = actionMeaning(config, name)!;
-      const ips = incidentIps(incident);
-      const pids = incident.metadata.pids ?? [];
-      const target = meaning.banMs !== undefined ? ips.join(' ') : pids.join(' ');
-      emit({ kind: 'action', at, event: { action: name, rule: incident.name, ...(target ? { target } : {}) } });
-      if (meaning.banMs !== undefined) {
-        for (const b of bans.block(ips, meaning.banMs, at)) emit({ kind: 'ban', at, event: { ip: b.ip, until: b.until, rule: incident.name } });
-      }
-    };
-
-    // The handler, in the agent's order: record, protective actions, hand-off, alert, background.
-    const handle = (incident: Incident) => {
-      const at = scheduler.now();
-      emit({ kind: 'incident', at, event: { name: incident.name, status: incident.status, severity: incident.severity, description: incident.description, key: incident.key } });
-      const firing = incident.status === 'firing';
-      const names = firing ? incident.actions.filter((a) => actionMeaning(config, a) !== null) : [];
-      const protective = names.filter((a) => actionMeaning(config, a)!.protective);
-      for (const name of protective) act(incident, name, at);
-      incident.onHandled?.(true);
-      alerts$.next({ incident, actionsTaken: protective });
-      for (const name of names) if (!actionMeaning(config, name)!.protective) act(incident, name, at);
-    };
-
-    const flow = (escalateAfter?: number) =>
-      incidentFlow({
-        dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
-        awaitsProtection: (i) => i.status === 'firing' && i.actions.some(isProtective),
-        escalateAfter,
-        scheduler,
-      });
-
-    // Rules see the scheduler's time, whatever the snapshot says.
+    const actions = recordingActions(config, bans, scheduler, (event) => subscriber.next({ kind: 'ban', at: scheduler.now(), event }));
+    // Rules see the scheduler's time, whatever the snapshot says; one subscription to the input, as to the collectors.
     const metrics$ = (inputs.metrics$ ?? EMPTY).pipe(
-      map((m) => ({ ...m, ts: scheduler.now() })),
+      map((m): Metrics => ({ ...m, ts: scheduler.now() })),
       share(),
     );
-    const rules = [
-      ...compiled.rules.map((spec) => ({ spec, escalateAfter: config.monitors.find((m) => m.name === spec.name)?.escalate_after })),
-      ...(config.anomaly.enabled ? anomalyRules(config.anomaly).map((spec) => ({ spec, escalateAfter: undefined })) : []),
-      ...selfCheckRules(config.performance).map((spec) => ({ spec, escalateAfter: undefined })),
-    ];
     const lines$ = (inputs.lines$ ?? EMPTY).pipe(share());
-    const logMonitors = config.monitors.filter((m) => m.enabled && (m.type === 'auth_failures' || m.type === 'log_failures'));
-    const detectors: Observable<Incident>[] = [
-      ...rules.map(({ spec, escalateAfter }) => metrics$.pipe(compileRule(spec), flow(escalateAfter))),
-      ...logMonitors.map((m) => {
-        const matcher = new AuthLineMatcher({ filter: logMonitorFilter(m), now: () => scheduler.now() });
-        return lines$.pipe(
-          concatMap((line) => from(failuresOf(matcher, line))),
-          detectBruteForce(
-            {
-              name: m.name,
-              threshold: m.threshold,
-              window: m.window,
-              actions: m.actions,
-              severity: m.severity,
-              ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
-            },
-            { scheduler, timeOf: () => scheduler.now(), ipv6Prefix: config.firewall.ipv6_prefix },
-          ),
-          flow(m.escalate_after),
-        );
-      }),
-    ];
-    // The alert path outlives detection, as at the agent's stop: completing it flushes
-    // the summaries its windows hold, and then the events end.
-    alertSub.add(() => subscriber.complete());
-    const detectionSub = merge(...detectors).subscribe({
-      next: handle,
+    // the rule an action record belongs to, by its incident's key (recorded just before)
+    const ruleByKey = new Map<string, string>();
+    return detectionPipeline(config, { scheduler, metrics$, events: logDetectors(config, lines$, scheduler), actions, logger: memoryLogger() }).subscribe({
+      next: (e) => {
+        if (e.kind === 'incident') {
+          const i = e.incident;
+          ruleByKey.set(i.key, i.name);
+          subscriber.next({ kind: 'incident', at: e.at, event: { name: i.name, status: i.status, severity: i.severity, description: i.description, key: i.key } });
+        } else if (e.kind === 'action') {
+          subscriber.next({ kind: 'action', at: e.at, event: { action: e.run.action, rule: ruleByKey.get(e.run.incident_key) ?? e.run.incident_key, ...(e.run.target ? { target: e.run.target } : {}) } });
+        } else {
+          const i = e.alert.incident;
+          const routes = routesFor(routing, i.severity).map((r) => r.key);
+          subscriber.next({ kind: 'alert', at: e.at, event: { name: i.name, status: i.status, severity: i.severity, count: i.count, channels: routes.length > 0 ? routes : ['console'] } });
+        }
+      },
       error: (err) => subscriber.error(err),
-      complete: () => alerts$.complete(),
+      complete: () => subscriber.complete(),
     });
-    return () => {
-      detectionSub.unsubscribe();
-      alertSub.unsubscribe();
-    };
   }).pipe(share());
 
   const only = <K extends PipelineEvent['kind']>(kind: K) =>
