@@ -6,8 +6,8 @@
  * (their actions must exist, ...). Each pack's shape is checked on its own first, so a
  * problem names the pack: `rules[0] (rules/ssh.yaml): monitors[1].threshold: ...`.
  *
- * A pack included twice (same file) counts once; a monitor name that another monitor
- * already has is refused, since the name is the incident's identity (dedup, escalation).
+ * A pack included twice (same file) counts once. A monitor name that another monitor
+ * already has is refused by the config's cross-checks, like two monitors of one file.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -63,9 +63,7 @@ export const includeRulePacks = (tree: unknown, baseDir: string, extra: readonly
   ];
   if (packs.length === 0) return { tree, problems: [] };
   const problems: string[] = [];
-  const own = Array.isArray(root.monitors) ? root.monitors : [];
-  const names = new Set(own.flatMap((m) => (isPlainObject(m) && typeof m.name === 'string' ? [m.name] : [])));
-  const monitors = [...own];
+  const monitors = Array.isArray(root.monitors) ? [...root.monitors] : [];
   const seen = new Set<string>();
   for (const pack of packs) {
     if (seen.has(pack.path)) continue;
@@ -73,12 +71,7 @@ export const includeRulePacks = (tree: unknown, baseDir: string, extra: readonly
     const where = `${pack.place} (${pack.shown})`;
     const r = readRulePack(pack.path);
     problems.push(...r.problems.map((p) => `${where}: ${p}`));
-    r.monitors.forEach((m, j) => {
-      const name = (m as { name: string }).name;
-      if (names.has(name)) problems.push(`${where}: monitors[${j}].name: "${name}" is already a monitor of the config or an earlier pack`);
-      names.add(name);
-      monitors.push(m);
-    });
+    monitors.push(...r.monitors);
   }
   return { tree: { ...root, monitors }, problems };
 };
