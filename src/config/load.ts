@@ -12,7 +12,8 @@ import { text } from './scalars.js';
 import { resolveSecrets, type SecretMode } from './secrets.js';
 import { markSecretPaths } from './redact-config.js';
 import { defaultConfigYaml, scaleLoadThresholds } from './default-config.js';
-import { includeRulePacks, shippedRulesDir } from './rule-packs.js';
+import { includeRulePacks } from './rule-packs.js';
+import { shippedRulesDir } from './shipped-rules-dir.js';
 import { dirname } from 'node:path';
 
 import { parseYaml } from './parse-yaml.js';

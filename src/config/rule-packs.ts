@@ -9,8 +9,7 @@
  * A pack included twice (same file) counts once. A monitor name that another monitor
  * already has is refused by the config's cross-checks, like two monitors of one file.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatErrors } from './error-paths.js';
 import { parseYaml } from './parse-yaml.js';
@@ -18,13 +17,6 @@ import { MAX_CONFIG_BYTES } from './read-config-file.js';
 import { Monitor } from './schema.js';
 import { isPlainObject, list, struct } from './struct.js';
 
-/**
- * The rule packs shipped with PanicMode: `rules/` at the package root, two levels up
- * from this file in the sources (src/config/) and three in the build (dist/src/config/).
- */
-export const shippedRulesDir = ['../../rules/', '../../../rules/']
-  .map((up) => fileURLToPath(new URL(up, import.meta.url)))
-  .find((dir) => existsSync(`${dir}host-pressure.yaml`)) ?? fileURLToPath(new URL('../../rules/', import.meta.url));
 
 /** A pack is a config with only `monitors:`, so a test can load it as one (`config: ssh.yaml`). */
 const RulePack = struct({ monitors: list(Monitor, 'a list of monitors') }, 'a rule pack (a mapping with monitors:)');

@@ -5,14 +5,14 @@
  * config reload — is read again).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { shippedRulesDir } from '../../config/shipped-rules-dir.js';
 import { parse } from 'yaml';
 import { ConfigError } from '../../errors.js';
 import { decodeFilterDefinition, type FilterDefinition } from './filter-definition.js';
 import { compileFilter, type CompiledFilter } from './compile-filter.js';
 
-/** Where the shipped filters live (the package's rules/filters). */
-export const shippedFiltersDir = fileURLToPath(new URL('../../../rules/filters/', import.meta.url));
+/** Where the shipped filters live (the package's rules/filters, in the sources and in the build). */
+export const shippedFiltersDir = `${shippedRulesDir}filters/`;
 
 /** A filter name (`sshd`) → its shipped file; anything with a `/` or `.yaml` → that path. */
 export const filterPath = (nameOrPath: string): string =>
