@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,4 +36,12 @@ test('built: the embedded default loads and panicmode test rules/ passes', async
   const rules = await cli(['test', 'rules/']);
   assert.equal(rules.code, 0, rules.stdout + rules.stderr);
   assert.match(rules.stdout, /(\d+) tests: \1 passed, 0 failed/);
+
+  // `panicmode/testing` (package.json exports) points at what the build produced
+  const exported = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports['./testing'];
+  const built = (p: string) => join(out, p.replace(/^\.\/dist\//, ''));
+  assert.ok(existsSync(built(exported.types)), exported.types);
+  const api = await import(built(exported.default));
+  assert.equal(typeof api.buildRulePipeline, 'function');
+  assert.equal(typeof api.testConfig, 'function');
 });
