@@ -26,6 +26,8 @@ they produce, at their virtual times:
     - name: CPU saturated fires after 30 s and resolves
       metrics:
         cpu.usagePercent: "50 95x7 40x4"   # one value per interval; 95x7 = 95 and 7 more
+      processes:
+        - { name: stress, pid: 4242, cpu: "5 190x10", rss_mb: "300x11" }
       logs:
         - { at: 10s, every: 1s, repeat: 6, line: "Jan  1 00:00:10 h sshd[9]: Failed password for root from 203.0.113.7 port 22 ssh2" }
       expect:

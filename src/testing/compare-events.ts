@@ -46,6 +46,7 @@ const describe = (kind: EventKind, e: Fields): string => {
       take('severity');
       take('name');
       take('description', (v) => `(${v})`);
+      take('details', (v) => `[${v}]`);
       break;
     case 'actions':
       take('action');
@@ -68,12 +69,12 @@ const describe = (kind: EventKind, e: Fields): string => {
   return `at ${formatTime(e.at).padEnd(6)} ${words.join('  ')}`;
 };
 
-/** The fields of an actual event that its diff line shows. */
-const shown = (kind: EventKind, e: Fields): Fields => {
-  if (kind !== 'incidents') return e;
-  const { key: _key, description: _description, ...rest } = e;
-  return rest as Fields;
-};
+/** Fields of an incident shown only when the expectations compare them (they are long). */
+const wordy = ['key', 'description', 'details'];
+
+/** The fields of an actual event that its diff line shows: all but the wordy ones nobody expects. */
+const shown = (e: Fields, expected: readonly Fields[]): Fields =>
+  Object.fromEntries(Object.entries(e).filter(([k]) => !wordy.includes(k) || expected.some((x) => x[k] !== undefined))) as Fields;
 
 export const compareEvents = (kind: EventKind, expected: readonly Fields[], events: readonly PipelineEvent[]): KindResult => {
   const actual: Fields[] = events.filter((e) => e.kind === pipelineKind[kind]).map((e) => ({ at: e.at, ...(e.event as unknown as Record<string, unknown>) }));
@@ -89,7 +90,7 @@ export const compareEvents = (kind: EventKind, expected: readonly Fields[], even
   });
   pairs.sort((p, q) => p.at - q.at || p.order - q.order);
   const diff = pairs.map((p) =>
-    p.expected && p.actual ? `  ${describe(kind, p.expected)}` : p.expected ? `- ${describe(kind, p.expected)}` : `+ ${describe(kind, shown(kind, p.actual!))}`,
+    p.expected && p.actual ? `  ${describe(kind, p.expected)}` : p.expected ? `- ${describe(kind, p.expected)}` : `+ ${describe(kind, shown(p.actual!, expected))}`,
   );
   return { kind, passed: pairs.every((p) => p.expected && p.actual), diff };
 };

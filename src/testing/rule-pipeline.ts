@@ -43,6 +43,8 @@ export interface IncidentEvent {
   status: 'firing' | 'resolved';
   severity: Incident['severity'];
   description: string;
+  /** what the rule adds (top processes, offending addresses, ...) */
+  details: string;
   key: string;
 }
 
@@ -50,7 +52,7 @@ export interface ActionEvent {
   action: string;
   /** the incident's name */
   rule: string;
-  /** what it acts on: the addresses (block_ip) or pids, space-separated; absent when the incident names none */
+  /** what it acts on, space-separated: the addresses (banning actions) or the pids (process actions); absent when none */
   target?: string;
 }
 
@@ -119,7 +121,8 @@ const recordingActions = (config: Config, bans: BanDecisions, scheduler: Schedul
       kind: meaning.protective ? 'protective' : 'background',
       run: ({ incident }) => {
         if (meaning.banMs === undefined) {
-          const pids = (incident.metadata.pids ?? []).join(' ');
+          // a process action acts on the incident's processes; a background one on the host
+          const pids = meaning.protective ? (incident.metadata.pids ?? []).join(' ') : '';
           return of({ outcome: 'ok', summary: `${name} recorded`, ...(pids ? { target: pids } : {}) });
         }
         const ips = incidentIps(incident);
@@ -174,7 +177,7 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
         if (e.kind === 'incident') {
           const i = e.incident;
           ruleByKey.set(i.key, i.name);
-          subscriber.next({ kind: 'incident', at: e.at, event: { name: i.name, status: i.status, severity: i.severity, description: i.description, key: i.key } });
+          subscriber.next({ kind: 'incident', at: e.at, event: { name: i.name, status: i.status, severity: i.severity, description: i.description, details: i.metadata.details, key: i.key } });
         } else if (e.kind === 'action') {
           subscriber.next({ kind: 'action', at: e.at, event: { action: e.run.action, rule: ruleByKey.get(e.run.incident_key) ?? e.run.incident_key, ...(e.run.target ? { target: e.run.target } : {}) } });
         } else {

@@ -25,7 +25,7 @@ import { decodeConfig, loadConfigFile, parseYaml } from '../config/load.js';
 import { readConfigFile } from '../config/read-config-file.js';
 import type { Config } from '../config/schema.js';
 import { isPlainObject, list, optional, struct, dict } from '../config/struct.js';
-import { num, oneOf, positiveCount, str, text, stringOrList } from '../config/scalars.js';
+import { count, num, oneOf, positiveCount, str, text, stringOrList } from '../config/scalars.js';
 import { parseMarbleSteps, parseSeries, type Steps } from './series.js';
 import { parseMetricPath, type MetricPath } from './metric-paths.js';
 
@@ -83,6 +83,20 @@ const MetricInputs = new t.Type<Inputs, unknown, unknown>(
   (a) => a,
 );
 
+/** A process of `processes:` (process-fixtures.ts): series per interval for its CPU and RSS. */
+const ProcessInput = struct({
+  name: text,
+  pid: positiveCount,
+  ppid: optional(count),
+  uid: optional(count),
+  /** % of one core */
+  cpu: Series,
+  /** MiB */
+  rss_mb: Series,
+  /** child processes (counted in processes.count) */
+  children: optional(Series),
+});
+
 const LogInput = struct({
   at: virtualTime,
   /** then again every this long (with repeat) */
@@ -92,7 +106,7 @@ const LogInput = struct({
   line: str,
 });
 
-const ExpectedIncident = struct({ at: virtualTime, name: optional(text), status: optional(status), severity: optional(severity), description: optional(str) });
+const ExpectedIncident = struct({ at: virtualTime, name: optional(text), status: optional(status), severity: optional(severity), description: optional(str), details: optional(str) });
 const ExpectedAction = struct({ at: virtualTime, action: text, target: optional(str), rule: optional(text) });
 const ExpectedBan = struct({ at: virtualTime, ip: text, until: optional(until), rule: optional(text) });
 const ExpectedAlert = struct({
@@ -114,6 +128,7 @@ const Expect = struct({
 const TestCase = struct({
   name: text,
   metrics: optional(MetricInputs),
+  processes: optional(list(ProcessInput, 'a list of processes')),
   logs: optional(list(LogInput, 'a list of log inputs')),
   /** how long the inputs last (default: up to the last metric value or log line) */
   duration: optional(virtualTime),
@@ -129,10 +144,13 @@ const TestFileCodec = struct({
 
 export type ExpectedEvents = t.TypeOf<typeof Expect>;
 export type LogInputSpec = t.TypeOf<typeof LogInput>;
+export type ProcessInputSpec = t.TypeOf<typeof ProcessInput>;
+export type SeriesSpec = t.TypeOf<typeof Series>;
 
 export interface RuleTestCase {
   name: string;
-  metrics: { path: MetricPath; series: { values: (number | null)[] } | { steps: Steps } }[];
+  metrics: { path: MetricPath; series: SeriesSpec }[];
+  processes: ProcessInputSpec[];
   logs: LogInputSpec[];
   duration?: number;
   expect: ExpectedEvents;
@@ -176,8 +194,8 @@ export const loadRuleTestFile = async (path: string): Promise<RuleTestFile> => {
     (tc.logs ?? []).forEach((l, j) => {
       if ((l.repeat ?? 1) > 1 && l.every === undefined) problems.push(`tests[${i}].logs[${j}]: repeat needs every (how far apart the lines are)`);
     });
-    if (metrics.length === 0 && (tc.logs ?? []).length === 0) problems.push(`tests[${i}]: no inputs (give metrics, logs or both)`);
-    return { name: tc.name, metrics, logs: tc.logs ?? [], duration: tc.duration, expect: tc.expect };
+    if (metrics.length === 0 && (tc.logs ?? []).length === 0 && (tc.processes ?? []).length === 0) problems.push(`tests[${i}]: no inputs (give metrics, processes, logs)`);
+    return { name: tc.name, metrics, processes: tc.processes ?? [], logs: tc.logs ?? [], duration: tc.duration, expect: tc.expect };
   });
   if (problems.length > 0 || !config) throw new ConfigError(problems, { source: path });
   return { path, config, intervalMs: file.interval ?? config.performance.check_interval, tests };

@@ -13,7 +13,8 @@ import { DEFAULT_ALERT_WINDOWS } from '../incidents/incident-flow.js';
 import { buildRulePipeline, type PipelineEvent } from './rule-pipeline.js';
 import { buildSnapshot } from './metric-paths.js';
 import { sampleSteps } from './series.js';
-import type { RuleTestCase } from './rule-test-file.js';
+import type { RuleTestCase, SeriesSpec } from './rule-test-file.js';
+import { applyProcesses, type ProcessFixture } from './process-fixtures.js';
 import { compareEvents, type EventKind, type KindResult } from './compare-events.js';
 
 export interface RuleTestResult {
@@ -28,9 +29,20 @@ export interface RuleTestResult {
 const lastLogTime = (tc: RuleTestCase): number =>
   Math.max(-1, ...tc.logs.map((l) => l.at + ((l.repeat ?? 1) - 1) * (l.every ?? 0)));
 
-/** How many ticks the metric series span: the longest series, or the marble's last change. */
+const seriesTicks = (series: SeriesSpec, intervalMs: number): number =>
+  'values' in series ? series.values.length : Math.floor(series.steps[series.steps.length - 1]!.at / intervalMs) + 1;
+
+/** How many ticks the series span: the longest series, or a marble's last change. */
 const tickCount = (tc: RuleTestCase, intervalMs: number): number =>
-  Math.max(0, ...tc.metrics.map(({ series }) => ('values' in series ? series.values.length : Math.floor(series.steps[series.steps.length - 1]!.at / intervalMs) + 1)));
+  Math.max(
+    0,
+    ...tc.metrics.map(({ series }) => seriesTicks(series, intervalMs)),
+    ...tc.processes.flatMap((p) => [p.cpu, p.rss_mb, ...(p.children ? [p.children] : [])].map((s) => seriesTicks(s, intervalMs))),
+  );
+
+/** One value per tick (null: no sample). */
+const perTick = (series: SeriesSpec, intervalMs: number, ticks: number): (number | null)[] =>
+  'values' in series ? series.values : sampleSteps(series.steps, intervalMs, ticks);
 
 /** The events the pipeline produced for this test's inputs, with their virtual times. */
 export const runInVirtualTime = (config: Config, tc: RuleTestCase, intervalMs: number): { events: PipelineEvent[]; unavailable: RuleTestResult['unavailable'] } => {
@@ -39,15 +51,25 @@ export const runInVirtualTime = (config: Config, tc: RuleTestCase, intervalMs: n
   const horizon = lastInput + Math.max(...Object.values(DEFAULT_ALERT_WINDOWS));
   const scheduler = new VirtualTimeScheduler(VirtualAction, horizon);
 
-  const columns = tc.metrics.map(({ path, series }) => ({
-    path,
-    values: 'values' in series ? series.values : sampleSteps(series.steps, intervalMs, ticks),
+  const columns = tc.metrics.map(({ path, series }) => ({ path, values: perTick(series, intervalMs, ticks) }));
+  const processes: ProcessFixture[] = tc.processes.map((p) => ({
+    name: p.name,
+    pid: p.pid,
+    ppid: p.ppid ?? 1,
+    uid: p.uid ?? 0,
+    cpu: perTick(p.cpu, intervalMs, ticks),
+    rssMb: perTick(p.rss_mb, intervalMs, ticks),
+    children: p.children ? perTick(p.children, intervalMs, ticks) : [],
   }));
   // Inputs stay open after their last value (NEVER): the agent runs on, its windows too.
   const metrics$ = concat(
     timer(0, intervalMs, scheduler).pipe(
       take(ticks),
-      map((i) => buildSnapshot(scheduler.now(), columns.map((c) => ({ path: c.path, value: c.values[i] ?? null })))),
+      map((i) => {
+        const m = buildSnapshot(scheduler.now(), columns.map((c) => ({ path: c.path, value: c.values[i] ?? null })));
+        applyProcesses(m, processes, i);
+        return m;
+      }),
     ),
     NEVER,
   );

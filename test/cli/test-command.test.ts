@@ -82,7 +82,7 @@ tests:
   writeFileSync(empty, `config: ${join(root, 'rules', 'ssh.yaml')}\ntests:\n  - name: nothing fed\n    expect: {}\n`);
   const r1 = await run(['test', empty]);
   assert.equal(r1.code, 2);
-  assert.match(r1.stderr, /tests\[0\]: no inputs \(give metrics, logs or both\)/);
+  assert.match(r1.stderr, /tests\[0\]: no inputs \(give metrics, processes, logs\)/);
 
   const noConfig = join(dir, 'noconfig.test.yaml');
   writeFileSync(noConfig, 'config: missing.yaml\ntests: []\n');
