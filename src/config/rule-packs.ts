@@ -65,5 +65,8 @@ export const includeRulePacks = (tree: unknown, baseDir: string, extra: readonly
     problems.push(...r.problems.map((p) => `${where}: ${p}`));
     monitors.push(...r.monitors);
   }
-  return { tree: { ...root, monitors }, problems };
+  // `rules:` has done its work: the effective config (config show) lists the monitors
+  // themselves, so it loads again as it is without including the packs twice
+  const { rules: _included, ...rest } = root;
+  return { tree: { ...rest, monitors }, problems };
 };

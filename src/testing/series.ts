@@ -43,23 +43,33 @@ export type Steps = { at: number; value: number }[];
 
 /**
  * `{ marble, values }` → the values' times. The marble is read as in
- * `TestScheduler.run` (one frame = 1 ms, time progression `29s` allowed); a letter
+ * `TestScheduler.run` (a character is one frame = 1 ms, time progression `29s` allowed:
+ * `a 29s b` puts b at 29001 ms); a letter
  * without a value, or a value that is not a number, is refused. Errors and
  * completion in the marble are not inputs and are refused too.
  */
 export const parseMarbleSteps = (marble: string, values: Record<string, unknown>): Steps | string => {
   let frames: ReturnType<typeof TestScheduler.parseMarbles>;
+  // Outside run() a marble character is 10 frames; run() makes it 1 (1 ms), as here.
+  const factor = TestScheduler.frameTimeFactor;
+  TestScheduler.frameTimeFactor = 1;
   try {
-    frames = TestScheduler.parseMarbles(marble, values, undefined, undefined, true);
+    // without values: each frame carries its letter, looked up below to name it in an error
+    frames = TestScheduler.parseMarbles(marble, undefined, undefined, undefined, true);
   } catch (err) {
     return `not a marble: ${(err as Error).message}`;
+  } finally {
+    TestScheduler.frameTimeFactor = factor;
   }
   const out: Steps = [];
   for (const f of frames) {
     const n = f.notification;
     if (n.kind !== 'N') return `"${n.kind === 'E' ? '#' : '|'}" has no meaning in a metric marble: a series does not fail or end`;
-    if (typeof n.value !== 'number' || !Number.isFinite(n.value)) return `the marble's value ${JSON.stringify(n.value)} is not a number (is it in values?)`;
-    out.push({ at: f.frame, value: n.value });
+    const letter = String(n.value);
+    const value = values[letter];
+    if (value === undefined) return `"${letter}" has no value in values`;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return `the value of "${letter}" is not a number, got ${JSON.stringify(value)}`;
+    out.push({ at: f.frame, value });
   }
   if (out.length === 0) return 'the marble has no values';
   return out;
