@@ -25,7 +25,7 @@ import { buildActions } from './actions/registry.js';
 import type { Incident } from './model/incident.js';
 import type { Metrics } from './model/metrics.js';
 import { supervise } from '../streams/supervise.js';
-import { DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
+import { dedup, DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
 import { metricsStream } from './collectors/metrics-stream.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
 import { startAlertPath } from './alerts/alert-path.js';
@@ -88,16 +88,16 @@ const startPipeline = async (
   // A database that stops taking writes (disk full, file removed) is itself an incident;
   // raised at most once per dedup window and kind, since raising it writes too. Raised
   // before the handler exists (the firewall's start), it waits for it.
-  const raisedAt = new Map<string, number>();
   const early: Incident[] = [];
   let handlerReady = false;
-  const raiseStorageFailure = (monitorType: string, name: string, description: string) => {
-    if (now() - (raisedAt.get(monitorType) ?? -Infinity) < DEFAULT_DEDUP_WINDOW_MS) return;
-    raisedAt.set(monitorType, now());
-    const incident = selfIncident(name, description, monitorType, now());
+  const storageFailures$ = new Subject<Incident>();
+  // lives until the end of stop: closing storage can fail too
+  const storageFailureSub = storageFailures$.pipe(dedup(DEFAULT_DEDUP_WINDOW_MS, (i) => i.key, { scheduler })).subscribe((incident) => {
     if (handlerReady) handler.handle(incident);
     else early.push(incident);
-  };
+  });
+  const raiseStorageFailure = (monitorType: string, name: string, description: string) =>
+    storageFailures$.next(selfIncident(name, description, monitorType, now()));
   const writer = createIncidentWriter(db, {
     onError: (err) => {
       const message = (err as Error).message;
@@ -282,6 +282,7 @@ const startPipeline = async (
       await alerting.drain(left());
       await alertPath.settled();
       await alerting.close();
+      storageFailureSub.unsubscribe();
     },
   };
 };
