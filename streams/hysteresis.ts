@@ -100,6 +100,8 @@ export function hysteresis<T>(opts: HysteresisOptions<T>): OperatorFunction<T, T
         next: (value) => {
           let out: Transition<T> | null = null;
           try {
+            // the common case, nothing firing and nothing to fire, costs no map lookup
+            if (firing.size === 0 && !isFiring(value)) return;
             const key = keyOf(value);
             const st = firing.get(key);
             if (!st) {

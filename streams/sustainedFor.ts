@@ -58,7 +58,7 @@ export const sustainedFor =
         map((value): Sustained<T> => {
           const key = keyOf(value);
           if (!isHeld(value)) {
-            since.delete(key);
+            if (since.size !== 0) since.delete(key);
             return { value, key, held: false, sustained: false };
           }
           const at = timeOf(value);

@@ -4,6 +4,11 @@
  * SSH log cursor wait for it), then the alert, then background actions, and the record
  * in SQLite. A backlog is worked critical-first, a few
  * incidents at a time, so one slow action never holds up an unrelated critical.
+ *
+ * The queue is hand-written rather than `mergeMap(handle, concurrency)`: mergeMap's
+ * buffer is first-in first-out, and a critical incident must overtake queued warnings.
+ * Each incident's work is an Observable, so with synchronous actions the whole hand-off
+ * happens at the virtual instant the incident was raised.
  */
 import { catchError, concatMap, defer, EMPTY, finalize, of, type Observable, type SchedulerLike } from 'rxjs';
 import type { Incident } from '../model/incident.js';
