@@ -16,6 +16,7 @@
  * the alert is written to stderr and its rows stay in the outbox, tried again at the
  * next start.
  */
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AlertChannel, AlertMessage } from './alert.js';
 import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -42,8 +43,8 @@ export interface DispatcherOptions {
   channels: ReadonlyMap<string, AlertChannel>;
   routes: RoutingTable;
   logger: Logger;
-  /** clock for row timestamps and due times (default Date.now) */
-  now?: () => number;
+  /** the pipeline's clock: row timestamps, due times and the backoff timers (default asyncScheduler) */
+  scheduler?: SchedulerLike;
   /** default 1 s doubling up to 60 s */
   backoff?: BackoffOptions;
   /** attempts in flight at once per channel (default 4) */
@@ -110,7 +111,7 @@ interface Lane {
   readyHead: number;
   waiting: Job[];
   inFlight: Set<AbortController>;
-  timer: NodeJS.Timeout | null;
+  timer: Subscription | null;
   timerAt: number;
   stats: Omit<ChannelStats, 'queued' | 'inFlight'>;
 }
@@ -151,7 +152,8 @@ export const notDeliveredLine = (message: AlertMessage, failures: readonly { key
 /** Builds the dispatcher, recovers the outbox (crash leftovers, kept failures) and starts delivering. */
 export const createDispatcher = async (options: DispatcherOptions): Promise<Dispatcher> => {
   const { db, logger } = options;
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const now = () => scheduler.now();
   const backoff = options.backoff ?? { baseMs: 1000, maxMs: 60_000 };
   const concurrency = Math.max(1, options.concurrencyPerChannel ?? 4);
   const writeStderr = options.writeStderr ?? ((line: string) => void process.stderr.write(line + '\n'));
@@ -234,7 +236,7 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
 
   const armTimer = (lane: Lane): void => {
     if (stopped || lane.waiting.length === 0) {
-      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer?.unsubscribe();
       lane.timer = null;
       lane.timerAt = Infinity;
       return;
@@ -242,9 +244,9 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
     let due = Infinity;
     for (const j of lane.waiting) if (j.dueAt < due) due = j.dueAt;
     if (lane.timer && lane.timerAt <= due) return;
-    if (lane.timer) clearTimeout(lane.timer);
+    lane.timer?.unsubscribe();
     lane.timerAt = due;
-    lane.timer = setTimeout(() => {
+    lane.timer = scheduler.schedule(() => {
       lane.timer = null;
       // Jobs due by the time this timer was armed for are due now, whatever the clock says.
       const at = Math.max(lane.timerAt, now());

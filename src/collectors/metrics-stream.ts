@@ -163,7 +163,7 @@ export const metricsStream = (host: Host, options: MetricsStreamOptions): Observ
 
     return timer(0, options.intervalMs, scheduler).pipe(
       exhaustMap(() => {
-        const ts = host.now();
+        const ts = scheduler.now(); // the pipeline's one clock stamps the snapshot
         // forkJoin([]) completes without a value: with no collectors, still one snapshot per tick.
         const results$ = runners.length > 0 ? forkJoin(runners.map((run) => run())) : of<TickResult[]>([]);
         return forkJoin([results$, custom$()]).pipe(

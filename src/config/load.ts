@@ -14,7 +14,10 @@ import { isPlainObject, list } from './struct.js';
 import { text } from './scalars.js';
 import { resolveSecrets, type SecretMode } from './secrets.js';
 import { markSecretPaths } from './redact-config.js';
-import { defaultConfigYaml } from './default-config.js';
+import { defaultConfigYaml, scaleLoadThresholds } from './default-config.js';
+import { includeRulePacks } from './rule-packs.js';
+import { shippedRulesDir } from './shipped-rules-dir.js';
+import { dirname } from 'node:path';
 
 import { parseYaml } from './parse-yaml.js';
 import { readConfigFile } from './read-config-file.js';
@@ -102,6 +105,10 @@ const applyEnvOverrides = (config: Config, env: NodeJS.ProcessEnv = process.env)
 export interface LoadOptions {
   /** `resolve` (default) reads every secret reference; `check` only checks their form */
   secrets?: SecretMode;
+  /** where `rules:` paths are relative to (default: the file's directory, else the working directory) */
+  baseDir?: string;
+  /** more rule packs to include (`run --rules`), relative to the working directory */
+  rules?: readonly string[];
 }
 
 /**
@@ -112,8 +119,9 @@ export const loadConfigText = async (text: string, source = '<config>', options:
   const parsed = parseYaml(text);
   if (parsed.problems.length > 0) throw new ConfigError(parsed.problems, { source });
   const secrets = await resolveSecrets(parsed.value, options.secrets ?? 'resolve');
-  const { config, problems } = decodeConfig(secrets.value);
-  const all = [...secrets.problems, ...problems];
+  const packs = includeRulePacks(secrets.value, options.baseDir ?? process.cwd(), options.rules);
+  const { config, problems } = decodeConfig(packs.tree);
+  const all = [...secrets.problems, ...packs.problems, ...problems];
   if (all.length > 0 || !config) throw new ConfigError(all, { source });
   markSecretPaths(config, secrets.secretPaths);
   return config;
@@ -121,16 +129,18 @@ export const loadConfigText = async (text: string, source = '<config>', options:
 
 /** Loads and validates a config file. Throws ConfigError (unreadable or oversized file included). */
 export const loadConfigFile = async (path: string, options: LoadOptions = {}): Promise<Config> =>
-  loadConfigText(await readConfigFile(path), path, options);
+  loadConfigText(await readConfigFile(path), path, { baseDir: dirname(path), ...options });
 
 /**
  * The embedded default (see default-config.ts), decoded through the same codec. Its
  * paths follow $PANICMODE_STATE_DIR at the time of the call.
  */
-export const defaultConfig = (): Config => {
+export const defaultConfig = (rules: readonly string[] = []): Config => {
   const parsed = parseYaml(defaultConfigYaml());
-  const { config, problems } = decodeConfig(parsed.value);
-  // A broken embedded default is a bug of ours, not the operator's: fail loudly.
-  if (parsed.problems.length > 0 || problems.length > 0 || !config) throw new ConfigError([...parsed.problems, ...problems], { source: '<embedded default>' });
-  return config;
+  const packs = includeRulePacks(parsed.value, shippedRulesDir, rules);
+  const { config, problems } = decodeConfig(packs.tree);
+  // A broken embedded default is a bug of ours (or of a --rules pack): fail loudly.
+  const all = [...parsed.problems, ...packs.problems, ...problems];
+  if (all.length > 0 || !config) throw new ConfigError(all, { source: '<embedded default>' });
+  return scaleLoadThresholds(config);
 };

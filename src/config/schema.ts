@@ -459,6 +459,8 @@ export const ConfigCodec = struct(
     retention: defaults(Retention),
     /** protective actions are logged, not executed (the embedded default sets it) */
     dry_run: withDefault(bool, false),
+    /** rule packs whose monitors join `monitors:` (rules/*.yaml; relative to the config file; see rule-packs.ts) */
+    rules: withDefault(list(text, 'a list of rule pack files'), () => []),
   },
   'a mapping of config sections',
 );

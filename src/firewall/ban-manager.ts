@@ -22,6 +22,7 @@
  * Backend calls go one at a time through a queue (bans queued meanwhile form the next
  * burst), behind a circuit breaker: a broken firewall is not hammered 10,000 times.
  */
+import { asyncScheduler } from 'rxjs';
 import type { BlockedIpRow, Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
@@ -135,7 +136,7 @@ interface Decision {
 
 export const createBanManager = (deps: BanManagerDeps): BanManager => {
   const { db, backend, neverBlock, logger } = deps;
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => asyncScheduler.now());
   const circuit = deps.circuit ?? defaultCircuitBreakers;
   const baseMs = deps.options.ban_duration ?? DEFAULT_BAN_MS;
   const ladder = ipv6Ladder(deps.options.ipv6_prefix);
