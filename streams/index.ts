@@ -4,8 +4,7 @@
  */
 export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuitBreaker.js';
 export { concatMapLatest } from './concatMapLatest.js';
-export { countExceeds, type CountExceeded, type CountExceedsOptions } from './countExceeds.js';
-export { countInWindow, type CountInWindowOptions, type WindowCount } from './countInWindow.js';
+export { countExceeds, KeyedWindowCounter, type CountExceeded, type CountExceedsOptions, type KeyedWindowCounterOptions } from './countExceeds.js';
 export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';
 export { escalate, type EscalateOptions } from './escalate.js';
 export { hysteresis, type HysteresisOptions, type Transition } from './hysteresis.js';
