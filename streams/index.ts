@@ -4,10 +4,11 @@
  */
 export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuitBreaker.js';
 export { concatMapLatest } from './concatMapLatest.js';
-export { countExceeds, KeyedWindowCounter, type CountExceeded, type CountExceedsOptions, type KeyedWindowCounterOptions } from './countExceeds.js';
+export { countExceeds, type CountExceeded, type CountExceedsOptions } from './countExceeds.js';
 export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';
 export { escalate, type EscalateOptions } from './escalate.js';
 export { hysteresis, type HysteresisOptions, type Transition } from './hysteresis.js';
+export { KeyedWindowCounter, type KeyedWindowCounterOptions } from './keyedWindowCounter.js';
 export { rateLimit, type RateLimited, type RateLimitOptions } from './rateLimit.js';
 export { spike, type Spike, type SpikeOptions } from './spike.js';
 export { supervise, type SuperviseOptions } from './supervise.js';

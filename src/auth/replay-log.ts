@@ -22,7 +22,7 @@ import { AuthLineMatcher } from './parse-auth-line.js';
 import type { CompiledFilter } from './filters/compile-filter.js';
 import type { NeverBlock } from '../firewall/never-block.js';
 import { parseTarget } from '../firewall/address.js';
-import { KeyedWindowCounter } from '../../streams/countExceeds.js';
+import { KeyedWindowCounter } from '../../streams/keyedWindowCounter.js';
 import { offenderOf } from './offender-key.js';
 import { bruteForceIncident, DEFAULT_WINDOW_MS, type BruteForceRule, type FailureSummary } from './brute-force-rule.js';
 
