@@ -22,7 +22,7 @@ import { AuthLineMatcher } from './parse-auth-line.js';
 import type { CompiledFilter } from './filters/compile-filter.js';
 import type { NeverBlock } from '../firewall/never-block.js';
 import { parseTarget } from '../firewall/address.js';
-import { KeyedWindowCounter } from '../../streams/keyedWindowCounter.js';
+import { SlidingWindow } from '../../streams/keyedWindowCounter.js';
 import { offenderOf } from './offender-key.js';
 import { bruteForceIncident, DEFAULT_WINDOW_MS, type BruteForceRule, type FailureSummary } from './brute-force-rule.js';
 
@@ -54,19 +54,26 @@ export interface ReplayOptions {
   neverBlock?: NeverBlock;
 }
 
-/** What failures are counted and banned under: an address, or an IPv6 network. */
+/**
+ * What failures are counted and banned under: an address, or an IPv6 network. Its
+ * windows (one per rule) live here, not in a KeyedWindowCounter's maps: replay keeps
+ * every address anyway, and one lookup per line then finds everything.
+ */
 interface Offender {
   key: string;
   bannedUntil: number;
   /** why the firewall refuses to ban it (null: it may be banned; undefined: not asked yet) */
   notBanned: string | null | undefined;
+  windows: (SlidingWindow<Counted> | undefined)[];
 }
 
-interface IpEntry {
+/** An address; its own offender when it counts alone (IPv4, or IPv6 per address). */
+interface IpEntry extends Offender {
   /** the address, as a string of its own (not a slice of a chunk kept alive by it) */
   ip: string;
   failures: number;
-  offender: Offender;
+  /** the network it counts under; null: itself */
+  offender: Offender | null;
 }
 
 /** A failure in a window: shared per (kind, user) for an address; with its address for a network. */
@@ -84,7 +91,7 @@ export class ReplayState {
   private readonly byIp = new Map<number | string, IpEntry>();
   private readonly offenders = new Map<string, Offender>();
   private readonly matcher: AuthLineMatcher;
-  private readonly counters: { rule: BruteForceRule; bans: boolean; counter: KeyedWindowCounter<Counted> }[];
+  private readonly counters: { rule: BruteForceRule; bans: boolean; windowMs: number }[];
   private readonly banMs: number;
   private readonly ipv6Prefix: number;
   private readonly neverBlock: NeverBlock | undefined;
@@ -104,7 +111,7 @@ export class ReplayState {
     this.counters = rules.map((rule) => ({
       rule,
       bans: rule.actions.includes('block_ip'),
-      counter: new KeyedWindowCounter<Counted>({ windowMs: rule.window ?? DEFAULT_WINDOW_MS, threshold: rule.threshold }),
+      windowMs: rule.window ?? DEFAULT_WINDOW_MS,
     }));
   }
 
@@ -137,7 +144,7 @@ export class ReplayState {
     let e = this.byIp.get(key);
     if (e === undefined) {
       const ip = m.ip.length < 13 ? m.ip : (' ' + m.ip).slice(1);
-      e = { ip, failures: 0, offender: this.offenderOf(ip) };
+      e = this.addressEntry(ip);
       this.byIp.set(typeof key === 'string' ? ip : key, e);
     }
     e.failures += m.count;
@@ -145,13 +152,13 @@ export class ReplayState {
     // a line without a readable timestamp happens "at" the previous one
     const at = Number.isNaN(m.ts) ? this.lastTs : m.ts;
     this.lastTs = at;
-    const o = e.offender;
+    const o = e.offender ?? e;
     if (at < o.bannedUntil) return;
     const sample: Counted = o.key === e.ip ? this.summary(m.kind, m.user) : { ...this.summary(m.kind, m.user), ip: e.ip };
     for (let n = 0; n < m.count; n++)
       for (let i = 0; i < this.counters.length; i++) {
         const c = this.counters[i]!;
-        const burst = c.counter.add(o.key, at, sample);
+        const burst = (o.windows[i] ??= new SlidingWindow<Counted>()).add(at, sample, c.windowMs, c.rule.threshold);
         if (burst === null) continue;
         const addresses = o.key === e.ip ? [e.ip] : [...new Set(burst.map((x) => x.ip!))];
         const incident = bruteForceIncident(c.rule, o.key, burst, at, addresses);
@@ -167,12 +174,15 @@ export class ReplayState {
       }
   }
 
-  /** The offender an address counts under, as the agent's detector keys it. */
-  private offenderOf(ip: string): Offender {
+  /** A new address, and the offender it counts under as the agent's detector keys it. */
+  private addressEntry(ip: string): IpEntry {
     const key = offenderOf(ip, this.ipv6Prefix);
-    let o = this.offenders.get(key);
-    if (o === undefined) this.offenders.set(key, (o = { key, bannedUntil: -Infinity, notBanned: undefined }));
-    return o;
+    let offender: Offender | null = null;
+    if (key !== ip) {
+      offender = this.offenders.get(key) ?? null;
+      if (offender === null) this.offenders.set(key, (offender = { key, bannedUntil: -Infinity, notBanned: undefined, windows: [] }));
+    }
+    return { key: ip, bannedUntil: -Infinity, notBanned: undefined, windows: [], ip, failures: 0, offender };
   }
 
   private reasonNotToBlock(ip: string): string | null {

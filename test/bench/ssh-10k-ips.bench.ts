@@ -27,7 +27,7 @@ import { Subject } from 'rxjs';
 import type { AuthFailure } from '../../src/auth/auth-failure.js';
 import { detectBruteForce } from '../../src/auth/detect-brute-force.js';
 import { defaultBruteForceRule, DEFAULT_WINDOW_MS } from '../../src/auth/brute-force-rule.js';
-import { KeyedWindowCounter } from '../../streams/countExceeds.js';
+import { KeyedWindowCounter } from '../../streams/keyedWindowCounter.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { createFirewall } from '../../src/firewall/create-firewall.js';
 import { createBanManager, type BanManager } from '../../src/firewall/ban-manager.js';
