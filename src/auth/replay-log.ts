@@ -64,7 +64,8 @@ interface Offender {
   bannedUntil: number;
   /** why the firewall refuses to ban it (null: it may be banned; undefined: not asked yet) */
   notBanned: string | null | undefined;
-  windows: (SlidingWindow<Counted> | undefined)[];
+  /** one per rule (none for an address that counts under its network) */
+  windows: SlidingWindow<Counted>[];
 }
 
 /** An address; its own offender when it counts alone (IPv4, or IPv6 per address). */
@@ -79,6 +80,13 @@ interface IpEntry extends Offender {
 /** A failure in a window: shared per (kind, user) for an address; with its address for a network. */
 type Counted = FailureSummary & { ip?: string };
 
+/** A rule as replay applies it (its windows live on the offenders). */
+interface RuleCounter {
+  rule: BruteForceRule;
+  bans: boolean;
+  windowMs: number;
+}
+
 /** Distinct (kind, user) summaries kept per replay; beyond it, new ones are not shared. */
 const MAX_SHARED_SUMMARIES = 65_536;
 
@@ -91,7 +99,7 @@ export class ReplayState {
   private readonly byIp = new Map<number | string, IpEntry>();
   private readonly offenders = new Map<string, Offender>();
   private readonly matcher: AuthLineMatcher;
-  private readonly counters: { rule: BruteForceRule; bans: boolean; windowMs: number }[];
+  private readonly counters: RuleCounter[];
   private readonly banMs: number;
   private readonly ipv6Prefix: number;
   private readonly neverBlock: NeverBlock | undefined;
@@ -158,31 +166,36 @@ export class ReplayState {
     for (let n = 0; n < m.count; n++)
       for (let i = 0; i < this.counters.length; i++) {
         const c = this.counters[i]!;
-        const burst = (o.windows[i] ??= new SlidingWindow<Counted>()).add(at, sample, c.windowMs, c.rule.threshold);
-        if (burst === null) continue;
-        const addresses = o.key === e.ip ? [e.ip] : [...new Set(burst.map((x) => x.ip!))];
-        const incident = bruteForceIncident(c.rule, o.key, burst, at, addresses);
-        this.incidents.push(incident);
-        if (!c.bans) continue;
-        // the firewall's own decision: a protected address is never banned
-        o.notBanned ??= this.reasonNotToBlock(o.key);
-        if (o.notBanned === null) o.bannedUntil = at + this.banMs;
-        else {
-          incident.actions = incident.actions.filter((a) => a !== 'block_ip');
-          incident.metadata.details += ` (not banned: ${o.notBanned})`;
-        }
+        const burst = o.windows[i]!.add(at, sample, c.windowMs, c.rule.threshold);
+        if (burst !== null) this.fire(c, o, e.ip, burst, at);
       }
+  }
+
+  /** A burst: the incident, and the ban through the firewall's own decision (kept out of the per-line path). */
+  private fire(c: RuleCounter, o: Offender, ip: string, burst: Counted[], at: number): void {
+    const addresses = o.key === ip ? [ip] : [...new Set(burst.map((x) => x.ip!))];
+    const incident = bruteForceIncident(c.rule, o.key, burst, at, addresses);
+    this.incidents.push(incident);
+    if (!c.bans) return;
+    // a protected address is never banned
+    o.notBanned ??= this.reasonNotToBlock(o.key);
+    if (o.notBanned === null) o.bannedUntil = at + this.banMs;
+    else {
+      incident.actions = incident.actions.filter((a) => a !== 'block_ip');
+      incident.metadata.details += ` (not banned: ${o.notBanned})`;
+    }
   }
 
   /** A new address, and the offender it counts under as the agent's detector keys it. */
   private addressEntry(ip: string): IpEntry {
     const key = offenderOf(ip, this.ipv6Prefix);
+    const windows = () => this.counters.map(() => new SlidingWindow<Counted>());
     let offender: Offender | null = null;
     if (key !== ip) {
       offender = this.offenders.get(key) ?? null;
-      if (offender === null) this.offenders.set(key, (offender = { key, bannedUntil: -Infinity, notBanned: undefined, windows: [] }));
+      if (offender === null) this.offenders.set(key, (offender = { key, bannedUntil: -Infinity, notBanned: undefined, windows: windows() }));
     }
-    return { key: ip, bannedUntil: -Infinity, notBanned: undefined, windows: [], ip, failures: 0, offender };
+    return { key: ip, bannedUntil: -Infinity, notBanned: undefined, windows: offender === null ? windows() : [], ip, failures: 0, offender };
   }
 
   private reasonNotToBlock(ip: string): string | null {
