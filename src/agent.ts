@@ -20,7 +20,9 @@ import { pruneOldRows } from './storage/retention.js';
 import { compileMonitors } from './rules/compile-monitors.js';
 import { compileRule } from './rules/compile-rule.js';
 import { anomalyRules } from './rules/anomaly-rules.js';
-import { selfCheckRules } from './rules/self-check-rules.js';
+import { selfCheckNotes, selfCheckRules } from './rules/self-check-rules.js';
+import { metricsStalled } from './rules/metrics-stalled.js';
+import { reportDetectorStop } from './rules/detector-stopped.js';
 import type { RuleSpec } from './rules/rule-spec.js';
 import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
@@ -176,6 +178,7 @@ const startPipeline = async (
     ...(config.anomaly.enabled ? anomalyRules(config.anomaly).map((spec) => ({ spec })) : []),
     ...selfCheckRules(config.performance).map((spec) => ({ spec })),
   ];
+  for (const note of selfCheckNotes(config.performance)) log.warn(note);
 
   const now = Date.now();
   await pruneDedupState(db, now, DEFAULT_DEDUP_WINDOW_MS);
@@ -201,6 +204,7 @@ const startPipeline = async (
   const detectors: { name: string; incidents$: Observable<Incident> }[] = [
     ...rules.map(({ spec, escalateAfter }) => ({ name: spec.name, incidents$: metrics$.pipe(compileRule(spec), flow(escalateAfter)) })),
     ...[...ssh.incidents, ...jails.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
+    { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval }), flow()) },
   ];
 
   // Each detector is supervised on its own: a source that keeps failing (no auth log
@@ -210,6 +214,7 @@ const startPipeline = async (
     detection.add(
       d.incidents$
         .pipe(
+          reportDetectorStop(d.name, () => host.now()),
           supervise({
             onFailure: (err, attempt, delayMs) => {
               const message = (err as Error)?.message ?? String(err);

@@ -53,6 +53,9 @@ const measures: Record<string, { label: string; unit: string }> = {
   'self_check:cpu': { label: 'PanicMode CPU', unit: '%' },
   'self_check:memory': { label: 'PanicMode memory', unit: ' MB' },
   'self_check:event_loop': { label: 'event loop lag', unit: ' ms' },
+  'self_check:memory_growth': { label: 'PanicMode memory growth', unit: ' MB' },
+  'self_check:open_fds': { label: 'PanicMode open files', unit: '% of the limit' },
+  'self_check:metrics_stalled': { label: 'metrics stalled', unit: ' s' },
 };
 
 /** What to do next, per monitor type (the family before `:` as a fallback). */
@@ -75,7 +78,7 @@ const hints: Record<string, string> = {
   'anomaly:memory_spike': 'find the biggest process: top -o %MEM (OOM risk)',
   'anomaly:high_load': 'check CPU and I/O wait: top, then iostat -x 1',
   self_check: 'PanicMode itself is struggling: journalctl -u panicmode',
-  anomaly: 'look at the host now: panicmode top',
+  anomaly: 'look at the host now: top, ss -s, df -h; recent incidents: panicmode incidents',
 };
 
 const measureOf = (type: string) => measures[type] ?? { label: type.split(':').pop() ?? type, unit: '' };

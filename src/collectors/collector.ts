@@ -33,6 +33,13 @@ export interface PeriodicCollector<K extends MetricKey = MetricKey, Raw = unknow
   complete?(host: Host, sample: SampleOf<K>): Promise<SampleOf<K>>;
   /** Releases what the factory set up (a histogram, a timer). Called when the stream stops. */
   close?(): void;
+  /**
+   * Read at most about this often, ms: on the ticks in between the metrics stream repeats
+   * this collector's last sample instead of reading (the process table: one file per
+   * process, most of an idle agent's work, needed for top lists that 15 s old serve as
+   * well). Unset: every tick.
+   */
+  readonly minReadIntervalMs?: number;
 }
 
 /** Any collector, whatever it fills. */

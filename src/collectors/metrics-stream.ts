@@ -20,6 +20,10 @@
  *   recovery is logged. The others go on.
  * - A collector whose derive returns null (the first tick of a rate: only a baseline)
  *   leaves its field null WITHOUT a degraded entry: nothing is wrong.
+ * - A collector with `minReadIntervalMs` is read on every n-th tick only (n = that
+ *   interval in ticks, rounded, at least 1); the ticks in between repeat its last sample.
+ *   After a failure it is read again on the next tick. Rates stay honest: the previous
+ *   reading is the one actually read, with its own time.
  * - Custom metrics (`custom_metrics:`) are read within the same deadline into `custom`.
  *
  * Example:
@@ -67,9 +71,13 @@ const describeNoData = (err: unknown): string => {
 };
 
 /** Per-collector state across ticks: previous reading, in-flight guard, what was logged. */
-const createRunner = (c: AnyCollector, host: Host, logger: Logger, timeoutMs: number, scheduler: SchedulerLike) => {
+const createRunner = (c: AnyCollector, host: Host, logger: Logger, intervalMs: number, timeoutMs: number, scheduler: SchedulerLike) => {
   let prev: { raw: unknown; at: number } | undefined;
   let inFlight = false;
+  // Ticks per read, and the last good sample repeated in between (see the file comment).
+  const readEvery = Math.max(1, Math.round((c.minReadIntervalMs ?? 0) / intervalMs));
+  let last: { sample: unknown } | undefined;
+  let skipped = 0;
   let warnedNoData = false;
   let failing: string | undefined;
   // The collector's generic types do not survive being in a union; this view is sound
@@ -89,6 +97,7 @@ const createRunner = (c: AnyCollector, host: Host, logger: Logger, timeoutMs: nu
   };
 
   const failed = (err: unknown): TickResult => {
+    last = undefined;
     if (err instanceof Error && err.name === 'TimeoutError') {
       const reason = `timeout: no result within ${timeoutMs} ms`;
       if (failing !== reason) logger.warn(`collector ${c.name} timed out`, { timeout_ms: timeoutMs });
@@ -113,6 +122,8 @@ const createRunner = (c: AnyCollector, host: Host, logger: Logger, timeoutMs: nu
       if (inFlight) {
         return of<TickResult>({ name: c.name, sample: null, degraded: 'busy: the previous read is still running' });
       }
+      if (last && ++skipped < readEvery) return of<TickResult>({ name: c.name, sample: last.sample });
+      skipped = 0;
       inFlight = true;
       const run = readAndDerive();
       const done = () => {
@@ -124,6 +135,8 @@ const createRunner = (c: AnyCollector, host: Host, logger: Logger, timeoutMs: nu
         map((sample): TickResult => {
           if (failing) logger.info(`collector ${c.name} recovered`);
           failing = undefined;
+          // A baseline (null) is not worth repeating: the next tick reads again.
+          last = sample === null ? undefined : { sample };
           return { name: c.name, sample };
         }),
         catchError((err) => of(failed(err))),
@@ -138,7 +151,7 @@ export const metricsStream = (host: Host, options: MetricsStreamOptions): Observ
   const { logger } = options;
   return defer(() => {
     const collectors = options.collectors ?? createCollectors();
-    const runners = collectors.map((c) => createRunner(c, host, logger, timeoutMs, scheduler));
+    const runners = collectors.map((c) => createRunner(c, host, logger, options.intervalMs, timeoutMs, scheduler));
     const custom =
       options.custom && Object.keys(options.custom).length > 0
         ? createCustomMetricsReader(host, options.custom, { logger, freshMs: options.intervalMs })

@@ -19,6 +19,8 @@ export interface CollectorFactoryOptions {
   topProcesses?: number;
   /** ms between two reads of the TCP socket tables by the network collector (default 15 000, 0 = every tick) */
   networkTableIntervalMs?: number;
+  /** ms between two reads of the process table (default 15 000, 0 = every tick) */
+  processTableIntervalMs?: number;
 }
 
 export interface CollectorRegistration {
@@ -46,7 +48,7 @@ export const collectorRegistry: readonly CollectorRegistration[] = [
     name: 'processes',
     enabledByDefault: true,
     description: 'process count, top processes by CPU and memory',
-    create: (o) => createProcessesCollector({ top: o.topProcesses }),
+    create: (o) => createProcessesCollector({ top: o.topProcesses, tableIntervalMs: o.processTableIntervalMs }),
   },
   { name: 'self', enabledByDefault: true, description: "PanicMode's own CPU, RSS, fds, event-loop lag", create: () => createSelfCollector() },
 ];

@@ -1,12 +1,19 @@
 /**
- * PanicMode's own footprint: CPU %, RSS, open file descriptors and event-loop lag, for
- * the self-check rules (an agent that eats the host it guards is part of the problem).
+ * PanicMode's own footprint: CPU %, RSS (and its growth over the start-up baseline),
+ * open file descriptors against their limit, and event-loop lag, for the self-check
+ * rules (an agent that eats the host it guards, or cannot open one more file, is part
+ * of the problem).
  *
  * CPU and RSS come from Node itself (process.cpuUsage / memoryUsage): right whatever the
- * proc root is. Open fds are the entries of `<procroot>/self/fd`, which is this process
- * in a host daemon and in a `--pid=host` sidecar alike; where it cannot be listed the
- * count is -1 (unknown) rather than a failure. Event-loop lag is the p99 delay of the
- * `monitorEventLoopDelay` histogram since the previous tick.
+ * proc root is. Open fds are the entries of `<procroot>/self/fd` and their limit the soft
+ * "Max open files" of `<procroot>/self/limits`, which is this process in a host daemon
+ * and in a `--pid=host` sidecar alike; where either cannot be read it is -1 (unknown)
+ * rather than a failure. Event-loop lag is the worst delay the `monitorEventLoopDelay`
+ * histogram saw since the previous tick.
+ *
+ * The RSS baseline is the first RSS this process measured, kept per process (not per
+ * collector): a reload builds new collectors, and a leak that grows across reloads must
+ * still show against the footprint the agent started with.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Host } from '../host/host.js';
@@ -19,8 +26,12 @@ export interface SelfReading {
   /** process uptime, ms (the first tick's CPU% is over the whole lifetime) */
   uptimeMs: number;
   rssBytes: number;
+  /** RSS at this process's first self reading */
+  rssBaselineBytes: number;
   /** -1 when the fd directory cannot be listed */
   openFds: number;
+  /** soft RLIMIT_NOFILE, -1 when unknown, Infinity when unlimited */
+  fdLimit: number;
   eventLoopLagMs: number;
 }
 
@@ -31,9 +42,20 @@ export const deriveSelf = (prev: SelfReading | undefined, cur: SelfReading, elap
   return {
     cpuPercent: wallMs > 0 ? Math.max(0, (cpuMs / wallMs) * 100) : 0,
     rssBytes: cur.rssBytes,
+    rssBaselineBytes: cur.rssBaselineBytes,
     openFds: cur.openFds,
+    fdLimit: cur.fdLimit,
     eventLoopLagMs: cur.eventLoopLagMs,
   };
+};
+
+/** Pure: the soft "Max open files" of a `/proc/<pid>/limits` text; -1 when absent. */
+export const parseFdLimit = (limits: string): number => {
+  const m = /^Max open files\s+(\S+)/m.exec(limits);
+  if (!m) return -1;
+  if (m[1] === 'unlimited') return Infinity;
+  const n = Number(m[1]);
+  return Number.isFinite(n) && n > 0 ? n : -1;
 };
 
 /** Counts `<procroot>/self/fd` entries, -1 when that cannot be listed. */
@@ -46,9 +68,31 @@ export const countOpenFds = async (host: Host): Promise<number> => {
   }
 };
 
+const readFdLimit = async (host: Host): Promise<number> => {
+  try {
+    return parseFdLimit(await host.readProc('self', 'limits'));
+  } catch {
+    return -1;
+  }
+};
+
+/** This process's start-up RSS, set by the first self reading (see the file comment). */
+const processBaseline: { rssBytes?: number } = {};
+
+export interface SelfCollectorOptions {
+  /** where the start-up baseline is kept (default: one per process); tests pass their own */
+  baseline?: { rssBytes?: number };
+  /** the RSS source (default process.memoryUsage.rss); tests inject growth */
+  rss?: () => number;
+}
+
 /** The self collector; it owns an event-loop histogram, released by `close`. */
-export const createSelfCollector = (): PeriodicCollector<'self', SelfReading> => {
+export const createSelfCollector = (options: SelfCollectorOptions = {}): PeriodicCollector<'self', SelfReading> => {
+  const baseline = options.baseline ?? processBaseline;
+  const rss = options.rss ?? (() => process.memoryUsage.rss());
   let histogram: IntervalHistogram | undefined;
+  // The soft limit is read once: it changes only by prlimit from outside, rarely.
+  let fdLimit: number | undefined;
   const lagMs = () => {
     if (!histogram) {
       // The histogram samples with a timer of this period: 10 ms meant 100 wake-ups a
@@ -66,11 +110,16 @@ export const createSelfCollector = (): PeriodicCollector<'self', SelfReading> =>
     name: 'self',
     read: async (host) => {
       const cpu = process.cpuUsage();
+      const rssBytes = rss();
+      baseline.rssBytes ??= rssBytes;
+      fdLimit ??= await readFdLimit(host);
       return {
         cpuMicros: cpu.user + cpu.system,
         uptimeMs: process.uptime() * 1000,
-        rssBytes: process.memoryUsage.rss(),
+        rssBytes,
+        rssBaselineBytes: baseline.rssBytes,
         openFds: await countOpenFds(host),
+        fdLimit,
         eventLoopLagMs: lagMs(),
       };
     },

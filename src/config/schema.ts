@@ -30,8 +30,8 @@ import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
 export const Performance = struct({
   /** % CPU PanicMode itself may use before it alerts about itself */
   cpu_limit: withDefault(nonNegative, 5),
-  /** MB of RSS PanicMode itself may use */
-  memory_limit_mb: withDefault(nonNegative, 50),
+  /** MB of RSS PanicMode itself may use (the Rust reference's 50 cannot hold a Node.js agent; see self-check-rules.ts) */
+  memory_limit_mb: withDefault(nonNegative, 120),
   /**
    * how often periodic collectors run: the collectors' interval timer. Below 100ms the
    * agent spends a core collecting (0s measured at 70 % CPU); above 1h a monitor

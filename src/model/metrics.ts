@@ -96,7 +96,12 @@ export interface ProcessSample {
 export interface SelfSample {
   cpuPercent: number;
   rssBytes: number;
+  /** RSS when this process first measured itself (the start-up footprint) */
+  rssBaselineBytes: number;
+  /** -1 when unknown */
   openFds: number;
+  /** soft limit on open files; -1 when unknown, Infinity when unlimited */
+  fdLimit: number;
   eventLoopLagMs: number;
 }
 

@@ -1,9 +1,9 @@
 /**
- * `panicmode replay` from the build, as installed (`npm run build`, then bin/panicmode.js
- * picks dist/): it finds the shipped filters (the build once looked for them under
- * dist/rules/ and failed for every filter), reads them pre-parsed, gives what the
- * sources give, and does not serve a filter file changed since the build from the
- * pre-parsed copy. Built into a temporary copy of the package layout (bin, dist, rules).
+ * `panicmode replay` from the build, as installed (what `npm run build` makes: tsc, the
+ * bundle bin/panicmode.js runs, the pre-parsed shipped filters): it reads the shipped
+ * filters pre-parsed, gives what the sources give, and does not serve a filter file
+ * changed since the build from the pre-parsed copy. Built into a temporary copy of the
+ * package layout (bin, dist, rules).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +28,8 @@ before(() => {
   // what `npm run build` runs, into the copy
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(pkg, 'dist')], { encoding: 'utf8' });
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  const bundle = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), join(pkg, 'dist')], { encoding: 'utf8', cwd: root });
+  assert.equal(bundle.status, 0, bundle.stdout + bundle.stderr);
   const pre = spawnSync(process.execPath, [join(pkg, 'dist', 'src', 'auth', 'filters', 'shipped-filters.js')], { encoding: 'utf8' });
   assert.equal(pre.status, 0, pre.stderr);
 });
@@ -38,7 +40,8 @@ delete env.PANICMODE_FROM_SOURCE;
 const replay = (...args: string[]) => spawnSync(process.execPath, [join(pkg, 'bin', 'panicmode.js'), 'replay', ...args], { encoding: 'utf8', env });
 
 test('the built CLI reads the shipped filters (pre-parsed) and agrees with the sources', async () => {
-  assert.ok(existsSync(join(pkg, 'dist', 'src', 'auth', 'filters', 'shipped-filters.json')), 'npm run build pre-parses the shipped filters');
+  assert.ok(existsSync(join(pkg, 'dist', 'shipped-filters.json')), 'npm run build pre-parses the shipped filters');
+  assert.ok(existsSync(join(pkg, 'dist', 'bundle', 'main.js')), 'the bin runs the bundle');
   for (const [filter, mode] of [['sshd', 'aggressive'], ['postfix', undefined]] as const) {
     const log = join(root, 'rules', 'filters', `${filter}.samples.log`);
     const r = replay('--log', log, '--filter', filter, ...(mode ? ['--mode', mode] : []), '--json');

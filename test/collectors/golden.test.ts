@@ -41,7 +41,7 @@ test('golden: the metrics stream over the real t0 → t1 snapshots', async () =>
   host.statfs = async () => ({ totalBytes: 100 * GiB, freeBytes: 50 * GiB, availableBytes: 45 * GiB });
   const logger = memoryLogger();
   const [first, second] = await lastValueFrom(
-    metricsStream(host, { intervalMs: 100, logger, collectors: createCollectors({ self: false }) }).pipe(
+    metricsStream(host, { intervalMs: 100, logger, collectors: createCollectors({ self: false }, { processTableIntervalMs: 0 }) }).pipe(
       tap(() => {
         host.use(fixtureRoot('host-t1'));
         host.setClock(1000, 1_700_000_001_000);

@@ -146,6 +146,48 @@ test('rates are deltas between successful readings; a failed tick in between str
   assert.equal(ms[2].cpu?.usagePercent, 50);
 });
 
+test('a collector with minReadIntervalMs is read every n-th tick, its sample repeated between; a failure reads again next tick', async (t) => {
+  const dir = tempProc(t);
+  const logger = memoryLogger();
+  const reads: number[] = [];
+  const elapsed: number[] = [];
+  let tick = 0;
+  // A stand-in process collector: counts its reads, fails on the second, derives the read number.
+  const counting = {
+    name: 'processes' as const,
+    minReadIntervalMs: 90, // 3 ticks of 30 ms
+    read: async () => {
+      reads.push(tick);
+      if (reads.length === 2) throw new Error('transient');
+      return reads.length;
+    },
+    derive: (_prev: number | undefined, cur: number, ms: number) => {
+      elapsed.push(ms);
+      return { count: cur, topByCpu: [], topByMemory: [] };
+    },
+  };
+  const ms = await lastValueFrom(
+    metricsStream(createHost(dir), { intervalMs: 30, logger, collectors: [counting] }).pipe(
+      tap(() => tick++),
+      take(8),
+      toArray(),
+    ),
+  );
+  // read at tick 0; repeated at 1, 2; read at 3 (fails); read again at 4; repeated 5, 6; read at 7
+  assert.deepEqual(reads, [0, 3, 4, 7]);
+  assert.deepEqual(ms.map((m) => m.processes?.count ?? null), [1, 1, 1, null, 3, 3, 3, 4]);
+  assert.match(ms[3]!.degraded.processes!, /transient/);
+  // The delta behind a read spans back to the previous reading actually taken (4 ticks, then 3;
+  // bounds loose enough for a late timer on a loaded machine).
+  assert.ok(elapsed[1]! >= 60 && elapsed[2]! >= 45, `elapsed ${elapsed.join(",")}`);
+});
+
+test('the processes collector reads its table every 15 s by default; the registry passes processTableIntervalMs', () => {
+  const byDefault = createCollectors().find((c) => c.name === 'processes')!;
+  assert.equal(byDefault.minReadIntervalMs, 15_000);
+  assert.equal(createCollectors({}, { processTableIntervalMs: 0 }).find((c) => c.name === 'processes')!.minReadIntervalMs, 0);
+});
+
 test('custom metrics: number and JSON outputs, failures absent and logged, cache_ttl honoured', async (t) => {
   const dir = tempProc(t);
   const counter = join(dir, 'runs');

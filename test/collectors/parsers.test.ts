@@ -301,7 +301,7 @@ test('processes: top-N selection on a large table matches a full sort', () => {
 });
 
 test('self: first tick averages CPU over the lifetime, then over the tick', () => {
-  const a = { cpuMicros: 2_000_000, uptimeMs: 10_000, rssBytes: 1, openFds: 5, eventLoopLagMs: 1 };
+  const a = { cpuMicros: 2_000_000, uptimeMs: 10_000, rssBytes: 1, rssBaselineBytes: 1, openFds: 5, fdLimit: 1024, eventLoopLagMs: 1 };
   assert.equal(deriveSelf(undefined, a, 0).cpuPercent, 20);
   const b = { ...a, cpuMicros: 2_500_000, uptimeMs: 15_000 };
   assert.equal(deriveSelf(a, b, 5000).cpuPercent, 10);

@@ -1,27 +1,37 @@
 /**
  * The filters shipped in the package (`rules/filters/*.yaml`), and their pre-parsed
  * form: `npm run build` runs this module, which writes each shipped filter file's YAML,
- * parsed, to JSON beside itself (`dist/src/auth/filters/shipped-filters.json`). A
- * command run from the build (`panicmode replay`) then neither loads the YAML parser
- * nor parses: a good part of its start-up. An entry holds the source text it was made
- * from and is used only while the file still reads the same; otherwise the file is
- * parsed as usual. Run from the sources there is no such file: every filter is parsed.
+ * parsed, to `dist/shipped-filters.json`. A command run from the build (`panicmode
+ * replay`) then neither loads the YAML parser nor parses: a good part of its start-up.
+ * An entry holds the source text it was made from and is used only while the file
+ * still reads the same; otherwise the file is parsed as usual (so a stale build never
+ * stands in for an edited filter).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package's root: this file is src/auth/filters/ under it, or dist/src/auth/filters/ when built. */
-const packageRoot = new URL(import.meta.url.includes('/dist/src/auth/filters/') ? '../../../../' : '../../../', import.meta.url);
-
-/** Where the shipped filters live (the package's rules/filters). */
-export const shippedFiltersDir = fileURLToPath(new URL('rules/filters/', packageRoot));
+/**
+ * Where the shipped filters live: the package's rules/filters, found by walking up from
+ * this module, which sits at a different depth in the sources (src/auth/filters), the
+ * compiled build (dist/src/auth/filters) and the bundle (dist/bundle): a fixed relative
+ * path found them only from the sources, so `npm start` refused every SSH monitor.
+ */
+const findShippedFiltersDir = (): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 6; up++, dir = dirname(dir)) {
+    if (existsSync(join(dir, 'rules', 'filters'))) return join(dir, 'rules', 'filters') + sep;
+  }
+  return fileURLToPath(new URL('../../../rules/filters/', import.meta.url));
+};
+export const shippedFiltersDir = findShippedFiltersDir();
 
 /** Filter YAML → plain data (aliases refused). The parser is loaded on first use. */
 export const parseFilterYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, { maxAliasCount: 0 });
 
-const cacheFile = fileURLToPath(new URL('./shipped-filters.json', import.meta.url));
+/** the package's dist/ (beside rules/) */
+const cacheFile = join(shippedFiltersDir, '..', '..', 'dist', 'shipped-filters.json');
 
 interface Entry {
   /** the filter file's text the entry was made from */
@@ -45,7 +55,7 @@ export const preParsedFilter = (path: string, source: string): unknown => {
   return e !== undefined && e.source === source ? e.raw : undefined;
 };
 
-/** Writes the pre-parsed form of every shipped filter beside this module; returns its path. */
+/** Writes the pre-parsed form of every shipped filter into the package's dist/; returns its path. */
 export const writePreParsedFilters = (): string => {
   const out: Record<string, Entry> = {};
   for (const name of readdirSync(shippedFiltersDir).filter((f) => f.endsWith('.yaml')).sort()) {
