@@ -5,10 +5,10 @@
 export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuitBreaker.js';
 export { concatMapLatest } from './concatMapLatest.js';
 export { countExceeds, type CountExceeded, type CountExceedsOptions } from './countExceeds.js';
-export { countInWindow, type CountInWindowOptions, type WindowCount } from './countInWindow.js';
 export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';
 export { escalate, type EscalateOptions } from './escalate.js';
 export { hysteresis, type HysteresisOptions, type Transition } from './hysteresis.js';
+export { KeyedWindowCounter, type KeyedWindowCounterOptions } from './keyedWindowCounter.js';
 export { rateLimit, type RateLimited, type RateLimitOptions } from './rateLimit.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
 export { sustainedFor, type Sustained, type SustainedForOptions } from './sustainedFor.js';

@@ -20,15 +20,15 @@
  * newest failure time seen), or the incident it raised reports its ban carried out
  * (`onHandled(true)`). A ban that did not happen keeps the lines held until they leave
  * the window, so a restart in between reads them again and bans then. Memory is
- * bounded (WindowedIpCounter; at most `maxHeld` lines held, the oldest let go first).
+ * bounded (countExceeds; at most `maxHeld` lines held, the oldest let go first).
  * A throwing `timeOf` errors the stream.
  */
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, map, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { countExceeds } from '../../streams/countExceeds.js';
 import type { Incident } from '../model/incident.js';
 import type { AuthFailure } from './auth-failure.js';
 import type { Release } from './line-ledger.js';
 import { bruteForceIncident, DEFAULT_WINDOW_MS, type BruteForceRule } from './brute-force-rule.js';
-import { WindowedIpCounter } from './windowed-ip-counter.js';
 import { offenderOf } from './offender-key.js';
 
 export interface DetectOptions {
@@ -46,6 +46,8 @@ export interface DetectOptions {
 
 interface Counted {
   failure: AuthFailure;
+  offender: string;
+  at: number;
   release: Release | undefined;
 }
 
@@ -56,8 +58,7 @@ export function detectBruteForce(rule: BruteForceRule, options: DetectOptions = 
   const ipv6Prefix = options.ipv6Prefix ?? 128;
   const maxHeld = options.maxHeld ?? 200_000;
   return (source) =>
-    new Observable<Incident>((subscriber) => {
-      const counter = new WindowedIpCounter<Counted>({ windowMs, threshold: rule.threshold, maxKeys: options.maxKeys });
+    defer(() => {
       // Held lines in arrival order (≈ time order): let go once the newest failure time
       // seen is a window past them. A late line only delays those behind it.
       const held: { at: number; release: Release }[] = [];
@@ -73,37 +74,29 @@ export function detectBruteForce(rule: BruteForceRule, options: DetectOptions = 
           first = 0;
         }
       };
-      return source.subscribe({
-        next: (f) => {
-          let at: number;
-          try {
-            at = timeOf(f);
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
+      return source.pipe(
+        map((f): Counted => {
+          const at = timeOf(f);
           const release = f.hold?.();
           if (release) held.push({ at, release });
           // a clock that went back by more than a window starts over (held lines wait for it)
           clock = at < clock - 2 * windowMs ? at : Math.max(clock, at);
-          const offender = offenderOf(f.ip, ipv6Prefix);
-          const burst = counter.add(offender, at, { failure: f, release });
-          if (burst) {
-            const failures = burst.map((c) => c.failure);
-            const addresses = offender === f.ip ? [f.ip] : [...new Set(failures.map((x) => x.ip))];
-            const incident = bruteForceIncident(rule, offender, failures, scheduler.now(), addresses);
-            if (release) {
-              // the ban carried out settles these lines; otherwise they wait for the window
-              incident.onHandled = (carriedOut) => {
-                if (carriedOut) for (const c of burst) c.release?.();
-              };
-            }
-            subscriber.next(incident);
-          }
           letGo();
-        },
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      });
+          return { failure: f, offender: offenderOf(f.ip, ipv6Prefix), at, release };
+        }),
+        countExceeds<Counted>(rule.threshold, windowMs, { keyOf: (c) => c.offender, timeOf: (c) => c.at, maxKeys: options.maxKeys }),
+        map(({ key: offender, events: burst, value }) => {
+          const failures = burst.map((c) => c.failure);
+          const addresses = offender === value.failure.ip ? [offender] : [...new Set(failures.map((x) => x.ip))];
+          const incident = bruteForceIncident(rule, offender, failures, scheduler.now(), addresses);
+          if (value.release) {
+            // the ban carried out settles these lines; otherwise they wait for the window
+            incident.onHandled = (carriedOut) => {
+              if (carriedOut) for (const c of burst) c.release?.();
+            };
+          }
+          return incident;
+        }),
+      );
     });
 }

@@ -214,13 +214,14 @@ export class LineHeaderParser {
 
   private decorations(s: string): void {
     let p = this.msgStart;
+    // (each looked for only when the message starts with its first character: this runs per line)
     // Solaris: "[ID 800047 auth.info] "
-    if (s.startsWith('[ID ', p)) {
+    if (s.charCodeAt(p) === 91 /* [ */ && s.startsWith('[ID ', p)) {
       const close = s.indexOf('] ', p);
       if (close > 0 && close < this.msgEnd) p = close + 2;
     }
     // journal text with a kernel time: "kernel:[  970.699396]: " or "kernel: [  970.699397] "
-    if (s.startsWith('kernel:', p)) {
+    if (s.charCodeAt(p) === 107 /* k */ && s.startsWith('kernel:', p)) {
       let q = p + 7;
       if (s.charCodeAt(q) === 32) q++;
       if (s.charCodeAt(q) === 91) {
@@ -233,7 +234,7 @@ export class LineHeaderParser {
       }
     }
     // rsyslog: "message repeated 3 times: [ Failed password ...]"
-    if (s.startsWith('message repeated ', p)) {
+    if (s.charCodeAt(p) === 109 /* m */ && s.startsWith('message repeated ', p)) {
       let q = p + 17;
       let n = 0;
       while (isDigit(s.charCodeAt(q))) n = n * 10 + (s.charCodeAt(q++) - 48);

@@ -181,11 +181,13 @@ export class AuthLineMatcher {
   private scanMessage(s: string, start: number, end: number, repeat: number, origin: number, line?: string): boolean {
     const f = this.filter;
     // the filter's prefixes (`error: `...)
-    const strip = f.stripPrefixes;
-    for (let i = 0; i < strip.length; i++) {
-      if (s.startsWith(strip[i]!, start)) {
-        start += strip[i]!.length;
-        break;
+    if (f.stripFirst[s.charCodeAt(start)] === true) {
+      const strip = f.stripPrefixes;
+      for (let i = 0; i < strip.length; i++) {
+        if (s.startsWith(strip[i]!, start)) {
+          start += strip[i]!.length;
+          break;
+        }
       }
     }
     // the filter's prefix regex (dovecot's `auth-worker(…): Info: `...): required when set

@@ -52,19 +52,26 @@ export const isDottedQuad = (s: string, from: number): boolean => {
   return dots === 3 && digits > 0;
 };
 
-/** A dotted quad's 32-bit value (≥ 0), or -1 when `s` is not one (same rules as isDottedQuad). */
+/** A dotted quad's 32-bit value (≥ 0), or -1 when `s` is not one (same rules as isDottedQuad, in one pass). */
 export const dottedQuadValue = (s: string): number => {
-  if (!isDottedQuad(s, 0)) return -1;
   let value = 0;
+  let dots = 0;
   let octet = 0;
+  let digits = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
       value = value * 256 + octet;
       octet = 0;
-    } else octet = octet * 10 + (c - 48);
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return -1;
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else return -1;
   }
-  return value * 256 + octet;
+  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
 };
 
 /** The dotted quad of a value from dottedQuadValue. */

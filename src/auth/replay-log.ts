@@ -2,9 +2,11 @@
  * Offline SSH detection over a log file (what `panicmode replay` runs, like
  * fail2ban-regex): every line read, the failures counted per address, and the rules
  * applied on the log's own timestamps, so the incidents are those the live agent
- * would have raised. An address banned by a block_ip incident is banned for `ban_ms`:
- * its later lines are still counted per IP, but feed no rule until the ban ends (a
- * banned address cannot reach sshd).
+ * would have raised: the same offender key (offender-key.ts: an IPv6 address counts
+ * per `ipv6Prefix` network) and the same per-key window (streams/countExceeds.ts).
+ * An offender banned by a block_ip incident is banned for `ban_ms`: its later lines
+ * are still counted per IP, but feed no rule until the ban ends (a banned address
+ * cannot reach sshd).
  *
  * Fast path: the file is read in large chunks, each decoded once (latin1: a byte per
  * character, no UTF-8 validation; user names are re-decoded when they need it);
@@ -20,7 +22,8 @@ import { AuthLineMatcher } from './parse-auth-line.js';
 import type { CompiledFilter } from './filters/compile-filter.js';
 import type { NeverBlock } from '../firewall/never-block.js';
 import { parseTarget } from '../firewall/address.js';
-import { WindowedIpCounter } from './windowed-ip-counter.js';
+import { SlidingWindow } from '../../streams/keyedWindowCounter.js';
+import { offenderOf } from './offender-key.js';
 import { bruteForceIncident, DEFAULT_WINDOW_MS, type BruteForceRule, type FailureSummary } from './brute-force-rule.js';
 
 export interface ReplayResult {
@@ -40,6 +43,8 @@ export interface ReplayOptions {
   now?: () => number;
   /** how long a block_ip incident bans its addresses (default 1 h, firewall.ban_duration's default) */
   ban_ms?: number;
+  /** IPv6 failures count per network of this many bits, as the agent does (default 64, firewall.ipv6_prefix's default) */
+  ipv6Prefix?: number;
   /** the filter (default: sshd in its default mode) */
   filter?: CompiledFilter;
   /**
@@ -49,13 +54,37 @@ export interface ReplayOptions {
   neverBlock?: NeverBlock;
 }
 
-interface IpEntry {
-  /** the address, as a string of its own (not a slice of a chunk kept alive by it) */
-  ip: string;
-  failures: number;
+/**
+ * What failures are counted and banned under: an address, or an IPv6 network. Its
+ * windows (one per rule) live here, not in a KeyedWindowCounter's maps: replay keeps
+ * every address anyway, and one lookup per line then finds everything.
+ */
+interface Offender {
+  key: string;
   bannedUntil: number;
   /** why the firewall refuses to ban it (null: it may be banned; undefined: not asked yet) */
   notBanned: string | null | undefined;
+  /** one per rule (none for an address that counts under its network) */
+  windows: SlidingWindow<Counted>[];
+}
+
+/** An address; its own offender when it counts alone (IPv4, or IPv6 per address). */
+interface IpEntry extends Offender {
+  /** the address, as a string of its own (not a slice of a chunk kept alive by it) */
+  ip: string;
+  failures: number;
+  /** the network it counts under; null: itself */
+  offender: Offender | null;
+}
+
+/** A failure in a window: shared per (kind, user) for an address; with its address for a network. */
+type Counted = FailureSummary & { ip?: string };
+
+/** A rule as replay applies it (its windows live on the offenders). */
+interface RuleCounter {
+  rule: BruteForceRule;
+  bans: boolean;
+  windowMs: number;
 }
 
 /** Distinct (kind, user) summaries kept per replay; beyond it, new ones are not shared. */
@@ -68,9 +97,11 @@ export class ReplayState {
   readonly incidents: Incident[] = [];
   /** keyed by the IPv4 address as a number (no string hashing per line), IPv6 by text */
   private readonly byIp = new Map<number | string, IpEntry>();
+  private readonly offenders = new Map<string, Offender>();
   private readonly matcher: AuthLineMatcher;
-  private readonly counters: { rule: BruteForceRule; bans: boolean; counter: WindowedIpCounter<FailureSummary> }[];
+  private readonly counters: RuleCounter[];
   private readonly banMs: number;
+  private readonly ipv6Prefix: number;
   private readonly neverBlock: NeverBlock | undefined;
   /** lines matched per pattern, by index in the filter definition */
   private readonly byPattern: Float64Array;
@@ -82,12 +113,13 @@ export class ReplayState {
   constructor(rules: readonly BruteForceRule[], options: ReplayOptions = {}) {
     this.matcher = new AuthLineMatcher({ now: options.now, filter: options.filter }, true);
     this.banMs = options.ban_ms ?? 3_600_000;
+    this.ipv6Prefix = options.ipv6Prefix ?? 64;
     this.neverBlock = options.neverBlock;
     this.byPattern = new Float64Array(this.matcher.filter.definition.patterns.length);
     this.counters = rules.map((rule) => ({
       rule,
       bans: rule.actions.includes('block_ip'),
-      counter: new WindowedIpCounter<FailureSummary>({ windowMs: rule.window ?? DEFAULT_WINDOW_MS, threshold: rule.threshold }),
+      windowMs: rule.window ?? DEFAULT_WINDOW_MS,
     }));
   }
 
@@ -120,7 +152,7 @@ export class ReplayState {
     let e = this.byIp.get(key);
     if (e === undefined) {
       const ip = m.ip.length < 13 ? m.ip : (' ' + m.ip).slice(1);
-      e = { ip, failures: 0, bannedUntil: -Infinity, notBanned: undefined };
+      e = this.addressEntry(ip);
       this.byIp.set(typeof key === 'string' ? ip : key, e);
     }
     e.failures += m.count;
@@ -128,24 +160,42 @@ export class ReplayState {
     // a line without a readable timestamp happens "at" the previous one
     const at = Number.isNaN(m.ts) ? this.lastTs : m.ts;
     this.lastTs = at;
-    if (at < e.bannedUntil) return;
-    const sample = this.summary(m.kind, m.user);
+    const o = e.offender ?? e;
+    if (at < o.bannedUntil) return;
+    const sample: Counted = o.key === e.ip ? this.summary(m.kind, m.user) : { ...this.summary(m.kind, m.user), ip: e.ip };
     for (let n = 0; n < m.count; n++)
       for (let i = 0; i < this.counters.length; i++) {
         const c = this.counters[i]!;
-        const burst = c.counter.add(e.ip, at, sample);
-        if (burst === null) continue;
-        const incident = bruteForceIncident(c.rule, e.ip, burst, at);
-        this.incidents.push(incident);
-        if (!c.bans) continue;
-        // the firewall's own decision: a protected address is never banned
-        e.notBanned ??= this.reasonNotToBlock(e.ip);
-        if (e.notBanned === null) e.bannedUntil = at + this.banMs;
-        else {
-          incident.actions = incident.actions.filter((a) => a !== 'block_ip');
-          incident.metadata.details += ` (not banned: ${e.notBanned})`;
-        }
+        const burst = o.windows[i]!.add(at, sample, c.windowMs, c.rule.threshold);
+        if (burst !== null) this.fire(c, o, e.ip, burst, at);
       }
+  }
+
+  /** A burst: the incident, and the ban through the firewall's own decision (kept out of the per-line path). */
+  private fire(c: RuleCounter, o: Offender, ip: string, burst: Counted[], at: number): void {
+    const addresses = o.key === ip ? [ip] : [...new Set(burst.map((x) => x.ip!))];
+    const incident = bruteForceIncident(c.rule, o.key, burst, at, addresses);
+    this.incidents.push(incident);
+    if (!c.bans) return;
+    // a protected address is never banned
+    o.notBanned ??= this.reasonNotToBlock(o.key);
+    if (o.notBanned === null) o.bannedUntil = at + this.banMs;
+    else {
+      incident.actions = incident.actions.filter((a) => a !== 'block_ip');
+      incident.metadata.details += ` (not banned: ${o.notBanned})`;
+    }
+  }
+
+  /** A new address, and the offender it counts under as the agent's detector keys it. */
+  private addressEntry(ip: string): IpEntry {
+    const key = offenderOf(ip, this.ipv6Prefix);
+    const windows = () => this.counters.map(() => new SlidingWindow<Counted>());
+    let offender: Offender | null = null;
+    if (key !== ip) {
+      offender = this.offenders.get(key) ?? null;
+      if (offender === null) this.offenders.set(key, (offender = { key, bannedUntil: -Infinity, notBanned: undefined, windows: windows() }));
+    }
+    return { key: ip, bannedUntil: -Infinity, notBanned: undefined, windows: offender === null ? windows() : [], ip, failures: 0, offender };
   }
 
   private reasonNotToBlock(ip: string): string | null {

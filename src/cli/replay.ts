@@ -32,9 +32,9 @@ Options:
                   lists its own); default: the config monitor's mode, else the
                   filter's default
   --config FILE   use this config's monitors that read with the filter (auth_failures
-                  for sshd, log_failures with that filter) and firewall.whitelist;
-                  without it, the default rule: more than 5 failures from one
-                  address within 60s
+                  for sshd, log_failures with that filter), firewall.whitelist and
+                  firewall.ipv6_prefix; without it, the default rule: more than 5
+                  failures from one address within 60s (IPv6: from one /64)
   --json          one JSON object: {"lines":N,"matched":N,"failures_by_ip":{...},
                   "incidents":[...],"by_pattern":{...}}
 `;
@@ -43,7 +43,7 @@ Options:
  * The enabled monitors of a config file that read with `filter` (auth_failures: sshd;
  * log_failures: theirs) as detection rules, and its ban time.
  */
-export const rulesFromConfig = async (path: string, filter = 'sshd'): Promise<{ rules: BruteForceRule[]; ban_ms: number; whitelist: string[]; mode?: string }> => {
+export const rulesFromConfig = async (path: string, filter = 'sshd'): Promise<{ rules: BruteForceRule[]; ban_ms: number; ipv6_prefix: number; whitelist: string[]; mode?: string }> => {
   // loaded here, not at the top: the config codecs and YAML parser cost more start-up
   // time than a million-line replay takes, and `replay` without --config needs none of them
   const { loadConfigFile } = await import('../config/load.js');
@@ -57,7 +57,7 @@ export const rulesFromConfig = async (path: string, filter = 'sshd'): Promise<{ 
   }));
   // a named `block_ip` action's duration wins over the firewall's ban time
   const ban_ms = config.actions?.block_ip?.duration ?? config.firewall.ban_duration;
-  return { rules, ban_ms, whitelist: config.firewall.whitelist, mode: monitors[0]?.mode };
+  return { rules, ban_ms, ipv6_prefix: config.firewall.ipv6_prefix, whitelist: config.firewall.whitelist, mode: monitors[0]?.mode };
 };
 
 const fmtTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -107,7 +107,7 @@ export const command: Command = {
     const neverBlock = createNeverBlock({ whitelist: fromConfig?.whitelist ?? [] });
     let result: ReplayResult;
     try {
-      result = await replayLog(log, rules, { ban_ms: fromConfig?.ban_ms, filter, neverBlock });
+      result = await replayLog(log, rules, { ban_ms: fromConfig?.ban_ms, ipv6Prefix: fromConfig?.ipv6_prefix, filter, neverBlock });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       process.stderr.write(`panicmode replay: --log ${log}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}\n`);

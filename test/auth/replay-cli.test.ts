@@ -104,6 +104,28 @@ describe('panicmode replay', () => {
     );
   });
 
+  test('IPv6 counts per firewall.ipv6_prefix network, as the agent counts (offender-key.ts)', () => {
+    // one attacker rotating through its /64: 6 addresses, one failure each, within 10 s
+    const v6 = join(dir, 'v6.log');
+    const lines = Array.from({ length: 6 }, (_, i) => l(T0 + i * 2000, 700 + i, `Failed password for root from 2001:db8:7:1::${(i + 1).toString(16)} port ${7000 + i} ssh2`));
+    writeFileSync(v6, lines.join('\n') + '\n');
+    const r = run('--log', v6, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(Object.keys(out.failures_by_ip).length, 6, 'failures are still listed per address');
+    assert.equal(out.incidents.length, 1, 'the default ipv6_prefix (64): one offender');
+    const [inc] = out.incidents;
+    assert.equal(inc.key, 'auth_failures|SSH brute force|2001:db8:7:1::/64');
+    assert.deepEqual(inc.metadata.ips, lines.map((_, i) => `2001:db8:7:1::${(i + 1).toString(16)}`), 'block_ip gets every address seen');
+    assert.equal(inc.ts, T0 + 10_000);
+    // the config's firewall.ipv6_prefix: 128 counts per address: no address exceeds the threshold
+    const config = join(dir, 'v6-config.yaml');
+    writeFileSync(config, 'firewall:\n  ipv6_prefix: 128\nmonitors:\n  - name: SSH brute force\n    type: auth_failures\n    threshold: 5\n    window: 60s\n    actions: [block_ip]\n');
+    const per = run('--log', v6, '--config', config, '--json');
+    assert.equal(per.status, 0, per.stderr);
+    assert.equal(JSON.parse(per.stdout).incidents.length, 0);
+  });
+
   test('in-process replay agrees with the CLI', async () => {
     const r = await replayLog(log, [defaultBruteForceRule]);
     assert.equal(r.lines, 21);

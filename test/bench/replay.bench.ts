@@ -4,17 +4,19 @@
  * rules/filters/sshd.yaml, fail2ban's stock `sshd[mode=aggressive]`), on the same file,
  * in the same run. Prints lines/s for both, the ratio, and the CLI's start-up cost.
  *
- *   node --import tsx test/bench/replay.bench.ts [--lines N] [--runs N] [--f2b-lines N] [--no-fail2ban]
+ *   node --import tsx test/bench/replay.bench.ts [--lines N] [--runs N] [--f2b-lines N] [--no-fail2ban] [--no-build]
  *   (needs Debian fail2ban for the comparison: apt-get install -y fail2ban)
  *
  * Ours: in-process (replayLog) and through the CLI (`node bin/panicmode.js replay --log F
- * --json`, a fresh process each run: node start, tsx, JSON included), best and median of
- * `--runs` (3). Rates are wall-clock: on a loaded machine, compare best with best.
+ * --json`, a fresh process each run: node start, module loading, JSON included), best and
+ * median of `--runs` (3). The CLI runs from the build, as installed: the bench runs `npm
+ * run build` first (`--no-build`: whatever bin/panicmode.js finds). Rates are wall-clock:
+ * on a loaded machine, compare best with best.
  *
  * fail2ban-regex takes ~25-30 s on 1M lines; by default it runs on a 200,000-line
  * prefix of the same file and its rate is extrapolated (said so in the output).
  */
-import { mkdtempSync, rmSync, statSync, createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, createReadStream, createWriteStream, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,6 +36,7 @@ const LINES = arg('lines', 1_000_000);
 const F2B_LINES = Math.min(arg('f2b-lines', 200_000), LINES);
 const RUNS = arg('runs', 3);
 const withF2b = !process.argv.includes('--no-fail2ban');
+const build = !process.argv.includes('--no-build');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const median = (xs: readonly number[]): number => {
@@ -88,15 +91,24 @@ const main = async () => {
       `replay (in-process, ${RUNS} runs): best ${fmtRate(ours)}, median ${fmtRate(LINES / median(inProcess))} (${inProcess.map((x) => x.toFixed(3)).join(' / ')} s); matched ${result.matched.toLocaleString('en-US')}, ${Object.keys(result.failures_by_ip).length} addresses, ${result.incidents.length} incidents`,
     );
 
-    // the CLI end to end (process start, tsx, JSON output included), each run a fresh process
+    // the CLI end to end (process start, module loading, JSON output included), each run a fresh process
+    const env = { ...process.env };
+    delete env.PANICMODE_FROM_SOURCE;
+    if (build) {
+      t0 = performance.now();
+      const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
+      if (b.status !== 0) throw new Error(`npm run build failed: ${b.stdout}${b.stderr}`);
+      console.log(`built dist/ (npm run build) in ${((performance.now() - t0) / 1000).toFixed(1)} s: the CLI runs from the build`);
+    } else console.log(`CLI runs ${existsSync(join(root, 'dist', 'src', 'cli', 'main.js')) ? 'from dist/ as found (--no-build)' : 'from the sources through tsx (no dist/)'}`);
     const viaCli: number[] = [];
     let cliLines = 0;
     for (let i = 0; i < RUNS; i++) {
       t0 = performance.now();
-      const cli = spawnSync(process.execPath, [join(root, 'bin', 'panicmode.js'), 'replay', '--log', log, '--mode', 'aggressive', '--json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+      const cli = spawnSync(process.execPath, [join(root, 'bin', 'panicmode.js'), 'replay', '--log', log, '--mode', 'aggressive', '--json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, env });
       viaCli.push((performance.now() - t0) / 1000);
       if (cli.status !== 0) throw new Error(`replay CLI failed: ${cli.stderr}`);
       cliLines = JSON.parse(cli.stdout).lines as number;
+      if (cli.stdout.trim() !== JSON.stringify(result)) throw new Error('the CLI and the in-process replay disagree');
     }
     const cliRate = cliLines / Math.min(...viaCli);
     // start-up: the same command on a one-line log
@@ -105,7 +117,7 @@ const main = async () => {
     const startups: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       t0 = performance.now();
-      spawnSync(process.execPath, [join(root, 'bin', 'panicmode.js'), 'replay', '--log', tiny, '--mode', 'aggressive', '--json']);
+      spawnSync(process.execPath, [join(root, 'bin', 'panicmode.js'), 'replay', '--log', tiny, '--mode', 'aggressive', '--json'], { env });
       startups.push((performance.now() - t0) / 1000);
     }
     console.log(`replay CLI start-up (one-line log): best ${Math.min(...startups).toFixed(3)} s, median ${median(startups).toFixed(3)} s`);

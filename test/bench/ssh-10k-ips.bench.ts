@@ -27,7 +27,7 @@ import { Subject } from 'rxjs';
 import type { AuthFailure } from '../../src/auth/auth-failure.js';
 import { detectBruteForce } from '../../src/auth/detect-brute-force.js';
 import { defaultBruteForceRule, DEFAULT_WINDOW_MS } from '../../src/auth/brute-force-rule.js';
-import { WindowedIpCounter } from '../../src/auth/windowed-ip-counter.js';
+import { KeyedWindowCounter } from '../../streams/keyedWindowCounter.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { createFirewall } from '../../src/firewall/create-firewall.js';
 import { createBanManager, type BanManager } from '../../src/firewall/ban-manager.js';
@@ -255,7 +255,7 @@ const part1 = async (): Promise<void> => {
 
     // The shadow counter: the same class with the same options detectBruteForce builds
     // internally, fed the same events, so its size is the detector's retained keys.
-    const shadow = new WindowedIpCounter<AuthFailure>({ windowMs: WINDOW, threshold: RULE.threshold });
+    const shadow = new KeyedWindowCounter<AuthFailure>({ windowMs: WINDOW, threshold: RULE.threshold });
     const subject = new Subject<AuthFailure>();
     const outcomes: Promise<{ banned: string[]; already: number }>[] = [];
     let incidents = 0;

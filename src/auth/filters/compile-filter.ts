@@ -21,6 +21,8 @@ export interface CompiledFilter {
   ignore: RegExp[];
   /** literal message prefixes removed before matching */
   stripPrefixes: string[];
+  /** per char code: whether a strip prefix starts with it (most messages need no startsWith) */
+  stripFirst: boolean[];
   /** program names accepted (empty, and no programRegex: any) */
   programs: string[];
   /** the whole program tag matches this (null: none) */
@@ -76,8 +78,10 @@ export const compileFilter = (definition: FilterDefinition, mode = definition.de
   for (const p of patterns) for (const c of p.firstChars ?? []) codes.add(c);
   const dispatch: (CompiledPattern[] | undefined)[] = [];
   for (const code of codes) dispatch[code] = patterns.filter((p) => p.firstChars === null || p.firstChars.includes(code));
+  const stripFirst: boolean[] = [];
+  for (const prefix of definition.strip_prefixes) stripFirst[prefix.charCodeAt(0)] = true;
   return {
-    definition, mode, dispatch, anyStart, patterns, ignore, stripPrefixes: definition.strip_prefixes, programs: definition.programs,
+    definition, mode, dispatch, anyStart, patterns, ignore, stripPrefixes: definition.strip_prefixes, stripFirst, programs: definition.programs,
     programRegex, prefixRegex, plain: definition.format === 'plain',
   };
 };

@@ -2,17 +2,16 @@
  * Filter files: a shipped filter by name (`rules/filters/<name>.yaml`) or a user's own
  * file by path, decoded and compiled per mode (cached: every parser of a process
  * shares one compiled filter; a file changed since — an edited user filter before a
- * config reload — is read again).
+ * config reload — is read again). Shipped filters come pre-parsed in the build
+ * (shipped-filters.ts); the YAML parser is loaded only for a file that is not.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { shippedRulesDir } from '../../config/shipped-rules-dir.js';
-import { parse } from 'yaml';
 import { ConfigError } from '../../errors.js';
 import { decodeFilterDefinition, type FilterDefinition } from './filter-definition.js';
 import { compileFilter, type CompiledFilter } from './compile-filter.js';
+import { parseFilterYaml, preParsedFilter, shippedFiltersDir } from './shipped-filters.js';
 
-/** Where the shipped filters live (the package's rules/filters, in the sources and in the build). */
-export const shippedFiltersDir = `${shippedRulesDir}filters/`;
+export { shippedFiltersDir };
 
 /** A filter name (`sshd`) → its shipped file; anything with a `/` or `.yaml` → that path. */
 export const filterPath = (nameOrPath: string): string =>
@@ -44,9 +43,9 @@ export const loadFilterDefinition = (nameOrPath: string): FilterDefinition => {
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError([code === 'ENOENT' ? `no such filter file (shipped filters: rules/filters/*.yaml)` : (err as Error).message], { source: path, cause: err });
   }
-  let raw: unknown;
+  let raw = preParsedFilter(path, text);
   try {
-    raw = parse(text, { maxAliasCount: 0 });
+    raw ??= parseFilterYaml(text);
   } catch (err) {
     throw new ConfigError([`not valid YAML: ${(err as Error).message}`], { source: path, cause: err });
   }
