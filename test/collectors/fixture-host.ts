@@ -3,6 +3,7 @@
  * between snapshots (t0 → t1), with clocks the test sets, so rates are deterministic.
  */
 import { join } from 'node:path';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { createHost, type Host } from '../../src/host/host.js';
 
 export const fixtureRoot = (name: string): string => join(process.cwd(), 'test', 'fixtures', 'proc', name);
@@ -11,8 +12,10 @@ export interface SwitchingHost extends Host {
   /** replaceable: statfs reads live filesystems, not the fixture */
   statfs: Host['statfs'];
   use(root: string): void;
-  /** sets what monotonicMs() and now() return */
+  /** sets what monotonicMs() and clock.now() return */
   setClock(monotonicMs: number, now?: number): void;
+  /** the pipeline's scheduler for this host: real timers, the wall clock the test sets */
+  readonly clock: SchedulerLike;
 }
 
 export const switchingHost = (root: string): SwitchingHost => {
@@ -31,6 +34,7 @@ export const switchingHost = (root: string): SwitchingHost => {
     readProcLink: (...p) => current.readProcLink(...p),
     statfs: (p) => current.statfs(p),
     now: () => wall,
+    clock: { now: () => wall, schedule: asyncScheduler.schedule.bind(asyncScheduler) as SchedulerLike['schedule'] },
     monotonicMs: () => mono,
     kill: () => {
       throw new Error('tests never signal through a fixture host');
