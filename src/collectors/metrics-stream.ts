@@ -31,7 +31,7 @@
  */
 import {
   asyncScheduler, catchError, combineLatest, concatMap, connect, defer, exhaustMap, finalize, from, map, merge, of, ReplaySubject, share, switchMap,
-  take, takeUntil, timer, withLatestFrom, type Observable, type SchedulerLike,
+  take, takeUntil, throwError, timer, withLatestFrom, type Observable, type ObservableInput, type SchedulerLike,
 } from 'rxjs';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
@@ -62,7 +62,9 @@ export const defaultCollectorTimeoutMs = (intervalMs: number): number =>
 
 /**
  * A collector's part on its own cadence: its latest result, or the error of its latest
- * read (the collector's reads then fail with it, and its sample says why).
+ * read (the collector's reads then fail with it, and its sample says why). A part read
+ * that hangs holds its timer like any read; the collector keeps the part's last result
+ * meanwhile (the socket tables are read synchronously: they cannot hang).
  */
 const partResults = (part: CollectorPart, host: Host, scheduler: SchedulerLike): Observable<{ value?: unknown; error?: unknown }> =>
   timer(0, part.intervalMs, scheduler).pipe(
@@ -81,9 +83,9 @@ const collectorSource = (c: AnyCollector, host: Host, o: { checkMs: number; time
   // The collector's generic types do not survive being in a union; this view is sound
   // because prev only ever holds this collector's own readings.
   const col = c as unknown as {
-    read(h: Host, part?: unknown): Parameters<typeof from>[0];
+    read(h: Host, part?: unknown): ObservableInput<unknown>;
     derive(p: unknown, cur: unknown, ms: number): unknown;
-    complete?(h: Host, s: unknown): Parameters<typeof from>[0];
+    complete?(h: Host, s: unknown): ObservableInput<unknown>;
     part?: CollectorPart;
   };
   const cadence = {
@@ -112,7 +114,7 @@ const collectorSource = (c: AnyCollector, host: Host, o: { checkMs: number; time
       connect(
         (latest$) =>
           onCadence(
-            () => latest$.pipe(take(1), concatMap((p) => (p.error !== undefined ? Promise.reject(p.error) : readWith(p.value)))),
+            () => latest$.pipe(take(1), concatMap((p) => (p.error !== undefined ? throwError(() => p.error) : readWith(p.value)))),
             cadence,
           ),
         { connector: () => new ReplaySubject(1) },

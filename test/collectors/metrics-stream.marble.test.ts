@@ -70,6 +70,33 @@ test('each collector on its own cadence; one snapshot per check_interval with th
   });
 });
 
+test('a collector with a part: the part on its own cadence, each read handed its latest result; a failing part degrades the collector', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ expectObservable, flush }) => {
+    let tables = 0;
+    const network = {
+      name: 'network',
+      // the part (socket tables) every 3 s; its third read fails
+      part: { name: 'sockets', intervalMs: 3000, read: () => (++tables === 3 ? throwError(() => new Error('net/tcp: garbage')) : of(`T${tables}`)) },
+      read: (_host: Host, table: string) => of(table),
+      derive: (_prev: unknown, cur: unknown) => cur,
+    } as unknown as AnyCollector;
+    const m$ = metricsStream(hostOn(scheduler), { intervalMs: 1000, collectors: [network], logger: memoryLogger(), scheduler });
+    expectObservable(m$.pipe(map(summary('network'))), '^ 7500ms !').toBe('a 999ms b 999ms c 999ms d 999ms e 999ms f 999ms g 999ms h', {
+      a: 'network="T1"@0',
+      b: 'network="T1"@0',
+      c: 'network="T1"@0',
+      d: 'network="T2"@0',
+      e: 'network="T2"@0',
+      f: 'network="T2"@0',
+      g: 'network=!net/tcp@0',
+      h: 'network=!net/tcp@0',
+    });
+    flush();
+    assert.equal(tables, 3, 'the part read at 0, 3 and 6 s only');
+  });
+});
+
 test('a read slower than its timeout: `timeout` at the deadline, no second read beside it, its late answer replaces it; the others go on', () => {
   const scheduler = testScheduler();
   scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
