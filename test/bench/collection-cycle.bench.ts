@@ -10,7 +10,8 @@
  * (cpu/memory/load/disk I/O/network counters/self every check_interval, processes and
  * socket tables every 15 s, disk usage every 60 s) run for STREAM_SECONDS (default 60) at
  * CHECK_MS (default 5000, the default check_interval): this process's CPU time per
- * snapshot and as a share of one core (goal: < 0.1 %). The stream section uses only
+ * snapshot and as a share of one core (goal: < 0.1 %), and the reads it made through
+ * the Host port (files, directory listings, statfs) per snapshot. The stream section uses only
  * `metricsStream(host, { intervalMs, logger })`, so the same file runs on older trees.
  *
  *   node --import tsx test/bench/collection-cycle.bench.ts
@@ -94,9 +95,24 @@ for (const c of collectors) c.close?.();
 const CHECK_MS = Number(process.env.CHECK_MS ?? 5000);
 const STREAM_SECONDS = Number(process.env.STREAM_SECONDS ?? 60);
 let snapshots = 0;
+// Every file, directory and statfs read the stream makes through the Host port, counted.
+let reads = 0;
+const counted = <A extends unknown[], R>(f: (...a: A) => R) => (...a: A): R => {
+  reads++;
+  return f(...a);
+};
+const countingHost: typeof host = {
+  ...host,
+  readProc: counted(host.readProc),
+  readProcSync: counted(host.readProcSync),
+  listProc: counted(host.listProc),
+  listProcSync: counted(host.listProcSync),
+  readProcLink: counted(host.readProcLink),
+  statfs: counted(host.statfs),
+};
 const cpu0 = process.cpuUsage();
 await lastValueFrom(
-  metricsStream(host, { intervalMs: CHECK_MS, logger: memoryLogger() }).pipe(
+  metricsStream(countingHost, { intervalMs: CHECK_MS, logger: memoryLogger() }).pipe(
     tap(() => snapshots++),
     takeUntil(timer(STREAM_SECONDS * 1000)),
   ),
@@ -106,5 +122,6 @@ const used = process.cpuUsage(cpu0);
 const cpuMs = (used.user + used.system) / 1000;
 console.log(
   `metrics stream, default cadences, check_interval ${CHECK_MS} ms, ${STREAM_SECONDS} s: ${snapshots} snapshots, ` +
+    `${reads} reads = ${(reads / snapshots).toFixed(1)} per snapshot, ` +
     `CPU ${cpuMs.toFixed(1)} ms = ${(cpuMs / snapshots).toFixed(2)} ms per snapshot = ${((cpuMs / (STREAM_SECONDS * 1000)) * 100).toFixed(3)} % of a core`,
 );
