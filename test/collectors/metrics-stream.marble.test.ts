@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { map, NEVER, of, throwError, type Observable } from 'rxjs';
+import { map, NEVER, of, take, throwError, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { metricsStream } from '../../src/collectors/metrics-stream.js';
 import type { AnyCollector } from '../../src/collectors/collector.js';
@@ -15,6 +15,7 @@ import { memoryLogger } from '../../src/log/logger.js';
 import type { MetricKey, Metrics } from '../../src/model/metrics.js';
 import { compileRule } from '../../src/rules/compile-rule.js';
 import { measureFor } from '../../src/rules/monitor-selectors.js';
+import { selfCheckRules } from '../../src/rules/self-check-rules.js';
 
 const testScheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 
@@ -137,6 +138,20 @@ test('a read that hangs for good: `timeout` on every snapshot (the stuck-collect
     });
     flush();
     assert.equal(disk.calls, 1, 'never a second read beside the hung one');
+  });
+});
+
+test('the stuck-collector self-check fires on a hung read: `timeout` held 10 s', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ expectObservable }) => {
+    const disk = fake('disk', undefined, () => NEVER);
+    const cpu = fake('cpu', undefined, (n) => of(n));
+    const m$ = metricsStream(hostOn(scheduler), { intervalMs: 1000, timeoutMs: 300, collectors: [cpu, disk], logger: memoryLogger(), scheduler });
+    const stuck = selfCheckRules({ cpu_limit: 5, memory_limit_mb: 120, check_interval: 1000 }).find((r) => r.monitorType === 'self_check:collector')!;
+    // timed out from the first snapshot (0.3 s); held 10 s (at least 3 ticks, at least 10 s): the first incident
+    expectObservable(m$.pipe(compileRule(stuck), take(1), map((i) => `${i.status} ${i.description}`)), '^ 12000ms !').toBe('10300ms (a|)', {
+      a: `firing ${stuck.describe(1, 'disk')}`,
+    });
   });
 });
 
