@@ -9,7 +9,7 @@
  *                                                             (owed in SQLite until in the outbox)
  */
 import { hostname } from 'node:os';
-import { catchError, EMPTY, Subject, Subscription, type Observable } from 'rxjs';
+import { asyncScheduler, catchError, EMPTY, firstValueFrom, from, interval, race, Subject, Subscription, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createHost, type Host } from './host/host.js';
@@ -17,13 +17,10 @@ import { openDatabase, type OpenedDatabase } from './storage/database.js';
 import { createIncidentWriter } from './storage/incidents-repository.js';
 import { loadDedupState, pruneDedupState, saveDedupEntry } from './storage/dedup-repository.js';
 import { pruneOldRows } from './storage/retention.js';
-import { compileMonitors } from './rules/compile-monitors.js';
-import { compileRule } from './rules/compile-rule.js';
-import { anomalyRules } from './rules/anomaly-rules.js';
-import { selfCheckNotes, selfCheckRules } from './rules/self-check-rules.js';
+import { ruleDetectors, type Detector } from './pipeline/rule-detectors.js';
+import { selfCheckNotes } from './rules/self-check-rules.js';
 import { metricsStalled } from './rules/metrics-stalled.js';
 import { reportDetectorStop } from './rules/detector-stopped.js';
-import type { RuleSpec } from './rules/rule-spec.js';
 import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
 import { createActionExecutor } from './actions/executor.js';
@@ -31,7 +28,7 @@ import { buildActions } from './actions/registry.js';
 import type { Incident } from './model/incident.js';
 import type { Metrics } from './model/metrics.js';
 import { supervise } from '../streams/supervise.js';
-import { DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
+import { dedup, DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
 import { metricsStream } from './collectors/metrics-stream.js';
 import { createCollectors } from './collectors/registry.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
@@ -41,11 +38,18 @@ import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
 import { logFailureMonitors } from './auth/log-failure-monitors.js';
+import { fileMonitors } from './files/file-monitors.js';
+import { inertKeyWarnings } from './config/key-effects.js';
 
 export interface AgentDeps {
   logger: Logger;
   configPath: string | null;
   host?: Host;
+  /**
+   * The one clock of the pipeline: every timer and timestamp from collectors to the
+   * outbox. Default `asyncScheduler` (the wall clock); a TestScheduler runs it in virtual time.
+   */
+  scheduler?: SchedulerLike;
 }
 
 export interface RunningAgent {
@@ -63,42 +67,43 @@ interface Pipeline {
 }
 
 /** An incident about PanicMode itself (storage fallback, a stream that died). */
-const selfIncident = (name: string, description: string, monitorType: string): Incident => ({
+const selfIncident = (name: string, description: string, monitorType: string, ts: number): Incident => ({
   key: `self|${monitorType}`,
   name,
   severity: 'critical',
   description,
   actions: ['alert_critical'],
   metadata: { monitorType, threshold: 0, currentValue: 1, details: description },
-  ts: Date.now(),
+  ts,
   status: 'firing',
   count: 1,
 });
 
 const startPipeline = async (
   config: Config,
-  shared: { host: Host; logger: Logger; opened: OpenedDatabase },
+  shared: { host: Host; logger: Logger; opened: OpenedDatabase; scheduler: SchedulerLike },
 ): Promise<Pipeline> => {
-  const { host, logger, opened } = shared;
+  const { host, logger, opened, scheduler } = shared;
+  const now = () => scheduler.now();
   const db = opened.db;
   const log = logger.child('agent');
   const machine = hostname();
   const detection = new Subscription();
 
-  const alerting: Alerting = await createAlerting(config, { db, logger: logger.child('alerts'), host: machine });
+  const alerting: Alerting = await createAlerting(config, { db, logger: logger.child('alerts'), host: machine, scheduler });
   // A database that stops taking writes (disk full, file removed) is itself an incident;
   // raised at most once per dedup window and kind, since raising it writes too. Raised
   // before the handler exists (the firewall's start), it waits for it.
-  const raisedAt = new Map<string, number>();
   const early: Incident[] = [];
   let handlerReady = false;
-  const raiseStorageFailure = (monitorType: string, name: string, description: string) => {
-    if (Date.now() - (raisedAt.get(monitorType) ?? -Infinity) < DEFAULT_DEDUP_WINDOW_MS) return;
-    raisedAt.set(monitorType, Date.now());
-    const incident = selfIncident(name, description, monitorType);
+  const storageFailures$ = new Subject<Incident>();
+  // lives until the end of stop: closing storage can fail too
+  const storageFailureSub = storageFailures$.pipe(dedup(DEFAULT_DEDUP_WINDOW_MS, (i) => i.key, { scheduler })).subscribe((incident) => {
     if (handlerReady) handler.handle(incident);
     else early.push(incident);
-  };
+  });
+  const raiseStorageFailure = (monitorType: string, name: string, description: string) =>
+    storageFailures$.next(selfIncident(name, description, monitorType, now()));
   const writer = createIncidentWriter(db, {
     onError: (err) => {
       const message = (err as Error).message;
@@ -117,6 +122,7 @@ const startPipeline = async (
       circuit: config.circuit_breakers,
       logger: logger.child('firewall'),
       dryRun: config.dry_run,
+      now,
       onStorageFailure: (message) =>
         raiseStorageFailure('self_check:storage_bans', 'PanicMode bans not recorded', `bans stay in force but cannot be recorded in ${opened.path} (lifted on time from memory, written when it has room): ${message}`),
     });
@@ -145,6 +151,7 @@ const startPipeline = async (
       openDurationMs: config.circuit_breakers.open_duration,
     },
     logger: logger.child('actions'),
+    scheduler,
     record: (run) => {
       void db
         .insertInto('action_runs')
@@ -157,7 +164,7 @@ const startPipeline = async (
   // The alert path outlives detection at shutdown: incidents still being handled must
   // reach the outbox, so it is completed (not unsubscribed) once the handler is idle.
   const alerts$ = new Subject<PendingAlert>();
-  const alertPath = await startAlertPath(alerts$, { db, alerting, logger: logger.child('alerts') });
+  const alertPath = await startAlertPath(alerts$, { db, alerting, logger: logger.child('alerts'), scheduler });
 
   const handler = createIncidentHandler({
     executor,
@@ -167,23 +174,17 @@ const startPipeline = async (
       alertPath.owe(incident);
     },
     logger: logger.child('incidents'),
+    scheduler,
   });
   handlerReady = true;
   for (const incident of early.splice(0)) handler.handle(incident);
 
   // Detection
-  const compiled = compileMonitors(config.monitors);
-  for (const { monitor, reason } of compiled.unavailable) log.warn(`monitor "${monitor.name}": ${reason}; it will not fire`);
-  const rules: { spec: RuleSpec; escalateAfter?: number }[] = [
-    ...compiled.rules.map((spec) => ({ spec, escalateAfter: config.monitors.find((m) => m.name === spec.name)?.escalate_after })),
-    ...(config.anomaly.enabled ? anomalyRules(config.anomaly).map((spec) => ({ spec })) : []),
-    ...selfCheckRules(config.performance).map((spec) => ({ spec })),
-  ];
   for (const note of selfCheckNotes(config.performance)) log.warn(note);
 
-  const now = Date.now();
-  await pruneDedupState(db, now, DEFAULT_DEDUP_WINDOW_MS);
-  const dedupInitial = await loadDedupState(db, now, DEFAULT_DEDUP_WINDOW_MS);
+  const start = now();
+  await pruneDedupState(db, start, DEFAULT_DEDUP_WINDOW_MS);
+  const dedupInitial = await loadDedupState(db, start, DEFAULT_DEDUP_WINDOW_MS);
   const flow = (escalateAfter?: number) =>
     incidentFlow({
       dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
@@ -192,6 +193,7 @@ const startPipeline = async (
       // a ban is deduplicated only once it happened (incident-flow.ts)
       awaitsProtection: (i) => i.status === 'firing' && i.actions.some((a) => actions.registry.get(a)?.kind === 'protective'),
       escalateAfter,
+      scheduler,
     });
 
   const metrics$: Observable<Metrics> = metricsStream(host, {
@@ -199,14 +201,18 @@ const startPipeline = async (
     collectors: createCollectors(config.collectors),
     custom: config.custom_metrics,
     logger: logger.child('collectors'),
+    scheduler,
   });
 
-  const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh') });
-  const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures') });
-  const detectors: { name: string; incidents$: Observable<Incident> }[] = [
-    ...rules.map(({ spec, escalateAfter }) => ({ name: spec.name, incidents$: metrics$.pipe(compileRule(spec), flow(escalateAfter)) })),
-    ...[...ssh.incidents, ...jails.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
-    { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval }), flow()) },
+  const rules = ruleDetectors(config, metrics$, flow);
+  for (const { monitor, reason } of rules.unavailable) log.warn(`monitor "${monitor.name}": ${reason}; it will not fire`);
+  const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh'), scheduler });
+  const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures'), scheduler });
+  const files = fileMonitors(config, { logger: logger.child('file_monitor'), scheduler });
+  const detectors: Detector[] = [
+    ...rules.detectors,
+    ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
+    { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval, scheduler }), flow()) },
   ];
 
   // Each detector is supervised on its own: a source that keeps failing (no auth log
@@ -216,8 +222,9 @@ const startPipeline = async (
     detection.add(
       d.incidents$
         .pipe(
-          reportDetectorStop(d.name, () => host.now()),
+          reportDetectorStop(d.name, now),
           supervise({
+            scheduler,
             onFailure: (err, attempt, delayMs) => {
               const message = (err as Error)?.message ?? String(err);
               log.error(`"${d.name}" failed`, { attempt, retry_in_ms: delayMs ?? 'giving up', error: message });
@@ -228,6 +235,7 @@ const startPipeline = async (
                     ? `"${d.name}" failed ${attempt} times in a row and is stopped until restart: ${message}`
                     : `"${d.name}" failed (${attempt}), retrying in ${Math.round(delayMs / 1000)}s: ${message}`,
                   `self_check:stream:${d.name}`,
+                  now(),
                 ),
               );
             },
@@ -240,35 +248,35 @@ const startPipeline = async (
 
   // Retention: old incidents, action runs and ban history are deleted on a schedule.
   const prune = () =>
-    void pruneOldRows(db, Date.now(), config.retention)
+    void pruneOldRows(db, now(), config.retention)
       .then((r) => {
         const n = r.incidents + r.action_runs + r.system_metrics + r.blocked_ips;
         if (n > 0) log.info('retention: old rows deleted', { ...r });
       })
       .catch((err) => log.warn('retention cleanup failed', { error: (err as Error).message }));
   prune();
-  const pruneTimer = setInterval(prune, config.retention.cleanup_interval);
-  pruneTimer.unref();
-  detection.add(() => clearInterval(pruneTimer));
+  detection.add(interval(config.retention.cleanup_interval, scheduler).subscribe(prune));
 
   // Sections that are decoded and validated now but served by later work: say so
   // rather than let an operator believe they are on.
   if (config.http_api.enabled) log.warn(`http_api is enabled but not served yet: nothing listens on ${config.http_api.bind}`);
   if (config.websocket.enabled) log.warn('websocket is enabled but not served yet');
   if (config.processes.length > 0) log.warn(`processes: ${config.processes.length} supervised services configured, but process supervision is not available yet`);
+  for (const warning of inertKeyWarnings(config)) log.warn(warning);
 
   if (opened.fallbackReason) {
     handler.handle(
-      selfIncident('PanicMode storage fallback', `incident database unavailable, recording in memory only: ${opened.fallbackReason}`, 'self_check:storage'),
+      selfIncident('PanicMode storage fallback', `incident database unavailable, recording in memory only: ${opened.fallbackReason}`, 'self_check:storage', now()),
     );
   }
 
   log.info('watching', {
     host: machine,
-    rules: compiled.rules.length,
+    rules: rules.monitorRules,
     anomaly: config.anomaly.enabled,
     ssh_monitors: ssh.incidents.length,
     log_failures_monitors: jails.incidents.length,
+    file_monitors: files.incidents.length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,
@@ -276,11 +284,11 @@ const startPipeline = async (
 
   return {
     stop: async (timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      const left = () => Math.max(0, deadline - Date.now());
+      const deadline = now() + timeoutMs;
+      const left = () => Math.max(0, deadline - now());
       detection.unsubscribe(); // sources stop: no new incidents
       await ctl?.close();
-      await Promise.race([handler.idle(), new Promise((r) => setTimeout(r, left()).unref())]);
+      await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());
       await firewall?.stop();
       alerts$.complete();
@@ -288,17 +296,19 @@ const startPipeline = async (
       await alerting.drain(left());
       await alertPath.settled();
       await alerting.close();
+      storageFailureSub.unsubscribe();
     },
   };
 };
 
 export const startAgent = async (initial: Config, deps: AgentDeps): Promise<RunningAgent> => {
   const host = deps.host ?? createHost();
+  const scheduler = deps.scheduler ?? asyncScheduler;
   const logger = deps.logger;
   let config = initial;
   let opened = await openDatabase(config.storage.incident_db);
   if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
-  const shared = () => ({ host, logger, opened });
+  const shared = () => ({ host, logger, opened, scheduler });
   let pipeline: Pipeline | null = await startPipeline(config, shared());
 
   // One pipeline at a time: a reload and a stop never overlap (each waits for the one
@@ -313,10 +323,10 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
 
   return {
     stop: (timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = scheduler.now() + timeoutMs;
       stopped = true;
       return oneAtATime(async () => {
-        await pipeline?.stop(Math.max(0, deadline - Date.now()));
+        await pipeline?.stop(Math.max(0, deadline - scheduler.now()));
         pipeline = null;
         await opened.close();
       });

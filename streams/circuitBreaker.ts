@@ -44,7 +44,7 @@ export interface CircuitBreaker {
  * `openDurationMs`, and a new trial is allowed, so the breaker cannot stick half-open.
  *
  * @example
- * const breaker = createCircuitBreaker({ maxFailures: 3, failureWindowMs: 60_000, openDurationMs: 300_000, now: Date.now });
+ * const breaker = createCircuitBreaker({ maxFailures: 3, failureWindowMs: 60_000, openDurationMs: 300_000, now: () => scheduler.now() });
  * if (breaker.canRun()) {
  *   try { await runBlockScript(ip); breaker.recordSuccess(); } catch { breaker.recordFailure(); }
  * }

@@ -44,6 +44,12 @@ export interface DedupOptions<T = unknown> {
  * are pruned on every item (no timers). A throwing `keyOf`, `onRecord`, `deferRecord`
  * or `onDrop` errors the stream.
  *
+ * Hand-written rather than a per-key `throttleTime` (groupBy + throttle): a group and a
+ * timer per key would hold 10,000 attacker addresses for their whole window, while one
+ * time-ordered map pruned on arrival holds only the records and needs no timer; and the
+ * record must be restorable (`initial`) and deferrable (`deferRecord`), which
+ * `throttle` has no place for.
+ *
  * Deferred records (`deferRecord`): an item let through but not yet confirmed does not
  * suppress its repeats — dedup never hides a repeat of something that was not done.
  *

@@ -27,6 +27,8 @@ export interface EscalateOptions<T> {
  * result:  w 5m w 5m C 5m r 1m w|       third repeat raised; the resolve starts the key over
  * ```
  *
+ * Derived from `map` over per-key state (`scan` with an output per item).
+ *
  * Place it after dedup, so "occurrence" means "still firing at the next reminder",
  * not "one more tick". No timers: state is pruned by time on each item, ordered by
  * last sighting, so memory holds only keys seen within `resetAfterMs`. A throwing

@@ -109,3 +109,47 @@ test('hysteresis: early unsubscribe', () => {
     expectSubscriptions(source.subscriptions).toBe('^ 5s !');
   });
 });
+
+test('hysteresis: repeat — every firing evaluation comes out, with the episode start', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    const values = { a: 95, b: 96, c: 70, d: 97, e: 60, f: 61, g: 62 };
+    const source = cold('a b c d e f g|', values);
+    expectObservable(source.pipe(hysteresis({ isFiring: above90, clearAfter: 3, repeat: true }))).toBe('A B - D - - R|', {
+      A: tr('firing', 95, 0, 0),
+      B: tr('firing', 96, 0, 1),
+      D: tr('firing', 97, 0, 3),
+      R: tr('resolved', 62, 0, 6),
+    });
+  });
+});
+
+test('hysteresis: isGone resolves a firing key at once and ignores a quiet one', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    type M = { mount: string; pct: number; gone?: boolean };
+    const values: Record<string, M> = {
+      r: { mount: '/', pct: 95 },
+      g: { mount: '/', pct: 95, gone: true },
+      q: { mount: '/q', pct: 10, gone: true },
+      x: { mount: '/x', pct: 99, gone: true },
+    };
+    const source = cold('r q g x|', values);
+    const result = source.pipe(hysteresis({ keyOf: (m: M) => m.mount, isFiring: (m) => m.pct > 90, isGone: (m) => m.gone === true, clearAfter: 3 }));
+    expectObservable(result).toBe('A - R -|', {
+      A: { key: '/', state: 'firing', value: values.r, since: 0, at: 0 },
+      R: { key: '/', state: 'resolved', value: values.g, since: 0, at: 2 },
+    });
+  });
+});
+
+test('hysteresis: timeOf stamps transitions and measures clearAfterMs on the values’ own times', () => {
+  scheduler().run(({ cold, expectObservable }) => {
+    type E = { v: number; ts: number };
+    const values: Record<string, E> = { a: { v: 95, ts: 1000 }, b: { v: 10, ts: 20_000 }, c: { v: 10, ts: 51_000 } };
+    const source = cold('abc|', values);
+    const result = source.pipe(hysteresis({ isFiring: (e: E) => e.v > 90, clearAfterMs: 30_000, timeOf: (e) => e.ts }));
+    expectObservable(result).toBe('a-c|', {
+      a: { key: '', state: 'firing', value: values.a, since: 1000, at: 1000 },
+      c: { key: '', state: 'resolved', value: values.c, since: 1000, at: 51_000 },
+    });
+  });
+});

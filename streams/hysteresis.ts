@@ -27,7 +27,22 @@ export interface HysteresisOptions<T> {
   clearAfter?: number;
   /** and the clear run must have lasted this long, judged at evaluations (default 0) */
   clearAfterMs?: number;
-  /** default `asyncScheduler`; its clock stamps `since`/`at` and measures `clearAfterMs` */
+  /**
+   * The subject went away (a mount was unmounted): a firing key resolves at once,
+   * whatever `clearAfter` says; a key not firing is ignored. Default: never.
+   */
+  isGone?: (value: T) => boolean;
+  /**
+   * Emit `firing` on every firing evaluation while the alarm holds, not only the first
+   * (the reminders that dedup turns into one per window). Default false: transitions only.
+   */
+  repeat?: boolean;
+  /**
+   * When the evaluation was made (a snapshot's own timestamp): stamps `since`/`at` and
+   * measures `clearAfterMs`; default the scheduler's clock at arrival.
+   */
+  timeOf?: (value: T) => number;
+  /** default `asyncScheduler`; only read when there is no `timeOf` */
   scheduler?: SchedulerLike;
 }
 
@@ -44,9 +59,21 @@ export interface HysteresisOptions<T> {
  * result:  F  -  -  R  |
  * ```
  *
+ * With `repeat`, every firing evaluation comes out `firing` (a rule's per-tick reminder),
+ * with the episode's `since`.
+ *
+ * ```
+ * source:  95 96 70 97 60 61 62|    isFiring: v > 90, clearAfter: 3, repeat: true
+ * result:  F  F  -  F  -  -  R |
+ * ```
+ *
  * Gaps: resolution is judged at evaluations only (no timers): if a key stops being
  * evaluated, it stays firing until it is evaluated clear — a collector that fell silent
- * does not "resolve" an alarm. Send a clear evaluation for a subject that went away.
+ * does not "resolve" an alarm. Send an `isGone` evaluation for a subject that went away.
+ *
+ * A hand-written state machine rather than `scan`: one pass decides per key whether to
+ * emit nothing, a firing or a resolved, and the rule benchmark (20 rules, every tick)
+ * pays for every extra layer.
  * Memory: only keys currently firing are held. Completion emits nothing more.
  * A throwing `keyOf`/`isFiring`/`isClear` errors the stream.
  *
@@ -60,7 +87,10 @@ export function hysteresis<T>(opts: HysteresisOptions<T>): OperatorFunction<T, T
   const isClear = opts.isClear ?? ((v: T) => !isFiring(v));
   const clearAfter = Math.max(1, opts.clearAfter ?? 1);
   const clearAfterMs = opts.clearAfterMs ?? 0;
+  const isGone = opts.isGone ?? (() => false);
+  const repeat = opts.repeat ?? false;
   const scheduler = opts.scheduler ?? asyncScheduler;
+  const timeOf = opts.timeOf ?? (() => scheduler.now());
 
   return (source) =>
     new Observable<Transition<T>>((subscriber) => {
@@ -70,18 +100,28 @@ export function hysteresis<T>(opts: HysteresisOptions<T>): OperatorFunction<T, T
         next: (value) => {
           let out: Transition<T> | null = null;
           try {
-            const at = scheduler.now();
+            // the common case, nothing firing and nothing to fire, costs no map lookup
+            if (firing.size === 0 && !isFiring(value)) return;
             const key = keyOf(value);
             const st = firing.get(key);
             if (!st) {
-              if (isFiring(value)) {
+              if (isFiring(value) && !isGone(value)) {
+                const at = timeOf(value);
                 firing.set(key, { since: at, clearTicks: 0, clearSince: null });
                 out = { key, state: 'firing', value, since: at, at };
               }
-            } else if (isFiring(value) || !isClear(value)) {
+            } else if (isGone(value)) {
+              firing.delete(key);
+              out = { key, state: 'resolved', value, since: st.since, at: timeOf(value) };
+            } else if (isFiring(value)) {
+              st.clearTicks = 0;
+              st.clearSince = null;
+              if (repeat) out = { key, state: 'firing', value, since: st.since, at: timeOf(value) };
+            } else if (!isClear(value)) {
               st.clearTicks = 0;
               st.clearSince = null;
             } else {
+              const at = timeOf(value);
               st.clearTicks++;
               st.clearSince ??= at;
               if (st.clearTicks >= clearAfter && at - st.clearSince >= clearAfterMs) {

@@ -38,6 +38,10 @@ export interface RateLimitOptions<T, S extends string> {
  * trailing, source a a a|  →  A - - (T|) — completion flushes what the window held
  * ```
  *
+ * Hand-written rather than `groupBy` + `throttleTime({ trailing: true })`: throttle
+ * drops what it holds back, where this counts it into the next item (`suppressed`), and
+ * a group per key per severity would stay subscribed for keys long quiet.
+ *
  * Memory: a key whose window has ended with nothing suppressed is forgotten (swept
  * as the map grows). Without `trailing`, a key with a pending count is kept until that
  * key appears again, so its count is never lost; use `trailing` for high-cardinality

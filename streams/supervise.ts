@@ -1,4 +1,4 @@
-import { asyncScheduler, Observable, Subscription, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, retry, timer, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 
 export interface SuperviseOptions {
   /** delay before the first retry (default 1000) */
@@ -31,6 +31,9 @@ export interface SuperviseOptions {
  * Completion of the source completes the output (a finished stream is not a failure).
  * Unsubscribing cancels the pending retry timer and the current subscription.
  *
+ * Derived from RxJS `retry` (`delay` as a `timer` on the scheduler, `resetOnSuccess`);
+ * retries go through the scheduler, so a source failing synchronously cannot recurse.
+ *
  * @example
  * authLog$.pipe(supervise({ onFailure: (e, n, d) => alertSelf(`auth log failed (${n}), retry in ${d} ms`) }))
  */
@@ -41,46 +44,15 @@ export function supervise<T>(opts: SuperviseOptions = {}): MonoTypeOperatorFunct
   const scheduler = opts.scheduler ?? asyncScheduler;
   const { onFailure } = opts;
 
-  return (source) =>
-    new Observable<T>((subscriber) => {
-      const teardown = new Subscription();
-      let failures = 0;
-
-      const attach = () => {
-        const inner = new Subscription();
-        teardown.add(inner);
-        inner.add(
-          source.subscribe({
-            next: (value) => {
-              failures = 0;
-              subscriber.next(value);
-            },
-            error: (err) => {
-              teardown.remove(inner);
-              failures++;
-              const giveUp = failures >= maxFailures;
-              const delayMs = giveUp ? null : Math.min(maxDelayMs, initialDelayMs * 2 ** (failures - 1));
-              try {
-                onFailure?.(err, failures, delayMs);
-              } catch (callbackErr) {
-                subscriber.error(callbackErr);
-                return;
-              }
-              if (delayMs === null) return subscriber.error(err);
-              // retries go through the scheduler, never recursively, so a source that
-              // fails synchronously cannot blow the stack; spent timers leave `teardown`
-              const timer: Subscription = scheduler.schedule(() => {
-                teardown.remove(timer);
-                attach();
-              }, delayMs);
-              teardown.add(timer);
-            },
-            complete: () => subscriber.complete(),
-          }),
-        );
-      };
-
-      attach();
-      return teardown;
-    });
+  // retry's `attempt` counts failures since the last value (resetOnSuccess); a throw
+  // from `delay` errors the output, which is how giving up ends the stream.
+  return retry({
+    resetOnSuccess: true,
+    delay: (error: unknown, attempt: number) => {
+      const delayMs = attempt >= maxFailures ? null : Math.min(maxDelayMs, initialDelayMs * 2 ** (attempt - 1));
+      onFailure?.(error, attempt, delayMs);
+      if (delayMs === null) throw error;
+      return timer(delayMs, scheduler);
+    },
+  });
 }

@@ -1,104 +1,87 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { sustainedFor } from './sustainedFor.js';
-import { trackingScheduler } from './testing/trackingScheduler.js';
+import { sustainedFor, type Sustained } from './sustainedFor.js';
 
 const scheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
-const bools = { t: true, f: false, T: true, F: false };
+const bools = { t: true, f: false };
+const isHeld = (v: boolean) => v;
+const h = (value: boolean, sustained: boolean, key = ''): Sustained<boolean> => ({ value, key, held: value, sustained });
+const out = { h: h(true, false), S: h(true, true), c: h(false, false) };
 
-test('sustainedFor: true after the duration, false once when it drops, a short second run is ignored', () => {
+test('sustainedFor: sustained once held for the duration (scheduler clock), a false starts over', () => {
   scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-    const source = cold('t 4s t 4s t 4s t 4s f 4s t 4s f|', bools);
-    //                   0   4001 8002 12003 16004 20005 24006 |24007
-    const expected = '   10s T 6003ms F 8002ms |';
-    expectObservable(source.pipe(sustainedFor(10_000))).toBe(expected, bools);
-    expectSubscriptions(source.subscriptions).toBe('^ 24006ms !');
+    const source = cold('t 4s t 4s t 4s f 4s t|', bools);
+    //                   0   4001 8002 12003 16004
+    const expected = '   h 4s h 4s S 4s c 4s h|';
+    expectObservable(source.pipe(sustainedFor(8_000, { isHeld }))).toBe(expected, out);
+    expectSubscriptions(source.subscriptions).toBe('^ 16004ms !');
   });
 });
 
-test('sustainedFor: the default scheduler is asyncScheduler (virtual inside run)', () => {
+test('sustainedFor: exactly at the duration is sustained; duration 0 is sustained at once', () => {
   scheduler().run(({ cold, expectObservable }) => {
-    expectObservable(cold('t 1m |', bools).pipe(sustainedFor(10_000))).toBe('10s T 50s |', bools);
+    expectObservable(cold('t 9999ms t|', bools).pipe(sustainedFor(10_000, { isHeld }))).toBe('h 9999ms S|', out);
+    expectObservable(cold('t 9998ms t|', bools).pipe(sustainedFor(10_000, { isHeld }))).toBe('h 9998ms h|', out);
+    expectObservable(cold('t f t|', bools).pipe(sustainedFor(0, { isHeld }))).toBe('S c S|', out);
   });
 });
 
-test('sustainedFor: exactly at the duration — a false at that instant wins, one ms later it does not', () => {
+test('sustainedFor: timed on the values’ own stamps (timeOf), per key', () => {
+  type E = { key: string; ts: number; on: boolean };
+  const e = (key: string, ts: number, on: boolean): E => ({ key, ts, on });
+  const values = { a: e('/', 0, true), b: e('/var', 0, true), c: e('/', 30_000, true), d: e('/var', 30_000, false), f: e('/', 60_000, true) };
   scheduler().run(({ cold, expectObservable }) => {
-    expectObservable(cold('t 9999ms f|', bools).pipe(sustainedFor(10_000))).toBe('10001ms |', bools);
-    expectObservable(cold('t 10s    f|', bools).pipe(sustainedFor(10_000))).toBe('10s T F |', bools);
+    // virtual time barely moves; the stamps say 30 s and 60 s passed
+    const source = cold('abcdf|', values);
+    const result = source.pipe(sustainedFor(60_000, { isHeld: (x: E) => x.on, keyOf: (x) => x.key, timeOf: (x) => x.ts }));
+    expectObservable(result).toBe('abcdf|', {
+      a: { value: values.a, key: '/', held: true, sustained: false },
+      b: { value: values.b, key: '/var', held: true, sustained: false },
+      c: { value: values.c, key: '/', held: true, sustained: false },
+      d: { value: values.d, key: '/var', held: false, sustained: false },
+      f: { value: values.f, key: '/', held: true, sustained: true },
+    });
   });
 });
 
-test('sustainedFor: flapping shorter than the duration never fires; duration 0 passes changes through', () => {
+test('sustainedFor: a silence neither completes a duration nor drops it (judged at evaluations)', () => {
   scheduler().run(({ cold, expectObservable }) => {
-    const flapping = cold('t 1s f 1s t 1s f 1s t 1s f|', bools);
-    expectObservable(flapping.pipe(sustainedFor(2_000))).toBe(' - 1s - 1s - 1s - 1s - 1s -|');
-    expectObservable(flapping.pipe(sustainedFor(0))).toBe('    T 1s F 1s T 1s F 1s T 1s F|', bools);
-    const repeats = cold(' f t t f f t|', bools);
-    expectObservable(repeats.pipe(sustainedFor(0))).toBe('- T - F - T|', bools);
+    expectObservable(cold('t 60m -|', bools).pipe(sustainedFor(10_000, { isHeld }))).toBe('h 60m -|', out);
+    expectObservable(cold('t 60m t|', bools).pipe(sustainedFor(10_000, { isHeld }))).toBe('h 60m S|', out);
   });
 });
 
-test('sustainedFor: gaps — silence after true is sample-and-hold; maxGapMs turns a silence into a drop', () => {
-  const ts = scheduler();
-  ts.run(({ cold, expectObservable }) => {
-    // one true, then nothing for a minute: held, fires at 10 s
-    expectObservable(cold('t 1m |', bools).pipe(sustainedFor(10_000, ts))).toBe('10s T 50s |', bools);
-    // maxGapMs 5s: the lone true goes stale at 5 s, before the 10 s duration
-    expectObservable(cold('t 1m |', bools).pipe(sustainedFor(10_000, { scheduler: ts, maxGapMs: 5_000 }))).toBe('1m 1ms |');
-    // ticks every 3 s keep it alive; after the last tick (12 s) a 20 s silence drops it at 17 s
-    const ticks = cold('t 2999ms t 2999ms t 2999ms t 2999ms t 20s |', bools);
-    expectObservable(ticks.pipe(sustainedFor(10_000, { scheduler: ts, maxGapMs: 5_000 }))).toBe('10s T 6999ms F 15000ms |', bools);
-  });
-});
-
-test('sustainedFor: empty, never, never-completing with a held true', () => {
+test('sustainedFor: empty, never, source error', () => {
   scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-    const empty = cold<boolean>('|');
+    const err = new Error('upstream');
     const never = cold<boolean>('-');
-    expectObservable(empty.pipe(sustainedFor(1000))).toBe('|');
-    expectObservable(never.pipe(sustainedFor(1000))).toBe('-');
-    expectObservable(cold('t -', bools).pipe(sustainedFor(1000))).toBe('1s T', bools);
-    expectSubscriptions(empty.subscriptions).toBe('(^!)');
+    expectObservable(cold<boolean>('|').pipe(sustainedFor(1000, { isHeld }))).toBe('|');
+    expectObservable(never.pipe(sustainedFor(1000, { isHeld }))).toBe('-');
     expectSubscriptions(never.subscriptions).toBe('^');
+    expectObservable(cold('t #', bools, err).pipe(sustainedFor(0, { isHeld }))).toBe('S #', out, err);
   });
 });
 
-test('sustainedFor: completion discards a pending run and cancels its timer', () => {
-  const ts = scheduler();
-  ts.run(({ cold, expectObservable, flush }) => {
-    const tracking = trackingScheduler(ts);
-    expectObservable(cold('t 1s |', bools).pipe(sustainedFor(5_000, tracking))).toBe('- 1s |');
-    flush();
-    assert.equal(tracking.pending(), 0);
-    assert.deepEqual(tracking.ran, []);
+test('sustainedFor: a throwing predicate errors the stream and unsubscribes', () => {
+  scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const boom = new Error('bad');
+    const source = cold('a b c|', { a: 1, b: -1, c: 2 });
+    const held = (v: number) => {
+      if (v < 0) throw boom;
+      return true;
+    };
+    expectObservable(source.pipe(sustainedFor(0, { isHeld: held }))).toBe('a #', { a: { value: 1, key: '', held: true, sustained: true } }, boom);
+    expectSubscriptions(source.subscriptions).toBe('^ !');
   });
 });
 
-test('sustainedFor: source error passes through and tears the timers down', () => {
-  const ts = scheduler();
-  ts.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
-    const err = new Error('collector died');
-    const tracking = trackingScheduler(ts);
-    const source = cold('t 1s #', bools, err);
-    expectObservable(source.pipe(sustainedFor(5_000, { scheduler: tracking, maxGapMs: 3_000 }))).toBe('- 1s #', undefined, err);
-    expectSubscriptions(source.subscriptions).toBe('^ 1s !');
-    flush();
-    assert.equal(tracking.pending(), 0);
-    assert.deepEqual(tracking.ran, []);
-  });
-});
-
-test('sustainedFor: early unsubscribe cancels the pending timer', () => {
-  const ts = scheduler();
-  ts.run(({ cold, expectObservable, expectSubscriptions, flush }) => {
-    const tracking = trackingScheduler(ts);
-    const source = cold('t 1m |', bools);
-    expectObservable(source.pipe(sustainedFor(10_000, tracking)), '^ 5s !').toBe('-');
-    expectSubscriptions(source.subscriptions).toBe('^ 5s !');
-    flush();
-    assert.equal(tracking.pending(), 0);
-    assert.deepEqual(tracking.ran, [], 'the 10 s timer never ran');
+test('sustainedFor: early unsubscribe; state is per subscription', () => {
+  scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const source = cold('t 5s t 5s t|', bools);
+    const op = source.pipe(sustainedFor(5_000, { isHeld }));
+    expectObservable(op, '^ 3s !').toBe('h', out);
+    expectSubscriptions(source.subscriptions).toBe(['^ 3s !', '^ 10002ms !']);
+    expectObservable(op).toBe('h 5s S 5s S|', out);
   });
 });

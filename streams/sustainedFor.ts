@@ -1,101 +1,70 @@
-import { asyncScheduler, Observable, Subscription, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, map, type OperatorFunction, type SchedulerLike } from 'rxjs';
 
-export interface SustainedForOptions {
-  /** default `asyncScheduler` */
-  scheduler?: SchedulerLike;
+/** One evaluation with whether its condition holds now and whether it has held long enough. */
+export interface Sustained<T> {
+  value: T;
+  key: string;
+  /** the condition holds at this evaluation */
+  held: boolean;
+  /** it has held, at every evaluation of this key, for at least `durationMs` */
+  sustained: boolean;
+}
+
+export interface SustainedForOptions<T> {
+  /** the condition (e.g. `breaches({ limit: 90 })` applied to the value) */
+  isHeld: (value: T) => boolean;
+  /** per-subject conditions (mount, IP); default one subject, key `''` */
+  keyOf?: (value: T) => string;
   /**
-   * Longest silence after a `true` that still counts as "still true". When no value
-   * arrives for this long, the condition is treated as dropped (a stalled collector
-   * must not keep an alarm alive, nor complete a duration, on a stale reading).
-   * Default: no limit — the last value holds until the next one.
+   * When the value was observed (a snapshot's own timestamp), so replayed and live
+   * values time alike; default the scheduler's clock at arrival.
    */
-  maxGapMs?: number;
+  timeOf?: (value: T) => number;
+  /** default `asyncScheduler`; only read when there is no `timeOf` */
+  scheduler?: SchedulerLike;
 }
 
 /**
- * Over a boolean condition stream, emits `true` once the condition has held
- * continuously for `durationMs` (the config's `duration`), and `false` once when it
- * drops after that. It emits state changes only: repeated `true`s while held emit
- * nothing, and a `false` that ends a not-yet-sustained run emits nothing (the
- * output never said `true`). With `durationMs` 0 a `true` passes at once, so the
- * output is the input without repeats (starting from an implied `false`).
+ * Marks each evaluation `sustained` once its key's condition has held at every
+ * evaluation since at least `durationMs` ago (the config's `duration`); a `false`
+ * evaluation starts the key over. With `durationMs` 0 a held evaluation is sustained
+ * at once. It emits one item per evaluation, so a rule can repeat itself while it holds.
  *
  * ```
- * source:  t 4s t 4s t 4s t 4s f 4s t 4s f|      sustainedFor(10s)
- * result:  10s T  6003ms    F  8002ms      |      T at 10 s (held since 0), F at 16 s;
- *                                                 the run from 20 s to 24 s is too short
+ * source:  t 4s t 4s t 4s f 4s t|        sustainedFor(8s, { isHeld: (v) => v })  (t = true, f = false)
+ * result:  h 4s h 4s S 4s c 4s h|        h: held, not yet sustained; S: sustained (held since 0, now 8002ms); c: clear
  * ```
  *
- * Gaps: the timer runs on the scheduler, not on arriving values. A `true` followed by
- * silence is presumed to still hold (sample-and-hold): the output turns `true` at
- * `first true + durationMs` even if no value arrived meanwhile. Pass `maxGapMs` to
- * treat a silence that long as a drop instead. A `false` arriving at the very instant
- * the duration completes is not a sustained run (the run must end strictly later).
- *
- * Completion: a pending (not yet sustained) run is discarded and the output completes;
- * errors pass through. Unsubscribing cancels the timers.
+ * Derived from `map` over per-key state (`scan` with an output per item), like
+ * `throttleTime` over `throttle`. No timers: time is judged at evaluations only, so a
+ * collector that falls silent neither completes a duration nor keeps one alive — the
+ * next evaluation decides. Memory holds only keys currently held. A throwing
+ * `isHeld`, `keyOf` or `timeOf` errors the stream.
  *
  * @example
- * cpu$.pipe(threshold({ limit: 90 }), sustainedFor(60_000))   // true after 1 min above 90
- * cpu$.pipe(threshold({ limit: 90 }), sustainedFor(60_000, { maxGapMs: 15_000 }))
+ * mounts$.pipe(sustainedFor(60_000, { isHeld: (m) => m.usedPct > 90, keyOf: (m) => m.mount, timeOf: (m) => m.ts }))
  */
-export function sustainedFor(
-  durationMs: number,
-  schedulerOrOptions: SchedulerLike | SustainedForOptions = {},
-): MonoTypeOperatorFunction<boolean> {
-  const opts: SustainedForOptions = isScheduler(schedulerOrOptions) ? { scheduler: schedulerOrOptions } : schedulerOrOptions;
-  const scheduler = opts.scheduler ?? asyncScheduler;
-  const { maxGapMs } = opts;
-
-  return (source) =>
-    new Observable<boolean>((subscriber) => {
-      let saidTrue = false;
-      let pending: Subscription | null = null;
-      let gap: Subscription | null = null;
-
-      const cancel = (s: Subscription | null): null => {
-        s?.unsubscribe();
-        return null;
-      };
-      const fire = () => {
-        pending = null;
-        saidTrue = true;
-        subscriber.next(true);
-      };
-      const drop = () => {
-        pending = cancel(pending);
-        gap = cancel(gap);
-        if (saidTrue) {
-          saidTrue = false;
-          subscriber.next(false);
-        }
-      };
-
-      const upstream = source.subscribe({
-        next: (held) => {
-          if (!held) return drop();
-          if (maxGapMs !== undefined) {
-            cancel(gap);
-            gap = scheduler.schedule(() => {
-              gap = null;
-              drop();
-            }, maxGapMs);
+export const sustainedFor =
+  <T>(durationMs: number, opts: SustainedForOptions<T>): OperatorFunction<T, Sustained<T>> =>
+  (source) =>
+    defer(() => {
+      const { isHeld } = opts;
+      const keyOf = opts.keyOf ?? (() => '');
+      const scheduler = opts.scheduler ?? asyncScheduler;
+      const timeOf = opts.timeOf ?? (() => scheduler.now());
+      /** key → when its current run of held evaluations began */
+      const since = new Map<string, number>();
+      return source.pipe(
+        map((value): Sustained<T> => {
+          const key = keyOf(value);
+          if (!isHeld(value)) {
+            if (since.size !== 0) since.delete(key);
+            return { value, key, held: false, sustained: false };
           }
-          if (saidTrue || pending) return;
-          if (durationMs <= 0) fire();
-          else pending = scheduler.schedule(fire, durationMs);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-
-      return () => {
-        upstream.unsubscribe();
-        cancel(pending);
-        cancel(gap);
-      };
+          const at = timeOf(value);
+          let from = since.get(key);
+          if (from === undefined) since.set(key, (from = at));
+          return { value, key, held: true, sustained: at - from >= durationMs };
+        }),
+      );
     });
-}
-
-const isScheduler = (x: SchedulerLike | SustainedForOptions): x is SchedulerLike =>
-  typeof (x as SchedulerLike).schedule === 'function';

@@ -58,3 +58,31 @@ test('withCircuitBreaker: empty, never, source error, early unsubscribe tears do
     expectSubscriptions(slow.subscriptions).toBe(['^ 1000ms !', '^ 2s !']);
   });
 });
+
+test('withCircuitBreaker: concurrency queues inputs; a breaker per input; isFailure spares the circuit', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable }) => {
+    const opts = { maxFailures: 1, failureWindowMs: 60_000, openDurationMs: 60_000, now: () => ts.now() };
+    const breakers = { x: createCircuitBreaker(opts), y: createCircuitBreaker(opts) };
+    const disk = new Error('disk full');
+    const broken = new Error('exit 3');
+    // inputs: [circuit, what the action does]
+    const inputs: Record<string, [keyof typeof breakers, 'disk' | 'broken' | 'ok']> = {
+      a: ['x', 'disk'], b: ['x', 'ok'], c: ['y', 'broken'], d: ['y', 'ok'], e: ['x', 'ok'],
+    };
+    const action = ([, does]: [string, string]): Observable<string> =>
+      does === 'ok' ? cold('1s (r|)', { r: 'done' }) : cold('1s #', undefined, does === 'disk' ? disk : broken);
+    const source = cold('(abcde)', inputs);
+    const result = source.pipe(
+      withCircuitBreaker((i: [keyof typeof breakers, string]) => breakers[i[0]], action, { concurrency: 1, isFailure: (e) => e !== disk }),
+    );
+    // one at a time: a fails on the disk (x stays closed), b runs, c opens y, d is refused, e runs on x
+    expectObservable(result).toBe('1s A 999ms B 999ms (CD) 996ms E', {
+      A: { outcome: 'failed', input: inputs.a, error: disk },
+      B: { outcome: 'ok', input: inputs.b, value: 'done' },
+      C: { outcome: 'failed', input: inputs.c, error: broken },
+      D: { outcome: 'rejected', input: inputs.d },
+      E: { outcome: 'ok', input: inputs.e, value: 'done' },
+    });
+  });
+});

@@ -2,6 +2,7 @@
  * The action contract. An action gets the incident and says in one short phrase what
  * it did ("blocked 3 IPs", "froze pid 4242"): that phrase goes into the alert.
  */
+import type { ObservableInput } from 'rxjs';
 import type { Incident } from '../model/incident.js';
 
 export interface ActionContext {
@@ -19,9 +20,13 @@ export interface ActionOutcome {
   target?: string;
 }
 
-export interface Action {
+/**
+ * Real actions return a Promise (the default); the executor takes any ObservableInput,
+ * so a recorder (tests, `panicmode test`) can answer synchronously, in virtual time.
+ */
+export interface Action<R extends ObservableInput<ActionOutcome> = Promise<ActionOutcome>> {
   readonly name: string;
   /** protective actions run before alerts (bounded, awaited); background ones after */
   readonly kind: 'protective' | 'background';
-  run(ctx: ActionContext): Promise<ActionOutcome>;
+  run(ctx: ActionContext): R;
 }

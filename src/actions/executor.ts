@@ -4,12 +4,18 @@
  * called 10,000 times a second; only the action's own failures count, never storage's),
  * background ones after without holding anything up.
  * Every run is recorded; every failure is logged and never stops the alert.
+ *
+ * One queue of runs through `withCircuitBreaker` (a breaker per action, `mergeMap`'s
+ * concurrency limit as the semaphore) with RxJS `timeout` on the injected scheduler;
+ * the promise API at the edge is what the incident handler awaits.
  */
 import type { Incident } from '../model/incident.js';
 import type { Action, ActionOutcome } from './action.js';
 import type { Logger } from '../log/logger.js';
+import { asyncScheduler, BehaviorSubject, defer, filter, firstValueFrom, forkJoin, from, map, Observable, of, race, type ObservableInput, Subject, throwError, timeout, timer, type SchedulerLike } from 'rxjs';
 import { createCircuitBreaker, type CircuitBreaker } from '../../streams/circuitBreaker.js';
-import { StorageError } from '../errors.js';
+import { withCircuitBreaker, type BreakerResult } from '../../streams/withCircuitBreaker.js';
+import { ActionError, StorageError } from '../errors.js';
 
 export interface ActionRunRecord {
   ts: number;
@@ -22,14 +28,15 @@ export interface ActionRunRecord {
 }
 
 export interface ExecutorOptions {
-  actions: Map<string, Action>;
+  actions: Map<string, Action<ObservableInput<ActionOutcome>>>;
   dryRun: boolean;
   timeoutMs: number;
   maxConcurrency: number;
   breaker: { maxFailures: number; failureWindowMs: number; openDurationMs: number };
   logger: Logger;
   record?: (run: ActionRunRecord) => void;
-  now?: () => number;
+  /** the pipeline's clock: run timestamps, durations, timeouts, breaker windows (default asyncScheduler) */
+  scheduler?: SchedulerLike;
 }
 
 /** Alert routing is by severity, not an action to run. */
@@ -46,6 +53,8 @@ export interface ProtectiveOutcome {
 export interface ActionExecutor {
   /** Runs the protective actions of the incident; resolves with what was done. */
   runProtective(incident: Incident): Promise<ProtectiveOutcome>;
+  /** The same as an Observable (one value): synchronous when the actions are, so it keeps virtual time. */
+  protective$(incident: Incident): Observable<ProtectiveOutcome>;
   /** Starts the background actions; does not wait for them. */
   runBackground(incident: Incident): void;
   /** Waits for in-flight actions, at most `timeoutMs`. */
@@ -53,24 +62,9 @@ export interface ActionExecutor {
 }
 
 export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
-  const now = o.now ?? Date.now;
+  const scheduler = o.scheduler ?? asyncScheduler;
+  const now = () => scheduler.now();
   const breakers = new Map<string, CircuitBreaker>();
-  const inFlight = new Set<Promise<unknown>>();
-  let running = 0;
-  const waiting: (() => void)[] = [];
-
-  const acquire = async () => {
-    if (running < o.maxConcurrency) {
-      running++;
-      return;
-    }
-    await new Promise<void>((r) => waiting.push(r));
-  };
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  };
 
   const breakerFor = (name: string): CircuitBreaker => {
     let b = breakers.get(name);
@@ -86,76 +80,108 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
     return b;
   };
 
-  const runOne = async (incident: Incident, name: string): Promise<{ summary: string | null; done: boolean }> => {
-    const action = o.actions.get(name);
-    if (!action) return { summary: null, done: true };
-    const started = now();
+  interface Run {
+    incident: Incident;
+    name: string;
+    action: Action<ObservableInput<ActionOutcome>>;
+    started: number;
+    settle: (r: { summary: string | null; done: boolean }) => void;
+  }
+
+  /** One attempt: the action's promise, aborted and failed once it outlives `timeoutMs`. */
+  const attempt = (r: Run) =>
+    defer(() => {
+      const controller = new AbortController();
+      return from(r.action.run({ incident: r.incident, dryRun: o.dryRun, signal: controller.signal })).pipe(
+        timeout({
+          first: o.timeoutMs,
+          scheduler,
+          with: () => {
+            controller.abort();
+            return throwError(() => new ActionError(r.name, `timed out after ${o.timeoutMs} ms`));
+          },
+        }),
+      );
+    });
+
+  const report = (res: BreakerResult<Run, ActionOutcome>): { summary: string | null; done: boolean } => {
+    const { incident, name, started } = res.input;
     const record = (outcome: ActionRunRecord['outcome'], message: string | null, target: string | null = null) =>
       o.record?.({ ts: started, incident_key: incident.key, action: name, target, outcome, message, duration_ms: now() - started });
-    const breaker = breakerFor(name);
-    if (!breaker.canRun()) {
+    if (res.outcome === 'rejected') {
       o.logger.warn('action skipped: circuit open after repeated failures', { action: name, incident: incident.name });
       record('skipped', 'circuit open');
       return { summary: null, done: false };
     }
-    await acquire();
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const result = await Promise.race<ActionOutcome>([
-        action.run({ incident, dryRun: o.dryRun, signal: controller.signal }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            controller.abort();
-            reject(new Error(`timed out after ${o.timeoutMs} ms`));
-          }, o.timeoutMs);
-        }),
-      ]);
-      breaker.recordSuccess();
-      record(result.outcome, result.summary, result.target ?? null);
-      if (result.outcome === 'dry_run') o.logger.info(`dry-run: ${result.summary}`, { action: name, incident: incident.name });
-      else if (result.summary) o.logger.info(result.summary, { action: name, incident: incident.name });
-      return { summary: result.summary || null, done: true };
-    } catch (err) {
+    if (res.outcome === 'failed') {
       // The breaker protects against a broken action (a failing block script), not a
-      // failing disk: a storage error must never stop protection.
-      if (!(err instanceof StorageError)) breaker.recordFailure();
-      const message = (err as Error).message;
+      // failing disk: a storage error never counts against it (isFailure below).
+      const message = (res.error as Error).message;
       o.logger.error('action failed', { action: name, incident: incident.name, error: message });
       record('failed', message);
       return { summary: `${name} failed: ${message}`, done: false };
-    } finally {
-      clearTimeout(timer);
-      release();
     }
+    const result = res.value;
+    record(result.outcome, result.summary, result.target ?? null);
+    if (result.outcome === 'dry_run') o.logger.info(`dry-run: ${result.summary}`, { action: name, incident: incident.name });
+    else if (result.summary) o.logger.info(result.summary, { action: name, incident: incident.name });
+    return { summary: result.summary || null, done: true };
   };
 
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-    return p;
-  };
+  const runs$ = new Subject<Run>();
+  runs$
+    .pipe(withCircuitBreaker((r: Run) => breakerFor(r.name), attempt, { concurrency: o.maxConcurrency, isFailure: (e) => !(e instanceof StorageError) }))
+    .subscribe((res) => {
+      let outcome = { summary: null as string | null, done: false };
+      try {
+        outcome = report(res);
+      } finally {
+        res.input.settle(outcome); // a throwing logger or recorder must not leave the incident waiting
+      }
+    });
+
+  /** runs queued or in flight; drain waits for 0 */
+  const inFlight = new BehaviorSubject(0);
+  type RunResult = { summary: string | null; done: boolean };
+
+  const runOne$ = (incident: Incident, name: string): Observable<RunResult> =>
+    new Observable<RunResult>((subscriber) => {
+      const action = o.actions.get(name);
+      if (!action) {
+        subscriber.next({ summary: null, done: true });
+        subscriber.complete();
+        return;
+      }
+      inFlight.next(inFlight.value + 1);
+      runs$.next({
+        incident, name, action, started: now(),
+        settle: (r) => {
+          inFlight.next(inFlight.value - 1);
+          subscriber.next(r);
+          subscriber.complete();
+        },
+      });
+    });
 
   const namesOf = (incident: Incident, kind: Action['kind']) =>
     incident.actions.filter((a) => !alertActions.has(a) && o.actions.get(a)?.kind === kind);
 
+  const protective$ = (incident: Incident): Observable<ProtectiveOutcome> => {
+    const names = namesOf(incident, 'protective');
+    if (names.length === 0) return of({ taken: [], carriedOut: true });
+    return forkJoin(names.map((n) => runOne$(incident, n))).pipe(
+      map((results) => ({ taken: results.flatMap((r) => (r.summary ? [r.summary] : [])), carriedOut: results.every((r) => r.done) })),
+    );
+  };
+
   return {
-    runProtective: async (incident) => {
-      const results = await track(Promise.all(namesOf(incident, 'protective').map((n) => runOne(incident, n))));
-      return { taken: results.flatMap((r) => (r.summary ? [r.summary] : [])), carriedOut: results.every((r) => r.done) };
-    },
+    runProtective: (incident) => firstValueFrom(protective$(incident)),
+    protective$,
     runBackground: (incident) => {
-      for (const n of namesOf(incident, 'background')) void track(runOne(incident, n));
+      for (const n of namesOf(incident, 'background')) runOne$(incident, n).subscribe();
     },
     drain: async (timeoutMs) => {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled([...inFlight]),
-        new Promise((r) => {
-          timer = setTimeout(r, timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
+      await firstValueFrom(race(inFlight.pipe(filter((n) => n === 0)), timer(timeoutMs, scheduler)));
     },
   };
 };

@@ -43,7 +43,7 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
 
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.type === 'script' && def.action) {
-      registry.set(name, scriptAction(name, def.action, deps.host, def.timeout ?? timeout));
+      registry.set(name, scriptAction(name, def.action, deps.host, def.timeout ?? timeout, { args: def.args, env: def.env }));
     } else if (def.type === 'firewall' && name !== 'rate_limit') {
       blockIp(name, def.duration ?? config.firewall.ban_duration);
     } else if (def.type === 'system') {

@@ -1,17 +1,20 @@
 /**
  * `run_script` and the `actions:` entries of type script: runs the user's program
- * (never through a shell) with the incident in PANIC_* environment variables, the
- * contract PanicMode's scripts already use.
+ * (never through a shell) with its `args`, and the incident in PANIC_* environment
+ * variables, the contract PanicMode's scripts already use. The definition's `env` is
+ * added to the agent's environment; the PANIC_* variables win over it, so a script
+ * can always trust them.
  */
 import type { Action, ActionContext, ActionOutcome } from './action.js';
 import type { Host } from '../host/host.js';
 import { ActionError } from '../errors.js';
 
-export const incidentEnv = (ctx: ActionContext): NodeJS.ProcessEnv => {
+export const incidentEnv = (ctx: ActionContext, extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv => {
   const i = ctx.incident;
   const sev = i.severity[0]!.toUpperCase() + i.severity.slice(1);
   return {
     ...process.env,
+    ...extra,
     PANIC_INCIDENT_NAME: i.name,
     PANIC_SEVERITY: sev,
     PANIC_DESCRIPTION: i.description,
@@ -24,12 +27,19 @@ export const incidentEnv = (ctx: ActionContext): NodeJS.ProcessEnv => {
   };
 };
 
-export const scriptAction = (name: string, path: string, host: Host, timeoutMs: number): Action => ({
+export interface ScriptOptions {
+  /** arguments after the path */
+  args?: readonly string[];
+  /** environment added to the agent's */
+  env?: Readonly<Record<string, string>>;
+}
+
+export const scriptAction = (name: string, path: string, host: Host, timeoutMs: number, options: ScriptOptions = {}): Action => ({
   name,
   kind: 'background',
   run: async (ctx): Promise<ActionOutcome> => {
     if (ctx.dryRun) return { outcome: 'dry_run', summary: `would run ${path}`, target: path };
-    const r = await host.exec(path, [], { timeoutMs, env: incidentEnv(ctx) });
+    const r = await host.exec(path, [...(options.args ?? [])], { timeoutMs, env: incidentEnv(ctx, options.env) });
     if (r.code !== 0) {
       throw new ActionError(name, `${path} exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(0, 200)}`);
     }

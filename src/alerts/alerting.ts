@@ -5,6 +5,7 @@
  * that fails at run time only ever affects itself. A severity with no route at all
  * still reaches a person: its alerts are written to stderr, never dropped.
  */
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../storage/schema.js';
@@ -29,7 +30,7 @@ export interface Alerting {
   close(): Promise<void>;
 }
 
-export const toAlertMessage = (incident: Incident, actionsTaken: string[], host: string): AlertMessage => {
+export const toAlertMessage = (incident: Incident, actionsTaken: string[], host: string, ts: number): AlertMessage => {
   const { title, text } = renderAlert(incident, { host, actionsTaken, stormWindowMs: DEFAULT_ALERT_WINDOWS[incident.severity] });
   return {
     id: randomUUID(),
@@ -40,17 +41,18 @@ export const toAlertMessage = (incident: Incident, actionsTaken: string[], host:
     text,
     actionsTaken,
     incident,
-    ts: Date.now(),
+    ts,
   };
 };
 
-export const createAlerting = async (config: Config, deps: { db: Db; logger: Logger; host: string }): Promise<Alerting> => {
+export const createAlerting = async (config: Config, deps: { db: Db; logger: Logger; host: string; /** the pipeline's clock (default asyncScheduler) */ scheduler?: SchedulerLike }): Promise<Alerting> => {
+  const scheduler = deps.scheduler ?? asyncScheduler;
   const routes = buildRouting(config.alerts, config.integrations);
   const channels = new Map<string, AlertChannel>();
   for (const { key, route, place } of routes.all) {
-    channels.set(key, createChannel(route, config.integrations, { logger: deps.logger, place }));
+    channels.set(key, createChannel(route, config.integrations, { logger: deps.logger, place, now: () => scheduler.now() }));
   }
-  const dispatcher = await createDispatcher({ db: deps.db, channels, routes, logger: deps.logger });
+  const dispatcher = await createDispatcher({ db: deps.db, channels, routes, logger: deps.logger, scheduler });
   // For a severity nobody routed: the console, so the alert is seen rather than lost.
   const unrouted = createConsoleChannel({});
   const pending = new Set<Promise<unknown>>();
@@ -62,7 +64,7 @@ export const createAlerting = async (config: Config, deps: { db: Db; logger: Log
 
   return {
     send: (incident, actionsTaken) => {
-      const message = toAlertMessage(incident, actionsTaken, deps.host);
+      const message = toAlertMessage(incident, actionsTaken, deps.host, scheduler.now());
       if (routesFor(routes, incident.severity as Severity).length === 0) {
         return track(unrouted.send(message).catch(() => void process.stderr.write(`[PANICMODE ALERT] ${message.title}\n`)));
       }

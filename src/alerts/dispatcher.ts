@@ -8,7 +8,7 @@
  *
  * Each lane has its own ready queue, its own retry timer and its own concurrency, so a
  * channel that hangs or fails never delays another. An attempt is bounded by the
- * route's timeout; a failed one is retried with exponential backoff until the route's
+ * route's timeout (a route with contacts: see sendTimeoutMs); a failed one is retried with exponential backoff until the route's
  * retries are spent. Delivery is at-least-once: rows are written before any send and
  * removed after, so a crash re-sends at most the attempts that were in flight.
  *
@@ -16,11 +16,13 @@
  * the alert is written to stderr and its rows stay in the outbox, tried again at the
  * next start.
  */
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AlertChannel, AlertMessage } from './alert.js';
 import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import { maskSecrets } from '../log/logger.js';
-import { routesFor, DEFAULT_ROUTE_TIMEOUT_MS, type KeyedRoute, type RoutingTable } from './routing.js';
+import { TIMER_MAX_MS } from '../config/duration.js';
+import { routesFor, DEFAULT_ROUTE_TIMEOUT_MS, type KeyedRoute, type RouteLike, type RoutingTable } from './routing.js';
 import {
   deleteAlert, deleteRows, enqueueAlerts, loadOutbox, markDelivering, markRetry, markSettled, recoverOutbox,
   type OutboxEntry,
@@ -41,8 +43,8 @@ export interface DispatcherOptions {
   channels: ReadonlyMap<string, AlertChannel>;
   routes: RoutingTable;
   logger: Logger;
-  /** clock for row timestamps and due times (default Date.now) */
-  now?: () => number;
+  /** the pipeline's clock: row timestamps, due times and the backoff timers (default asyncScheduler) */
+  scheduler?: SchedulerLike;
   /** default 1 s doubling up to 60 s */
   backoff?: BackoffOptions;
   /** attempts in flight at once per channel (default 4) */
@@ -109,7 +111,7 @@ interface Lane {
   readyHead: number;
   waiting: Job[];
   inFlight: Set<AbortController>;
-  timer: NodeJS.Timeout | null;
+  timer: Subscription | null;
   timerAt: number;
   stats: Omit<ChannelStats, 'queued' | 'inFlight'>;
 }
@@ -121,6 +123,18 @@ interface CriticalTracker {
   delivered: boolean;
   failures: { key: string; error: string }[];
 }
+
+/**
+ * How long one send through a route may take: the route's timeout, or, for a route
+ * with contacts (twilio), the slowest contact's attempts (its timeout × (1 + retries)),
+ * since every contact is tried, and retried, within the one send. Bounding the send by
+ * the route's timeout alone cut a 2-minute call off at 10 s.
+ */
+export const sendTimeoutMs = (route: RouteLike | undefined): number => {
+  const timeout = route?.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS;
+  const slowest = Math.max(timeout, ...(route?.contacts ?? []).map((c) => (c.timeout ?? timeout) * (1 + (c.retries ?? 0))));
+  return Math.min(slowest, TIMER_MAX_MS); // a timer waits on it: beyond that, Node fires it at once
+};
 
 /** Exponential backoff: base, 2×base, 4×base … capped at max. `attempts` ≥ 1. */
 export const backoffDelay = (attempts: number, backoff: BackoffOptions): number =>
@@ -138,7 +152,8 @@ export const notDeliveredLine = (message: AlertMessage, failures: readonly { key
 /** Builds the dispatcher, recovers the outbox (crash leftovers, kept failures) and starts delivering. */
 export const createDispatcher = async (options: DispatcherOptions): Promise<Dispatcher> => {
   const { db, logger } = options;
-  const now = options.now ?? Date.now;
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const now = () => scheduler.now();
   const backoff = options.backoff ?? { baseMs: 1000, maxMs: 60_000 };
   const concurrency = Math.max(1, options.concurrencyPerChannel ?? 4);
   const writeStderr = options.writeStderr ?? ((line: string) => void process.stderr.write(line + '\n'));
@@ -149,7 +164,7 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
     lanes.set(key, {
       key,
       channel,
-      timeoutMs: route?.timeout ?? DEFAULT_ROUTE_TIMEOUT_MS,
+      timeoutMs: sendTimeoutMs(route),
       ready: [],
       readyHead: 0,
       waiting: [],
@@ -221,7 +236,7 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
 
   const armTimer = (lane: Lane): void => {
     if (stopped || lane.waiting.length === 0) {
-      if (lane.timer) clearTimeout(lane.timer);
+      lane.timer?.unsubscribe();
       lane.timer = null;
       lane.timerAt = Infinity;
       return;
@@ -229,9 +244,9 @@ export const createDispatcher = async (options: DispatcherOptions): Promise<Disp
     let due = Infinity;
     for (const j of lane.waiting) if (j.dueAt < due) due = j.dueAt;
     if (lane.timer && lane.timerAt <= due) return;
-    if (lane.timer) clearTimeout(lane.timer);
+    lane.timer?.unsubscribe();
     lane.timerAt = due;
-    lane.timer = setTimeout(() => {
+    lane.timer = scheduler.schedule(() => {
       lane.timer = null;
       // Jobs due by the time this timer was armed for are due now, whatever the clock says.
       const at = Math.max(lane.timerAt, now());

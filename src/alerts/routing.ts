@@ -15,6 +15,8 @@ export interface RouteLike {
   retries?: number;
   /** per-attempt timeout in ms (default 10000) */
   timeout?: number;
+  /** twilio: who is texted or called, each with its own attempt timeout and retries */
+  contacts?: readonly { timeout?: number; retries?: number }[];
 }
 
 /** The `alerts:` slice, as in the YAML (emergency merges into critical). */

@@ -20,7 +20,7 @@
  * detector can keep the cursor from passing it; with `verify_pid` the line is held
  * here while its pid is checked.
  */
-import { concatMap, EMPTY, finalize, from, map, merge, mergeMap, Observable, of, defer } from 'rxjs';
+import { asyncScheduler, concatMap, EMPTY, finalize, from, map, merge, mergeMap, Observable, of, defer, type SchedulerLike } from 'rxjs';
 import { existsSync } from 'node:fs';
 import type { AuthFailure } from './auth-failure.js';
 import { AuthLineMatcher } from './parse-auth-line.js';
@@ -51,6 +51,8 @@ export interface AuthCounters {
 export const createAuthCounters = (): AuthCounters => ({ lines: 0, matched: 0, forged: 0, skipped: 0, overlong: 0 });
 
 export interface AuthFailuresOptions {
+  /** the pipeline's clock: the year of syslog stamps, cursor saves (default asyncScheduler) */
+  scheduler?: SchedulerLike;
   /** `auth_log.source` */
   source?: 'auto' | 'file' | 'journal';
   /** `auth_log.path` */
@@ -134,8 +136,10 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
     const verifier = options.verify_pid ? new PidVerifier(options.host!) : null;
     return merge(
       ...choice.paths.map((path) => {
-        const matcher = new AuthLineMatcher(options.filter ? { filter: options.filter } : { mode: options.mode });
+        const now = () => (options.scheduler ?? asyncScheduler).now();
+        const matcher = new AuthLineMatcher(options.filter ? { filter: options.filter, now } : { mode: options.mode, now });
         const failures$ = followLog(path, {
+          now,
           cursors: options.cursors,
           pollIntervalMs: options.pollIntervalMs,
           maxLineBytes: options.maxLineBytes,

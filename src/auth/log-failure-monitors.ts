@@ -5,7 +5,7 @@
  * (detectBruteForce) → an incident whose `block_ip` action bans the address. Monitors
  * reading the same source with the same filter and mode share one follower.
  */
-import { share, type Observable } from 'rxjs';
+import { share, type Observable, type SchedulerLike } from 'rxjs';
 import type { Config, MonitorConfig } from '../config/schema.js';
 import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -28,7 +28,7 @@ const sourceKey = (m: MonitorConfig, filter: string, mode: string): string =>
   JSON.stringify([filterPath(filter), mode, m.paths ?? [], m.journal_match ?? []]);
 
 /** Builds the streams (nothing is read until they are subscribed). Filters were checked at config load. */
-export const logFailureMonitors = (config: Config, deps: { db: Db; logger: Logger; journalctl?: string }): LogFailureMonitors => {
+export const logFailureMonitors = (config: Config, deps: { db: Db; logger: Logger; journalctl?: string; scheduler?: SchedulerLike }): LogFailureMonitors => {
   const sources = new Map<string, Observable<AuthFailure>>();
   const counters = new Map<string, AuthCounters>();
   const cursors = createLogCursorRepository(deps.db);
@@ -47,6 +47,7 @@ export const logFailureMonitors = (config: Config, deps: { db: Db; logger: Logge
           paths: m.paths,
           journalMatches: m.journal_match,
           filter,
+          scheduler: deps.scheduler,
           cursors,
           counters: c,
           logger: deps.logger,
@@ -69,7 +70,7 @@ export const logFailureMonitors = (config: Config, deps: { db: Db; logger: Logge
             severity: m.severity,
             monitorType: 'log_failures',
             counted: `${filter.definition.name} failures`,
-          }),
+          }, { scheduler: deps.scheduler }),
         ),
       };
     });

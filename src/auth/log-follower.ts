@@ -29,7 +29,7 @@
  * missed events. Reads are serialised: one check at a time, re-run if events arrived
  * meanwhile.
  */
-import { Observable } from 'rxjs';
+import { asyncScheduler, Observable } from 'rxjs';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -121,7 +121,7 @@ class Follower {
     private readonly emit: (line: FollowedLine) => void,
   ) {
     this.log = opts.logger ?? createLogger('auth.follow');
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => asyncScheduler.now());
     this.buf = Buffer.allocUnsafe(opts.chunkBytes ?? 64 * 1024);
     this.splitter = new LineSplitter(opts.maxLineBytes);
     this.sink = {

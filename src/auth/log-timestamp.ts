@@ -8,6 +8,8 @@
  *    or slashes (`2026/11/21 10:00:01`: nginx's error log), local time;
  *  - TAI64N (daemontools, s6: `@4000000063…` + nanoseconds), UTC.
  */
+import { asyncScheduler } from 'rxjs';
+
 
 const months: Record<string, number> = {
   Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
@@ -31,7 +33,7 @@ const num2 = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1
  * that puts it more than a day in the future of `now` (a December line read in January).
  */
 export class SyslogYear {
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = () => asyncScheduler.now()) {}
   resolve(month: number, day: number, h: number, mi: number, sec: number): number {
     const now = this.now();
     const year = new Date(now).getFullYear();

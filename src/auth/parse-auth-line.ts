@@ -10,6 +10,7 @@
  * decoded chunk without slicing a string per line; `scanLine` leaves its result in
  * fields (no allocation), `matchLine` returns an object.
  */
+import { asyncScheduler } from 'rxjs';
 import type { AuthFailure } from './auth-failure.js';
 import type { CompiledPattern } from './compiled-pattern.js';
 import type { CompiledFilter } from './filters/compile-filter.js';
@@ -24,7 +25,7 @@ import { SyslogYear, TimestampParser, type ParsedTimestamp } from './log-timesta
 export const sshdPrograms: readonly string[] = ['sshd', 'sshd-session', 'sshd-auth'];
 
 export interface MatcherOptions {
-  /** clock (ms): the year of syslog timestamps, and session expiry for lines without a time; default Date.now */
+  /** clock (ms): the year of syslog timestamps, and session expiry for lines without a time; default the production scheduler's clock */
   now?: () => number;
   /** a compiled filter, or a filter name/path (default `sshd`) */
   filter?: CompiledFilter | string;
@@ -86,7 +87,7 @@ export class AuthLineMatcher {
   constructor(options: MatcherOptions = {}, private readonly latin1 = false) {
     const f = options.filter ?? 'sshd';
     this.filter = typeof f === 'string' ? loadFilter(f, options.mode) : f;
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => asyncScheduler.now());
     this.timestamps = new TimestampParser(new SyslogYear(this.now));
     this.sessions = new SessionTable(options.sessions);
   }

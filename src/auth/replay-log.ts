@@ -36,7 +36,7 @@ export interface ReplayResult {
 export interface ReplayOptions {
   /** read size (default 4 MiB) */
   chunkBytes?: number;
-  /** clock for the year of syslog timestamps (default Date.now) */
+  /** clock for the year of syslog timestamps (default the production scheduler's clock) */
   now?: () => number;
   /** how long a block_ip incident bans its addresses (default 1 h, firewall.ban_duration's default) */
   ban_ms?: number;

@@ -4,7 +4,7 @@
  * counting failures per offender in its own window — per address, and per
  * `firewall.ipv6_prefix` network for IPv6, the unit the firewall bans.
  */
-import { share, type Observable } from 'rxjs';
+import { share, type Observable, type SchedulerLike } from 'rxjs';
 import type { Config, MonitorConfig } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { Db } from '../storage/schema.js';
@@ -27,7 +27,7 @@ const sourceKey = (m: MonitorConfig): string =>
 
 export const sshMonitors = (
   config: Config,
-  deps: { host: Host; db: Db; logger: Logger; journalctl?: string; standardPaths?: readonly string[] },
+  deps: { host: Host; db: Db; logger: Logger; journalctl?: string; standardPaths?: readonly string[]; scheduler?: SchedulerLike },
 ): SshMonitors => {
   const sources = new Map<string, Observable<AuthFailure>>();
   const counters = new Map<string, AuthCounters>();
@@ -47,6 +47,7 @@ export const sshMonitors = (
           verify_pid: m.auth_log?.verify_pid,
           mode: m.mode,
           host: deps.host,
+          scheduler: deps.scheduler,
           cursors,
           counters: c,
           logger: deps.logger,
@@ -64,7 +65,7 @@ export const sshMonitors = (
         incidents$: failures$.pipe(
           detectBruteForce(
             { name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity },
-            { ipv6Prefix: config.firewall.ipv6_prefix },
+            { ipv6Prefix: config.firewall.ipv6_prefix, scheduler: deps.scheduler },
           ),
         ),
       };

@@ -10,6 +10,7 @@ import { defaultConfig, loadConfigFile } from '../config/load.js';
 import { resolveConfigPath } from '../config/config-path.js';
 import { loadMassFreezePolicyFile, unknownClusterProblems } from '../config/mass-freeze.js';
 import type { Config } from '../config/schema.js';
+import { inertKeyWarnings } from '../config/key-effects.js';
 
 const help = `Usage: panicmode check-config [FILE] [--mass-freeze POLICY] [--resolve-secrets]
 
@@ -76,6 +77,7 @@ export const command: Command = {
         if (problems.length > 0) throw new ConfigError(problems, { source: path ?? label });
       }
       process.stdout.write(`OK: ${label}: ${summarize(config)}\n`);
+      for (const warning of inertKeyWarnings(config)) process.stderr.write(`warning: ${warning}\n`);
       return ExitCode.ok;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

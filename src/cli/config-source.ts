@@ -7,7 +7,8 @@ import type { Config } from '../config/schema.js';
 
 export const configPathFrom = (explicit?: string): string | null => resolveConfigPath({ config: explicit });
 
-export const loadConfigForCli = async (explicit?: string): Promise<Config> => {
+/** `rules`: rule packs added to the config's own (`run --rules`), relative to the working directory. */
+export const loadConfigForCli = async (explicit?: string, rules: readonly string[] = []): Promise<Config> => {
   const path = configPathFrom(explicit);
-  return path ? loadConfigFile(path) : defaultConfig();
+  return path ? loadConfigFile(path, { rules }) : defaultConfig(rules);
 };

@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   'check-config': { summary: 'validate a config file and print every problem', load: () => import('./check-config.js') },
   incidents: { summary: 'list recorded incidents (--since 1h, --json)', load: () => import('./incidents.js') },
   ctl: { summary: 'talk to a running agent: list, ban, unblock IPs', load: () => import('./ctl.js') },
+  test: { summary: 'run rule tests (*.test.yaml) in virtual time: detection, actions, bans, alerts', load: () => import('./test.js') },
   replay: { summary: 'run brute-force detection offline over a log file (any filter)', load: () => import('./replay.js') },
   alert: { summary: 'alert tools: `alert test` sends a test alert per channel', load: () => import('./alert.js') },
   config: { summary: 'config tools: `config show` prints the effective config, secrets redacted', load: () => import('./config.js') },

@@ -23,7 +23,7 @@ import { clearSecretCache, secretTtlMs } from '../config/secrets.js';
 import { concatMapLatest } from '../../streams/concatMapLatest.js';
 import { readFileSync } from 'node:fs';
 
-const help = `Usage: panicmode run [--config FILE]
+const help = `Usage: panicmode run [--config FILE] [--rules FILE[,FILE...]]
 
 Runs the agent in the foreground: collects metrics every performance.check_interval,
 evaluates the monitors and the anomaly detector, acts, alerts, and records incidents.
@@ -33,6 +33,8 @@ Options:
                   default runs: host pressure and SSH brute-force rules, console alerts,
                   SQLite under $PANICMODE_STATE_DIR (./.panicmode, or /var/lib/panicmode
                   as root), protective actions in dry-run.
+  --rules FILES   rule packs (rules/*.yaml, comma-separated) whose monitors join the
+                  config's, like its rules: key; a pack already included counts once.
 
 Signals: SIGINT/SIGTERM stop gracefully (within 10 s; a second one exits at once);
 SIGHUP reloads the config.
@@ -48,7 +50,8 @@ export const command: Command = {
   summary: 'run the agent',
   help,
   run: async (argv) => {
-    const { options, positionals } = parseArgs(argv, { config: { value: true, env: 'PANICMODE_CONFIG' } }, 'run');
+    const { options, positionals } = parseArgs(argv, { config: { value: true, env: 'PANICMODE_CONFIG' }, rules: { value: true } }, 'run');
+    const rules = typeof options.rules === 'string' ? options.rules.split(',').filter((p) => p !== '') : [];
     if (positionals.length > 0) {
       process.stderr.write(`panicmode run: unexpected argument '${positionals[0]}' (did you mean --config ${positionals[0]}?)\n`);
       return ExitCode.usage;
@@ -97,7 +100,7 @@ export const command: Command = {
         clearSecretCache();
       }
       try {
-        const next = await loadConfigForCli(explicit);
+        const next = await loadConfigForCli(explicit, rules);
         if (!forced && JSON.stringify(next) === JSON.stringify(config)) return;
         if (stopSignal) return;
         await agent.reload(next);
@@ -123,7 +126,7 @@ export const command: Command = {
     let agent: RunningAgent;
     try {
       // A bad config throws a ConfigError here: exit 2, nothing started.
-      config = await loadConfigForCli(explicit);
+      config = await loadConfigForCli(explicit, rules);
       if (stopSignal) return ExitCode.ok;
       logger.info(path ? `starting with ${path}` : 'starting with the embedded default config (protective actions in dry-run)');
       agent = await startAgent(config, { logger, configPath: path });

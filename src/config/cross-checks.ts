@@ -7,6 +7,7 @@ import type { AlertRouteConfig, Config, MonitorConfig } from './schema.js';
 import { builtinActions, massFreezeClusterAction } from './schema.js';
 import { suggest } from './suggest.js';
 import { monitorFilterProblems } from '../auth/filters/monitor-filter.js';
+import { actionKeyProblems, monitorKeyProblems, sectionProblems } from './key-effects.js';
 
 const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
 
@@ -128,6 +129,7 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
     if (m.auth_log && m.type !== 'auth_failures') problems.push(`${at}.auth_log: only auth_failures monitors read the auth log (this one is ${m.type})`);
     problems.push(...monitorFilterProblems(at, m));
     if (m.type === 'file_monitor' && (!m.paths || m.paths.length === 0)) problems.push(`${at}.paths: a file_monitor monitor needs paths to watch`);
+    problems.push(...monitorKeyProblems(at, m));
     return metric === m.metric ? m : { ...m, metric };
   });
 
@@ -137,7 +139,9 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
     if (def.type === 'script' && !def.action) problems.push(`${at}.action: a script action needs action: <path of the script>`);
     if (def.type === 'process' && def.action && !['freeze', 'kill', 'restart'].includes(def.action))
       problems.push(`${at}.action: expected one of freeze, kill, restart, got "${def.action}"`);
+    problems.push(...actionKeyProblems(name, def));
   }
+  if (trusted('http_api')) problems.push(...sectionProblems(decoded));
 
   const alerts = decoded.alerts;
   for (const severity of ['critical', 'warning', 'info', 'emergency'] as const) {

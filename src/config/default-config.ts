@@ -1,14 +1,17 @@
 /**
- * The embedded default config, used when no config file is given: host pressure and
- * SSH brute-force rules, console alerts, SQLite under the state directory, and
- * protective actions in dry-run (logged, not executed) until a real config enables
- * them. Kept as YAML text (the build copies only .ts files) and decoded through the
- * same codec as a user's file, so it is validated too.
+ * The embedded default config, used when no config file is given: the shipped rule
+ * packs (rules/host-pressure.yaml and rules/ssh.yaml, each proven by its .test.yaml),
+ * console alerts, SQLite under the state directory, and protective actions in dry-run
+ * (logged, not executed) until a real config enables them. Kept as YAML text and
+ * decoded through the same codec as a user's file, so it is validated too; its rules
+ * are the packs themselves, so what runs by default is what `panicmode test rules/`
+ * tests.
  */
 import { availableParallelism } from 'node:os';
+import type { Config } from './schema.js';
 
-/** The default config's YAML; the load-average threshold scales with the CPU count. */
-export const defaultConfigYaml = (cpus: number = availableParallelism()): string => `
+/** The default config's YAML; `rules:` paths are relative to the shipped rules/ directory. */
+export const defaultConfigYaml = (): string => `
 # PanicMode embedded default. Protective actions only log what they would do.
 dry_run: true
 
@@ -18,60 +21,7 @@ performance:
   # make the self-check fire on its own baseline).
   memory_limit_mb: 120
 
-monitors:
-  - name: CPU saturated
-    type: cpu_usage
-    threshold: 90
-    duration: 30s
-    actions: [snapshot, alert_critical]
-
-  - name: CPU high
-    type: cpu_usage
-    threshold: 80
-    duration: 2m
-    actions: [alert_warning]
-
-  - name: Memory exhausted
-    type: memory_usage
-    threshold: 95
-    duration: 30s
-    actions: [freeze_top_process, snapshot, alert_critical]
-
-  - name: Memory high
-    type: memory_usage
-    threshold: 85
-    duration: 1m
-    actions: [alert_warning]
-
-  - name: Swap high
-    type: swap_usage
-    threshold: 80
-    duration: 1m
-    actions: [alert_warning]
-
-  - name: Root disk almost full
-    type: disk_usage
-    threshold: 90
-    paths: ["/"]
-    actions: [alert_warning]
-
-  - name: Root disk full
-    type: disk_usage
-    threshold: 97
-    paths: ["/"]
-    actions: [alert_critical]
-
-  - name: Load high
-    type: load_average
-    threshold: ${Math.max(2, cpus * 2)}
-    duration: 1m
-    actions: [alert_warning]
-
-  - name: SSH brute force
-    type: auth_failures
-    threshold: 5
-    window: 60s
-    actions: [block_ip, alert_critical]
+rules: [host-pressure.yaml, ssh.yaml]
 
 alerts:
   critical:
@@ -85,3 +35,16 @@ integrations:
   console:
     enabled: true
 `;
+
+/** The host-pressure pack's load rule, whose threshold is written per CPU. */
+export const PER_CPU_LOAD_RULE = 'Load high';
+
+/**
+ * The one difference between the packs and what the default runs: the load rule's
+ * threshold is per CPU in the pack (tested as written, for one CPU) and multiplied by
+ * this machine's CPU count here, so a 32-core host is not "loaded" at 2.
+ */
+export const scaleLoadThresholds = (config: Config, cpus: number = availableParallelism()): Config => ({
+  ...config,
+  monitors: config.monitors.map((m) => (m.type === 'load_average' && m.name === PER_CPU_LOAD_RULE ? { ...m, threshold: m.threshold * cpus } : m)),
+});

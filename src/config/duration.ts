@@ -4,6 +4,8 @@
  * milliseconds, and guessing wrong is how a 10 s timeout becomes 10 ms.
  */
 import * as t from 'io-ts';
+import { flatMap } from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 
 interface DurationBrand {
   readonly Duration: unique symbol;
@@ -100,11 +102,11 @@ export const durationBetween = (min: string, max: string): t.Type<Duration, stri
   return new t.Type<Duration, string, unknown>(
     range,
     (u): u is Duration => typeof u === 'number' && u >= lo && u <= hi,
-    (u, c) => {
-      const r = anyDuration(u, c);
-      if (r._tag === 'Left' || (r.right >= lo && r.right <= hi)) return r;
-      return t.failure(u, c, `expected ${range}, got ${JSON.stringify(u)}`);
-    },
+    (u, c) =>
+      pipe(
+        anyDuration(u, c),
+        flatMap((d) => (d >= lo && d <= hi ? t.success(d) : t.failure<Duration>(u, c, `expected ${range}, got ${JSON.stringify(u)}`))),
+      ),
     (d) => formatDuration(d),
   );
 };

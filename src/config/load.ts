@@ -3,6 +3,9 @@
  * unknown keys rejected) → cross-field checks → environment overrides. Every problem
  * is collected and thrown together as one ConfigError naming each place.
  */
+import type { Validation } from 'io-ts';
+import { fold, isLeft, isRight } from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError } from '../errors.js';
 import { ConfigCodec, Monitor, type Config } from './schema.js';
 import { formatErrors } from './error-paths.js';
@@ -11,7 +14,10 @@ import { isPlainObject, list } from './struct.js';
 import { text } from './scalars.js';
 import { resolveSecrets, type SecretMode } from './secrets.js';
 import { markSecretPaths } from './redact-config.js';
-import { defaultConfigYaml } from './default-config.js';
+import { defaultConfigYaml, scaleLoadThresholds } from './default-config.js';
+import { includeRulePacks } from './rule-packs.js';
+import { shippedRulesDir } from './shipped-rules-dir.js';
+import { dirname } from 'node:path';
 
 import { parseYaml } from './parse-yaml.js';
 import { readConfigFile } from './read-config-file.js';
@@ -23,15 +29,21 @@ export { parseYaml } from './parse-yaml.js';
 export const decodeConfig = (raw: unknown): { config?: Config; problems: string[] } => {
   // An empty file is an empty config: every default applies.
   const tree = raw === null || raw === undefined ? {} : raw;
-  const r = ConfigCodec.decode(tree);
-  if (r._tag === 'Left') {
-    // Report the cross-field problems of what did decode too: all problems at once.
-    const partial = partialDecode(tree);
-    const cross = partial ? [...crossCheck(partial.config, partial).problems, ...partial.extra] : [];
-    return { problems: [...formatErrors(r.left), ...cross] };
-  }
-  const { config, problems } = crossCheck(r.right);
-  return { config: applyEnvOverrides(config), problems };
+  return pipe(
+    ConfigCodec.decode(tree),
+    fold(
+      (errors) => {
+        // Report the cross-field problems of what did decode too: all problems at once.
+        const partial = partialDecode(tree);
+        const cross = partial ? [...crossCheck(partial.config, partial).problems, ...partial.extra] : [];
+        return { problems: [...formatErrors(errors), ...cross] };
+      },
+      (decoded) => {
+        const { config, problems } = crossCheck(decoded);
+        return { config: applyEnvOverrides(config), problems };
+      },
+    ),
+  );
 };
 
 /**
@@ -44,8 +56,8 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
   const out: Record<string, unknown> = {};
   let monitorIndex: number[] = [];
   for (const [key, codec] of Object.entries(ConfigCodec.props)) {
-    const r = codec.decode(tree[key]);
-    if (r._tag === 'Right') {
+    const r: Validation<unknown> = codec.decode(tree[key]);
+    if (isRight(r)) {
       out[key] = r.right;
       if (key === 'monitors') monitorIndex = (r.right as unknown[]).map((_, i) => i);
       continue;
@@ -55,7 +67,7 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
       const good: unknown[] = [];
       (tree[key] as unknown[]).forEach((m, i) => {
         const one = Monitor.decode(m);
-        if (one._tag === 'Right') {
+        if (isRight(one)) {
           good.push(one.right);
           monitorIndex.push(i);
         }
@@ -63,7 +75,7 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
       out[key] = good;
     } else {
       const fallback = codec.decode(undefined);
-      if (fallback._tag === 'Left') return undefined;
+      if (isLeft(fallback)) return undefined;
       out[key] = fallback.right;
     }
   }
@@ -73,7 +85,7 @@ const partialDecode = (tree: unknown): ({ config: Config; extra: string[] } & Pa
     (tree.monitors as unknown[]).forEach((m, i) => {
       if (monitorIndex.includes(i) || !isPlainObject(m)) return;
       const names = list(text).decode(m.actions);
-      if (names._tag === 'Right') extra.push(...actionNameProblems(`monitors[${i}]`, names.right, out.actions as Record<string, unknown>));
+      if (isRight(names)) extra.push(...actionNameProblems(`monitors[${i}]`, names.right, out.actions as Record<string, unknown>));
     });
   }
   return { config: out as Config, monitorIndex, untrusted, extra };
@@ -93,6 +105,10 @@ const applyEnvOverrides = (config: Config, env: NodeJS.ProcessEnv = process.env)
 export interface LoadOptions {
   /** `resolve` (default) reads every secret reference; `check` only checks their form */
   secrets?: SecretMode;
+  /** where `rules:` paths are relative to (default: the file's directory, else the working directory) */
+  baseDir?: string;
+  /** more rule packs to include (`run --rules`), relative to the working directory */
+  rules?: readonly string[];
 }
 
 /**
@@ -103,8 +119,9 @@ export const loadConfigText = async (text: string, source = '<config>', options:
   const parsed = parseYaml(text);
   if (parsed.problems.length > 0) throw new ConfigError(parsed.problems, { source });
   const secrets = await resolveSecrets(parsed.value, options.secrets ?? 'resolve');
-  const { config, problems } = decodeConfig(secrets.value);
-  const all = [...secrets.problems, ...problems];
+  const packs = includeRulePacks(secrets.value, options.baseDir ?? process.cwd(), options.rules);
+  const { config, problems } = decodeConfig(packs.tree);
+  const all = [...secrets.problems, ...packs.problems, ...problems];
   if (all.length > 0 || !config) throw new ConfigError(all, { source });
   markSecretPaths(config, secrets.secretPaths);
   return config;
@@ -112,16 +129,18 @@ export const loadConfigText = async (text: string, source = '<config>', options:
 
 /** Loads and validates a config file. Throws ConfigError (unreadable or oversized file included). */
 export const loadConfigFile = async (path: string, options: LoadOptions = {}): Promise<Config> =>
-  loadConfigText(await readConfigFile(path), path, options);
+  loadConfigText(await readConfigFile(path), path, { baseDir: dirname(path), ...options });
 
 /**
  * The embedded default (see default-config.ts), decoded through the same codec. Its
  * paths follow $PANICMODE_STATE_DIR at the time of the call.
  */
-export const defaultConfig = (): Config => {
+export const defaultConfig = (rules: readonly string[] = []): Config => {
   const parsed = parseYaml(defaultConfigYaml());
-  const { config, problems } = decodeConfig(parsed.value);
-  // A broken embedded default is a bug of ours, not the operator's: fail loudly.
-  if (parsed.problems.length > 0 || problems.length > 0 || !config) throw new ConfigError([...parsed.problems, ...problems], { source: '<embedded default>' });
-  return config;
+  const packs = includeRulePacks(parsed.value, shippedRulesDir, rules);
+  const { config, problems } = decodeConfig(packs.tree);
+  // A broken embedded default is a bug of ours (or of a --rules pack): fail loudly.
+  const all = [...parsed.problems, ...packs.problems, ...problems];
+  if (all.length > 0 || !config) throw new ConfigError(all, { source: '<embedded default>' });
+  return scaleLoadThresholds(config);
 };

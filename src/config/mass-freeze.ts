@@ -4,6 +4,8 @@
  * Strict like the main config: unknown keys are errors.
  */
 import type * as t from 'io-ts';
+import { getOrElse } from 'fp-ts/lib/Either.js';
+import { pipe } from 'fp-ts/lib/function.js';
 import { ConfigError } from '../errors.js';
 import { ms, timerDuration } from './duration.js';
 import { struct, withDefault, list, dict } from './struct.js';
@@ -51,9 +53,12 @@ export type MassFreezePolicy = t.TypeOf<typeof MassFreezePolicy>;
 export const loadMassFreezePolicyText = (yamlText: string, source = '<mass_freeze>'): MassFreezePolicy => {
   const parsed = parseYaml(yamlText);
   if (parsed.problems.length > 0) throw new ConfigError(parsed.problems, { source });
-  const r = MassFreezePolicy.decode(parsed.value ?? {});
-  if (r._tag === 'Left') throw new ConfigError(formatErrors(r.left), { source });
-  return r.right;
+  return pipe(
+    MassFreezePolicy.decode(parsed.value ?? {}),
+    getOrElse((errors): MassFreezePolicy => {
+      throw new ConfigError(formatErrors(errors), { source });
+    }),
+  );
 };
 
 /** Reads and decodes a mass-freeze policy file. */

@@ -5,6 +5,7 @@
  * at start, not a failure at the moment the action runs.
  */
 import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/lib/Either.js';
 import { parseCidr } from '../firewall/address.js';
 import { SECRET_PLACEHOLDER } from './secrets.js';
 
@@ -164,7 +165,7 @@ export const stringMap = new t.Type<Record<string, string>, Record<string, strin
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(u)) {
       const r = stringish.validate(v, t.appendContext(c, k, stringish, v));
-      if (r._tag === 'Left') for (const e of r.left) errors.push(e);
+      if (isLeft(r)) for (const e of r.left) errors.push(e);
       else out[k] = r.right;
     }
     return errors.length > 0 ? t.failures(errors) : t.success(out);

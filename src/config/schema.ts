@@ -87,6 +87,8 @@ export const Monitor = struct({
   duration: optional(durationBetween('0s', '1d')),
   /** disk_usage mount points, file_monitor paths */
   paths: optional(list(text, 'a list of paths')),
+  /** file_monitor: watch the directories among `paths` with everything below them (default false) */
+  recursive: optional(bool),
   // extensions
   /** custom monitors: the custom_metrics key (resolved at load when absent, see cross-checks.ts) */
   metric: optional(text),
@@ -290,8 +292,10 @@ export const CircuitBreakers = struct({
 export const Storage = struct({
   incident_db: withDefault(text, () => defaultStoragePaths().incident_db),
   snapshot_dir: withDefault(text, () => defaultStoragePaths().snapshot_dir),
-  log_dir: withDefault(text, () => defaultStoragePaths().log_dir),
-  state_file: withDefault(text, () => defaultStoragePaths().state_file),
+  /** accepted from the Rust PanicMode's configs and warned about at start (key-effects.ts): logs go to stderr */
+  log_dir: optional(text),
+  /** accepted from the Rust PanicMode's configs and warned about at start (key-effects.ts): dedup state lives in incident_db */
+  state_file: optional(text),
 });
 
 export const CustomMetric = struct({
@@ -468,11 +472,14 @@ export const ConfigCodec = struct(
     http_api: defaults(HttpApi),
     firewall: defaults(Firewall),
     processes: withDefault(list(SupervisedProcess, 'a list of supervised processes'), () => []),
-    users: defaults(Users),
+    /** per-user tracking is not built yet: the section is checked, and warned about at start (key-effects.ts) */
+    users: optional(Users),
     websocket: defaults(WebSocket),
     retention: defaults(Retention),
     /** protective actions are logged, not executed (the embedded default sets it) */
     dry_run: withDefault(bool, false),
+    /** rule packs whose monitors join `monitors:` (rules/*.yaml; relative to the config file; see rule-packs.ts) */
+    rules: withDefault(list(text, 'a list of rule pack files'), () => []),
   },
   'a mapping of config sections',
 );

@@ -15,9 +15,7 @@ export const stateDir = (env: NodeJS.ProcessEnv = process.env): string =>
 /** Default storage paths under the state directory. */
 export const defaultStoragePaths = (dir = stateDir()) => ({
   incident_db: join(dir, 'incidents.db'),
-  state_file: join(dir, 'state.json'),
   snapshot_dir: join(dir, 'snapshots'),
-  log_dir: join(dir, 'logs'),
 });
 
 /** Default ctl socket: `/run/panicmode/ctl.sock` as root, else `<statedir>/ctl.sock`. */

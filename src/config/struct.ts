@@ -6,6 +6,7 @@
  * `monitors[2].threshold` and `custom_metrics.redis.timeout`.
  */
 import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/lib/Either.js';
 import { suggest } from './suggest.js';
 
 /** Field that may be absent (or YAML `null`): decodes to undefined. */
@@ -82,7 +83,7 @@ export const struct = <P extends Props>(props: P, name = 'a mapping of keys'): t
       for (const k of keys) {
         const codecK = props[k]!;
         const r = codecK.validate(u[k], t.appendContext(c, k, codecK, u[k]));
-        if (r._tag === 'Left') for (const e of r.left) errors.push(e);
+        if (isLeft(r)) for (const e of r.left) errors.push(e);
         else if (r.right !== undefined) out[k] = r.right;
       }
       const typoOf = new Set<string>();
@@ -121,7 +122,7 @@ export const list = <C extends t.Mixed>(item: C, name = `a list of ${item.name}`
         const out: t.TypeOf<C>[] = [];
         u.forEach((v, i) => {
           const r = item.validate(v, t.appendContext(c, String(i), item, v));
-          if (r._tag === 'Left') for (const e of r.left) errors.push(e);
+          if (isLeft(r)) for (const e of r.left) errors.push(e);
           else out.push(r.right);
         });
         return errors.length > 0 ? t.failures(errors) : t.success(out);
@@ -142,7 +143,7 @@ export const dict = <C extends t.Mixed>(value: C, name = `a mapping of names to 
       const out: Record<string, t.TypeOf<C>> = {};
       for (const [k, v] of Object.entries(u)) {
         const r = value.validate(v, t.appendContext(c, k, value, v));
-        if (r._tag === 'Left') for (const e of r.left) errors.push(e);
+        if (isLeft(r)) for (const e of r.left) errors.push(e);
         else out[k] = r.right;
       }
       return errors.length > 0 ? t.failures(errors) : t.success(out);

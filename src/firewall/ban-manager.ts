@@ -22,6 +22,7 @@
  * Backend calls go one at a time through a queue (bans queued meanwhile form the next
  * burst), behind a circuit breaker: a broken firewall is not hammered 10,000 times.
  */
+import { asyncScheduler } from 'rxjs';
 import type { BlockedIpRow, Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
@@ -135,7 +136,7 @@ interface Decision {
 
 export const createBanManager = (deps: BanManagerDeps): BanManager => {
   const { db, backend, neverBlock, logger } = deps;
-  const now = deps.now ?? Date.now;
+  const now = deps.now ?? (() => asyncScheduler.now());
   const circuit = deps.circuit ?? defaultCircuitBreakers;
   const baseMs = deps.options.ban_duration ?? DEFAULT_BAN_MS;
   const ladder = ipv6Ladder(deps.options.ipv6_prefix);
@@ -150,8 +151,13 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
   const active = new Map<string, BanRow>();
   /** How many active targets have each prefix length, per family (for covering lookups). */
   const lengths: Record<4 | 6, Map<number, number>> = { 4: new Map(), 6: new Map() };
-  /** Targets being put in force right now. */
-  const pending = new Set<string>();
+  /**
+   * Targets being put in force right now, with the outcome of that attempt (an error when
+   * it failed). An incident that finds its address covered by a ban in flight waits for
+   * it: "already blocked" only once that ban is in force, or a repeat would be deduplicated
+   * behind a ban that never happened.
+   */
+  const pending = new Map<string, Promise<Error | undefined>>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -333,7 +339,15 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     return p;
   };
 
-  const makeDecisions = async (ips: readonly string[], o: BlockOptions, result: BlockResult): Promise<Decision[]> => {
+  /** An input covered by a ban in flight: settled as `already` or `failed` by that ban's outcome. */
+  interface InFlight {
+    ip: string;
+    by: string;
+    /** that ban's outcome (taken when the decision is made: the ban may be done by the time it is awaited) */
+    outcome?: Promise<Error | undefined>;
+  }
+
+  const makeDecisions = async (ips: readonly string[], o: BlockOptions, result: BlockResult, inFlight: InFlight[]): Promise<Decision[]> => {
     const t = now();
     const decisions: Decision[] = [];
     const chosen = new Set<string>();
@@ -351,7 +365,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       }
       const by = coveredBy(addr);
       if (by) {
-        result.already.push({ ip: addr.text, by });
+        if (pending.has(by) && !active.has(by)) inFlight.push({ ip: addr.text, by, outcome: pending.get(by) });
+        else result.already.push({ ip: addr.text, by });
         continue;
       }
       const steps = o.exact || addr.family === 4 ? [addr] : ladder.map((len) => targetOf(prefixOf(addr.cidr, len)));
@@ -394,7 +409,7 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
         }
       }
       if (chosen.has(target.text)) {
-        result.already.push({ ip: c.input, by: target.text });
+        inFlight.push({ ip: c.input, by: target.text });
         continue;
       }
       chosen.add(target.text);
@@ -434,16 +449,29 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     timer.unref();
   };
 
+  /**
+   * Bans being lifted right now. A ban stays indexed until its unblock has run, and any
+   * block meanwhile re-arms the timer: without this, a second pass would lift it again.
+   */
+  const lifting = new Set<string>();
+
   const liftExpired = async (): Promise<string[]> => {
     const t = now();
-    const due = [...active.values()].filter((r) => !live(r, t)).map((r) => r.ip);
+    const due = [...active.values()].filter((r) => !live(r, t) && !lifting.has(r.ip)).map((r) => r.ip);
     if (due.length === 0) {
       schedule();
       return [];
     }
-    const failed = await unbanNow(due);
-    const lifted = due.filter((ip) => !failed.has(ip));
-    await forget(lifted);
+    for (const ip of due) lifting.add(ip);
+    let lifted: string[];
+    let failed: Map<string, Error>;
+    try {
+      failed = await unbanNow(due);
+      lifted = due.filter((ip) => !failed.has(ip));
+      await forget(lifted);
+    } finally {
+      for (const ip of due) lifting.delete(ip);
+    }
     for (const ip of lifted) logger.info(`ban lifted: ${ip} (expired)`);
     schedule();
     if (failed.size > 0 && !stopped) {
@@ -496,11 +524,14 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
 
   const block = (ips: readonly string[], o: BlockOptions): Promise<BlockResult> => {
     const result = emptyResult();
+    const inFlight: InFlight[] = [];
+    const settle: ((err: Error | undefined) => void)[] = [];
     return decideSerially(async () => {
-      const decisions = await makeDecisions(ips, o, result);
-      for (const d of decisions) pending.add(d.target.text);
+      const decisions = await makeDecisions(ips, o, result, inFlight);
+      for (const d of decisions) pending.set(d.target.text, new Promise((resolve) => settle.push(resolve)));
       return decisions;
     }).then(async (decisions) => {
+      const waited = inFlight.map((w) => ({ ...w, outcome: w.outcome ?? pending.get(w.by) }));
       for (const s of result.skipped) logger.info(`not blocking ${s.ip}: ${s.reason}`);
       for (const bad of result.invalid) logger.warn(`not blocking ${JSON.stringify(bad)}: not an IP address`);
       try {
@@ -517,6 +548,7 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           const err = outcomes[i];
           if (err) result.failed.push({ ip: d.input, error: err.message });
           else ok.push(d.row);
+          settle[i]!(err ?? undefined);
         });
         // In force from here on, recorded or not: listed, deduplicated and lifted from memory.
         for (const row of ok) index(row);
@@ -531,9 +563,18 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           logger.info(`blocked ${row.ip} ${len} (${row.reason})`, { offence: row.ban_count, backend: backend.name });
         }
         schedule();
+        for (const w of waited) {
+          const err = await w.outcome;
+          if (err) result.failed.push({ ip: w.ip, error: `the ban of ${w.by} in flight failed: ${err.message}` });
+          else result.already.push({ ip: w.ip, by: w.by });
+        }
         return result;
       } finally {
-        for (const d of decisions) pending.delete(d.target.text);
+        const failure = new Error('the ban was not carried out');
+        decisions.forEach((d, i) => {
+          settle[i]!(failure); // no-op when already settled
+          pending.delete(d.target.text);
+        });
       }
     });
   };
@@ -560,8 +601,10 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     block,
     plan: async (ips, o) => {
       const result = emptyResult();
-      const decisions = await decideSerially(() => makeDecisions(ips, o, result));
+      const inFlight: InFlight[] = [];
+      const decisions = await decideSerially(() => makeDecisions(ips, o, result, inFlight));
       for (const d of decisions) result.banned.push(view(d.row));
+      for (const w of inFlight) result.already.push({ ip: w.ip, by: w.by });
       return result;
     },
     unblock: async (ip) => {

@@ -40,8 +40,6 @@ export interface Host {
   listProcSync(...parts: (string | number)[]): string[];
   readProcLink(...parts: (string | number)[]): Promise<string>;
   statfs(path: string): Promise<FsStats>;
-  /** Wall clock, unix ms. */
-  now(): number;
   /** Monotonic clock in ms (for rates). */
   monotonicMs(): number;
   /** Sends a signal to a pid. */
@@ -76,7 +74,6 @@ export const createHost = (procRoot: string = procRootFromEnv()): Host => {
         freeBytes: s.bfree * s.bsize,
       };
     },
-    now: () => Date.now(),
     monotonicMs: () => performance.now(),
     kill: (pid, signal) => {
       process.kill(pid, signal);

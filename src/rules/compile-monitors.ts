@@ -1,8 +1,9 @@
 /**
  * `monitors:` → RuleSpecs. Periodic monitor types compile into rules over the metrics
- * stream; event-driven ones (auth_failures) are handed to their own detectors; types
- * whose collector has not arrived yet compile against a placeholder that is reported
- * once at start ("not available yet") instead of silently doing nothing.
+ * stream; event-driven ones (auth_failures, log_failures, file_monitor) are handed to
+ * their own detectors; types whose collector has not arrived yet compile against a
+ * placeholder that is reported once at start ("not available yet") instead of silently
+ * doing nothing.
  */
 import type { Severity } from '../model/incident.js';
 import { monitorSeverity } from './monitor-severity.js';
@@ -37,11 +38,8 @@ export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: Mon
   const out: CompiledMonitors = { rules: [], unavailable: [] };
   for (const m of monitors) {
     if (m.enabled === false) continue;
-    if (eventDrivenTypes.has(m.type)) {
-      // auth_failures and log_failures have their own detectors (src/auth/ssh-monitors.ts, log-failure-monitors.ts)
-      if (m.type !== 'auth_failures' && m.type !== 'log_failures') out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
-      continue;
-    }
+    // their own detectors: src/auth/ssh-monitors.ts, src/auth/log-failure-monitors.ts, src/files/file-monitors.ts
+    if (eventDrivenTypes.has(m.type)) continue;
     const measure = measureFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m) });
     if (!measure) {
       out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });

@@ -295,9 +295,13 @@ dry_run: false
     }
   }
 
-  /** Kills whatever still runs and removes the temp dir (not a caller-provided state dir's mount). */
+  /**
+   * Kills whatever still runs and removes the temp dir (not a caller-provided state dir's
+   * mount); `CHAOS_KEEP=1` keeps it, with the calls log, for diagnosis.
+   */
   async cleanup(): Promise<void> {
     await this.kill9();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (process.env.CHAOS_KEEP) process.stderr.write(`kept ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }

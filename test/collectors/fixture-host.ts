@@ -33,7 +33,6 @@ export const switchingHost = (root: string): SwitchingHost => {
     listProcSync: (...p) => current.listProcSync(...p),
     readProcLink: (...p) => current.readProcLink(...p),
     statfs: (p) => current.statfs(p),
-    now: () => wall,
     clock: { now: () => wall, schedule: asyncScheduler.schedule.bind(asyncScheduler) as SchedulerLike['schedule'] },
     monotonicMs: () => mono,
     kill: () => {

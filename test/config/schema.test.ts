@@ -109,7 +109,7 @@ test('embedded default decodes: dry-run, console alerts, SSH rule, storage under
     }
     for (const s of ['critical', 'warning', 'info'] as const) assert.deepEqual(c.alerts[s].map((r) => r.channel), ['console']);
     assert.equal(c.storage.incident_db, '/tmp/pm-state-test/incidents.db');
-    assert.equal(c.storage.state_file, '/tmp/pm-state-test/state.json');
+    assert.equal(c.storage.state_file, undefined, 'nothing reads a state file: no default is invented');
     assert.equal(c.storage.snapshot_dir, '/tmp/pm-state-test/snapshots');
     if (process.getuid?.() !== 0) assert.equal(c.firewall.ctl_socket, '/tmp/pm-state-test/ctl.sock');
     assert.deepEqual(
@@ -263,7 +263,7 @@ test('extensions decode with defaults: processes, users, websocket, retention, a
   assert.equal(c.custom_metrics.m!.timeout, 5000);
   assert.equal(c.processes[0]!.max_restarts, 5);
   assert.equal(c.processes[0]!.cooldown, 120_000);
-  assert.equal(c.users.thresholds.alice!.cpu_threshold, 50);
+  assert.equal(c.users!.thresholds.alice!.cpu_threshold, 50);
   assert.equal(c.websocket.path, '/ws');
   assert.equal(c.retention.incidents, 90 * 86_400_000);
   assert.equal(c.retention.system_metrics, 7 * 86_400_000);

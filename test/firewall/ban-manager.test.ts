@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/storage/database.js';
@@ -131,6 +131,30 @@ test('expired bans are lifted on time by the timer (unblock script run, row inac
   }
 });
 
+test('a ban is lifted once, even when a block re-arms the timer while its unblock waits its turn', async () => {
+  const scripts = recordingScripts();
+  // A block script that is slow while a flag file exists: the expiry falls inside it, and
+  // the firewall runs one call at a time, so the unblock waits behind the block.
+  const slowFlag = join(scripts.dir, 'slow');
+  const slowBlock = join(scripts.dir, 'slow-block.sh');
+  writeFileSync(slowBlock, `#!/bin/sh\n[ -e "${slowFlag}" ] && sleep 1\nexec "${scripts.block}" "$@"\n`, { mode: 0o755 });
+  const logger = memoryLogger();
+  const backend = createScriptBackend({ block_script: slowBlock, unblock_script: scripts.unblock, timeoutMs: 5000, maxConcurrency: 1, logger });
+  const s = await setup({ scripts, backend });
+  try {
+    await s.manager.start();
+    await s.manager.block(['192.0.2.70'], { reason: 'short', durationMs: 300 });
+    writeFileSync(slowFlag, '');
+    await s.manager.block(['192.0.2.71'], { reason: 'other' }); // 1 s: 192.0.2.70 expires meanwhile
+    await waitFor(() => s.logger.lines.some((l) => l.includes('ban lifted: 192.0.2.70')), 10_000, 'the ban to be lifted');
+    await new Promise((r) => setTimeout(r, 500)); // a second lift, if any, would have run by now
+    assert.deepEqual(s.scripts.calls().filter((c) => c.startsWith('unblock')), ['unblock 1 192.0.2.70']);
+  } finally {
+    await s.close();
+    scripts.remove();
+  }
+});
+
 test('restart: live bans are re-applied by the idempotent script, bans that expired while down are lifted', async () => {
   const path = join(dir, 'restart.db');
   const scripts = recordingScripts();
@@ -171,6 +195,28 @@ test('a broken block script opens the circuit: no more runs until it may try aga
     const r3 = await s.manager.block(['192.0.2.82'], { reason: 'r' });
     assert.match(r3.failed[0]!.error, /circuit open/);
     assert.deepEqual(await s.manager.list(), [], 'failed bans are not recorded');
+  } finally {
+    await s.close();
+    s.scripts.remove();
+  }
+});
+
+test('a repeat that finds the ban in flight waits for it: already when it went in, failed when it did not', async () => {
+  const s = await setup();
+  try {
+    await s.manager.start();
+    // Both calls are decided before the first ban reaches the backend: the second is covered by it.
+    const [ok1, ok2] = await Promise.all([s.manager.block(['192.0.2.90'], { reason: 'r' }), s.manager.block(['192.0.2.90'], { reason: 'r' })]);
+    assert.equal(ok1.banned.length, 1);
+    assert.deepEqual(ok2.already, [{ ip: '192.0.2.90', by: '192.0.2.90' }]);
+
+    s.scripts.breakBlock();
+    const [bad1, bad2] = await Promise.all([s.manager.block(['192.0.2.91'], { reason: 'r' }), s.manager.block(['192.0.2.91'], { reason: 'r' })]);
+    assert.equal(bad1.failed.length, 1);
+    // Not "already blocked": the incident's protective action was not carried out, so dedup must let its repeat through.
+    assert.deepEqual(bad2.already, []);
+    assert.equal(bad2.failed.length, 1);
+    assert.match(bad2.failed[0]!.error, /in flight failed/);
   } finally {
     await s.close();
     s.scripts.remove();

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createIncidentHandler } from '../../src/incidents/incident-handler.js';
 import type { Incident, Severity } from '../../src/model/incident.js';
+import { defer } from 'rxjs';
 import type { ActionExecutor } from '../../src/actions/executor.js';
+
+type Executor = Pick<ActionExecutor, 'protective$' | 'runBackground'>;
 import { memoryLogger } from '../../src/log/logger.js';
 
 const incident = (name: string, severity: Severity, actions: string[] = []): Incident => ({
@@ -19,13 +22,13 @@ const incident = (name: string, severity: Severity, actions: string[] = []): Inc
 
 test('a backlog is handled critical-first; protective actions run before the alert', async () => {
   const order: string[] = [];
-  const executor: ActionExecutor = {
-    runProtective: async (i) => {
-      order.push(`protect:${i.name}`);
-      return { taken: i.actions.includes('block_ip') ? ['blocked 1 IP'] : [], carriedOut: true };
-    },
+  const executor: Executor = {
+    protective$: (i) =>
+      defer(async () => {
+        order.push(`protect:${i.name}`);
+        return { taken: i.actions.includes('block_ip') ? ['blocked 1 IP'] : [], carriedOut: true };
+      }),
     runBackground: (i) => void order.push(`background:${i.name}`),
-    drain: async () => {},
   };
   const alerts: [string, string[]][] = [];
   const h = createIncidentHandler({
@@ -49,11 +52,11 @@ test('a failing action or alert hand-off does not stop the next incident', async
   const seen: string[] = [];
   const h = createIncidentHandler({
     executor: {
-      runProtective: async () => {
-        throw new Error('boom');
-      },
+      protective$: () =>
+        defer(async () => {
+          throw new Error('boom');
+        }),
       runBackground: () => {},
-      drain: async () => {},
     },
     alert: (i) => {
       seen.push(i.name);
@@ -74,12 +77,12 @@ test('onHandled tells whether the protective actions were carried out (thrown or
   const outcomes: [string, boolean][] = [];
   const h = createIncidentHandler({
     executor: {
-      runProtective: async (i) => {
-        if (i.name === 'thrown') throw new Error('boom');
-        return { taken: [], carriedOut: i.name !== 'failed' };
-      },
+      protective$: (i) =>
+        defer(async () => {
+          if (i.name === 'thrown') throw new Error('boom');
+          return { taken: [], carriedOut: i.name !== 'failed' };
+        }),
       runBackground: () => {},
-      drain: async () => {},
     },
     alert: () => {},
     record: () => {},

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ruleEvaluator } from '../../src/rules/compile-rule.js';
+import { Subject } from 'rxjs';
+import { compileRule } from '../../src/rules/compile-rule.js';
 import { NODE_RSS_FLOOR_MB, selfCheckNotes, selfCheckRules, type SelfCheckOptions } from '../../src/rules/self-check-rules.js';
 import { emptyMetrics, type Metrics, type SelfSample } from '../../src/model/metrics.js';
 import type { Incident } from '../../src/model/incident.js';
@@ -27,11 +28,10 @@ const self = (over: Partial<SelfSample> = {}): SelfSample => ({
 /** Runs every self-check rule over snapshots every `stepMs`; returns what fired. */
 const run = (options: SelfCheckOptions, ticks: number, stepMs: number, at: (i: number) => Partial<Metrics>): Incident[] => {
   const out: Incident[] = [];
-  const steps = selfCheckRules(options).map((spec) => ruleEvaluator(spec));
-  for (let i = 0; i < ticks; i++) {
-    const m = { ...emptyMetrics(i * stepMs), ...at(i) };
-    for (const step of steps) step(m, (x) => out.push(x));
-  }
+  const snapshots = new Subject<Metrics>();
+  for (const spec of selfCheckRules(options)) snapshots.pipe(compileRule(spec)).subscribe((x) => out.push(x));
+  for (let i = 0; i < ticks; i++) snapshots.next({ ...emptyMetrics(i * stepMs), ...at(i) });
+  snapshots.complete();
   return out;
 };
 

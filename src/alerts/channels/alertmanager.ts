@@ -8,6 +8,7 @@
  * resolved one only adds `endsAt`. A firing alert carries no `endsAt`: Alertmanager
  * resolves it after its `resolve_timeout` unless a reminder refreshes it.
  */
+import { asyncScheduler } from 'rxjs';
 import type { AlertChannel, AlertMessage } from '../alert.js';
 import { expect2xx, postOnce } from './http-post.js';
 import { createKeepAlivePool } from './keep-alive-pool.js';
@@ -56,7 +57,7 @@ export const postableAlerts = (m: AlertMessage, extra: Record<string, string> | 
 
 export const createAlertmanagerChannel = (o: AlertmanagerOptions): AlertChannel => {
   const url = `${o.url.replace(/\/+$/, '')}/api/v2/alerts`;
-  const now = o.now ?? Date.now;
+  const now = o.now ?? (() => asyncScheduler.now());
   const pool = createKeepAlivePool();
   return {
     name: 'alertmanager',

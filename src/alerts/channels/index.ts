@@ -104,7 +104,7 @@ export const createChannel = (route: ChannelRoute, integrations: Partial<Integra
         from_number: i.from_number,
         api_base_url: i.api_base_url,
         timeout,
-        contacts: contacts.map((c) => ({ name: c.name, phone: c.phone, timeout: c.timeout })),
+        contacts: contacts.map((c) => ({ name: c.name, phone: c.phone, timeout: c.timeout, retries: c.retries })),
         onPartialFailure: (failures) =>
           log?.warn(`${channel}: some contacts not reached`, {
             failed: failures.map((f) => `${f.contact.name}: ${f.error.message}`).join('; '),

@@ -3,11 +3,13 @@
  * under `/2010-04-01/Accounts/{sid}/`, HTTP Basic auth `sid:token`, and the fan-out to
  * a route's contacts.
  *
- * Contacts: every contact gets one message (or call) per send, all at once. The send
- * succeeds when at least one contact was reached — retrying would text or ring the ones
- * already reached again — and the failed ones are reported through `onPartialFailure`
- * (the factory logs them). When no contact was reached it rejects with one error listing
- * each contact's cause.
+ * Contacts: every contact gets one message (or call) per send, all at once; a contact
+ * whose attempt fails is tried again at once, up to its own `retries`, within the same
+ * send (the route's retries re-send to every contact, so they cannot stand in for one
+ * contact's). The send succeeds when at least one contact was reached — retrying it
+ * would text or ring the ones already reached again — and the failed ones are reported
+ * through `onPartialFailure` (the factory logs them). When no contact was reached it
+ * rejects with one error listing each contact's cause.
  */
 import { AlertDeliveryError } from '../../errors.js';
 import { httpFailure, jsonBody, postOnce } from './http-post.js';
@@ -31,6 +33,8 @@ export interface TwilioContact {
   phone: string;
   /** this contact's attempt timeout, ms (overrides the route's) */
   timeout?: number;
+  /** attempts after the first one that failed, within one send (default 0) */
+  retries?: number;
 }
 
 /** POSTs one form to `Accounts/{sid}/{resource}` and checks Twilio accepted it (201/200). */
@@ -70,7 +74,16 @@ export const toContacts = async (
   deliver: (contact: TwilioContact, timeoutMs: number) => Promise<void>,
 ): Promise<void> => {
   if (o.contacts.length === 0) throw new AlertDeliveryError(channel, 'no contacts configured on this route');
-  const results = await Promise.allSettled(o.contacts.map((c) => deliver(c, c.timeout ?? o.timeout)));
+  const attempt = async (c: TwilioContact): Promise<void> => {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await deliver(c, c.timeout ?? o.timeout);
+      } catch (err) {
+        if (retry >= (c.retries ?? 0)) throw err;
+      }
+    }
+  };
+  const results = await Promise.allSettled(o.contacts.map(attempt));
   const failures = results.flatMap((r, i) =>
     r.status === 'rejected' ? [{ contact: o.contacts[i]!, error: r.reason as Error }] : [],
   );

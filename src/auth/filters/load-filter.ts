@@ -4,28 +4,15 @@
  * shares one compiled filter; a file changed since — an edited user filter before a
  * config reload — is read again).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, statSync } from 'node:fs';
+import { shippedRulesDir } from '../../config/shipped-rules-dir.js';
 import { parse } from 'yaml';
 import { ConfigError } from '../../errors.js';
 import { decodeFilterDefinition, type FilterDefinition } from './filter-definition.js';
 import { compileFilter, type CompiledFilter } from './compile-filter.js';
 
-/**
- * Where the shipped filters live: the package's rules/filters, found by walking up from
- * this module, which sits at a different depth in the sources (src/auth/filters), the
- * compiled build (dist/src/auth/filters) and the bundle (dist/bundle): a fixed relative
- * path found them only from the sources, so `npm start` refused every SSH monitor.
- */
-const findShippedFiltersDir = (): string => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = dirname(dir)) {
-    if (existsSync(join(dir, 'rules', 'filters'))) return join(dir, 'rules', 'filters') + sep;
-  }
-  return fileURLToPath(new URL('../../../rules/filters/', import.meta.url));
-};
-export const shippedFiltersDir = findShippedFiltersDir();
+/** Where the shipped filters live (the package's rules/filters, in the sources and in the build). */
+export const shippedFiltersDir = `${shippedRulesDir}filters/`;
 
 /** A filter name (`sshd`) → its shipped file; anything with a `/` or `.yaml` → that path. */
 export const filterPath = (nameOrPath: string): string =>

@@ -163,13 +163,14 @@ test('a hanging channel never delays the others; its attempts end at the route t
   const ids = Array.from({ length: 20 }, (_, i) => `hang-${i}`);
   const t0 = performance.now();
   await Promise.all(ids.map((id) => d.enqueue(alertMessage(id))));
-  const deadline = t0 + 1000;
+  // Not a stopwatch (a loaded machine is slow): the others must all be delivered while the
+  // hanging attempt is still in flight, i.e. before its 5 s timeout could have released them.
+  const deadline = t0 + 4000;
   while ((rx.delivered('/a').length < 20 || rx.delivered('/b').length < 20) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const elapsed = performance.now() - t0;
   assert.equal(rx.delivered('/a').length, 20, `a delivered ${rx.delivered('/a').length}/20 in ${elapsed} ms`);
   assert.equal(rx.delivered('/b').length, 20);
-  assert.ok(elapsed < 1000);
-  assert.equal(d.metrics().channels.hang!.inFlight, 1);
+  assert.equal(d.metrics().channels.hang!.inFlight, 1, 'the hanging attempt has not ended yet');
   assert.equal(d.metrics().channels.hang!.queued, 20);
 });
 

@@ -1,0 +1,201 @@
+/**
+ * The agent's detection → incident flow → handler → alert path, built from a config
+ * on one scheduler and fed by observables instead of collectors and log files: what
+ * `panicmode test` and `panicmode/testing` run. The path itself is the agent's
+ * (src/pipeline/detection-pipeline.ts: rules, dedup, escalation, handler, executor,
+ * alert rate limit); this module adds the inputs and recorders at its edges:
+ *
+ *   metrics$ ──────────────────────────────────────────────┐
+ *   lines$ ── filter ── detectBruteForce (per log monitor) ─┴─► detectionPipeline ─► events
+ *                                          recording actions ┘   (incidents, actions, alerts)
+ *
+ * Actions are recorded, never executed: each action name answers at once with what it
+ * would act on, so the executor counts it carried out (dedup and the SSH detector are
+ * told so, as after a ban that worked). A banning action asks the ban manager's
+ * decisions (ban-decisions.ts) and records the bans. Alerts are recorded with the
+ * channels routing picks (`console` when no route takes the severity, as the agent
+ * does) instead of entering the outbox.
+ *
+ * Log lines arrive at the scheduler's time and are counted at it: the timestamp inside
+ * a line is parsed as usual but does not move virtual time.
+ */
+import { concatMap, EMPTY, filter, from, map, Observable, of, share, type SchedulerLike } from 'rxjs';
+import type { Config, MonitorConfig } from '../config/schema.js';
+import type { Incident } from '../model/incident.js';
+import type { Metrics } from '../model/metrics.js';
+import type { Action, ActionOutcome } from '../actions/action.js';
+import type { AuthFailure } from '../auth/auth-failure.js';
+import { AuthLineMatcher } from '../auth/parse-auth-line.js';
+import { loadFilter } from '../auth/filters/load-filter.js';
+import { monitorFilter } from '../auth/filters/monitor-filter.js';
+import { detectBruteForce } from '../auth/detect-brute-force.js';
+import { buildRouting, routesFor } from '../alerts/routing.js';
+import { incidentIps } from '../actions/block-ip.js';
+import { memoryLogger } from '../log/logger.js';
+import { detectionPipeline } from '../pipeline/detection-pipeline.js';
+import { compileMonitors } from '../rules/compile-monitors.js';
+import { anomalyRules } from '../rules/anomaly-rules.js';
+import { actionMeaning } from './recorded-actions.js';
+import { createBanDecisions, type BanDecisions } from './ban-decisions.js';
+
+export interface IncidentEvent {
+  name: string;
+  status: 'firing' | 'resolved';
+  severity: Incident['severity'];
+  description: string;
+  /** what the rule adds (top processes, offending addresses, ...) */
+  details: string;
+  key: string;
+}
+
+export interface ActionEvent {
+  action: string;
+  /** the incident's name */
+  rule: string;
+  /** what it acts on, space-separated: the addresses (banning actions) or the pids (process actions); absent when none */
+  target?: string;
+}
+
+export interface BanEvent {
+  /** the address or prefix banned */
+  ip: string;
+  /** when the ban ends, on the scheduler's clock (null: until lifted) */
+  until: number | null;
+  rule: string;
+}
+
+export interface AlertEvent {
+  name: string;
+  status: 'firing' | 'resolved';
+  severity: Incident['severity'];
+  /** incidents the alert stands for (a rate-limited storm is one alert) */
+  count: number;
+  /** the channel keys routing sends it to */
+  channels: string[];
+}
+
+export type PipelineEvent =
+  | { kind: 'incident'; at: number; event: IncidentEvent }
+  | { kind: 'action'; at: number; event: ActionEvent }
+  | { kind: 'ban'; at: number; event: BanEvent }
+  | { kind: 'alert'; at: number; event: AlertEvent };
+
+export interface PipelineInputs {
+  /** one snapshot per check (its `ts` is ignored: rules see the scheduler's time) */
+  metrics$?: Observable<Metrics>;
+  /** log lines as they arrive, offered to every auth_failures and log_failures monitor */
+  lines$?: Observable<string>;
+}
+
+export interface RulePipeline {
+  /** every event, in the order the pipeline produced them; subscribing starts the pipeline (shared) */
+  events$: Observable<PipelineEvent>;
+  incidents$: Observable<IncidentEvent>;
+  actions$: Observable<ActionEvent>;
+  bans$: Observable<BanEvent>;
+  alerts$: Observable<AlertEvent>;
+  /** monitors that cannot fire (type not available yet), with why */
+  unavailable: { monitor: string; reason: string }[];
+}
+
+/** The failures a log line records, one per failure it stands for (as the agent counts them). */
+const failuresOf = (matcher: AuthLineMatcher, line: string): AuthFailure[] => {
+  const f = matcher.matchLine(line, 0, line.length);
+  return f === null ? [] : new Array<AuthFailure>(f.count ?? 1).fill(f);
+};
+
+const logMonitorFilter = (m: MonitorConfig) => (m.type === 'auth_failures' ? loadFilter('sshd', m.mode) : monitorFilter(m));
+
+/** The action names the config's monitors (and the anomaly detector) can ask for, as recorders. */
+const recordingActions = (config: Config, bans: BanDecisions, scheduler: SchedulerLike, onBan: (e: BanEvent) => void): Map<string, Action<Observable<ActionOutcome>>> => {
+  const names = new Set([
+    ...config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions),
+    ...(config.anomaly.enabled ? anomalyRules(config.anomaly).flatMap((r) => r.actions) : []),
+  ]);
+  const out = new Map<string, Action<Observable<ActionOutcome>>>();
+  for (const name of names) {
+    const meaning = actionMeaning(config, name);
+    if (!meaning) continue;
+    out.set(name, {
+      name,
+      kind: meaning.protective ? 'protective' : 'background',
+      run: ({ incident }) => {
+        if (meaning.banMs === undefined) {
+          // a process action acts on the incident's processes; a background one on the host
+          const pids = meaning.protective ? (incident.metadata.pids ?? []).join(' ') : '';
+          return of({ outcome: 'ok', summary: `${name} recorded`, ...(pids ? { target: pids } : {}) });
+        }
+        const ips = incidentIps(incident);
+        for (const b of bans.block(ips, meaning.banMs, scheduler.now())) onBan({ ip: b.ip, until: b.until, rule: incident.name });
+        return of({ outcome: 'ok', summary: `${name} recorded`, ...(ips.length > 0 ? { target: ips.join(' ') } : {}) });
+      },
+    });
+  }
+  return out;
+};
+
+/** The incidents of the config's auth_failures and log_failures monitors, from raw lines. */
+const logDetectors = (config: Config, lines$: Observable<string>, scheduler: SchedulerLike) =>
+  config.monitors
+    .filter((m) => m.enabled && (m.type === 'auth_failures' || m.type === 'log_failures'))
+    .map((m) => {
+      const matcher = new AuthLineMatcher({ filter: logMonitorFilter(m), now: () => scheduler.now() });
+      const incidents$: Observable<Incident> = lines$.pipe(
+        concatMap((line) => from(failuresOf(matcher, line))),
+        detectBruteForce(
+          {
+            name: m.name,
+            threshold: m.threshold,
+            window: m.window,
+            actions: m.actions,
+            severity: m.severity,
+            ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
+          },
+          { scheduler, timeOf: () => scheduler.now(), ipv6Prefix: config.firewall.ipv6_prefix },
+        ),
+      );
+      return { name: m.name, escalateAfter: m.escalate_after, incidents$ };
+    });
+
+export const buildRulePipeline = (config: Config, inputs: PipelineInputs, scheduler: SchedulerLike): RulePipeline => {
+  const unavailable = compileMonitors(config.monitors).unavailable.map(({ monitor, reason }) => ({ monitor: monitor.name, reason }));
+  const routing = buildRouting(config.alerts, config.integrations);
+
+  const events$ = new Observable<PipelineEvent>((subscriber) => {
+    const bans = createBanDecisions(config.firewall);
+    const actions = recordingActions(config, bans, scheduler, (event) => subscriber.next({ kind: 'ban', at: scheduler.now(), event }));
+    // Rules see the scheduler's time, whatever the snapshot says; one subscription to the input, as to the collectors.
+    const metrics$ = (inputs.metrics$ ?? EMPTY).pipe(
+      map((m): Metrics => ({ ...m, ts: scheduler.now() })),
+      share(),
+    );
+    const lines$ = (inputs.lines$ ?? EMPTY).pipe(share());
+    // the rule an action record belongs to, by its incident's key (recorded just before)
+    const ruleByKey = new Map<string, string>();
+    return detectionPipeline(config, { scheduler, metrics$, events: logDetectors(config, lines$, scheduler), actions, logger: memoryLogger() }).subscribe({
+      next: (e) => {
+        if (e.kind === 'incident') {
+          const i = e.incident;
+          ruleByKey.set(i.key, i.name);
+          subscriber.next({ kind: 'incident', at: e.at, event: { name: i.name, status: i.status, severity: i.severity, description: i.description, details: i.metadata.details, key: i.key } });
+        } else if (e.kind === 'action') {
+          subscriber.next({ kind: 'action', at: e.at, event: { action: e.run.action, rule: ruleByKey.get(e.run.incident_key) ?? e.run.incident_key, ...(e.run.target ? { target: e.run.target } : {}) } });
+        } else {
+          const i = e.alert.incident;
+          const routes = routesFor(routing, i.severity).map((r) => r.key);
+          subscriber.next({ kind: 'alert', at: e.at, event: { name: i.name, status: i.status, severity: i.severity, count: i.count, channels: routes.length > 0 ? routes : ['console'] } });
+        }
+      },
+      error: (err) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+  }).pipe(share());
+
+  const only = <K extends PipelineEvent['kind']>(kind: K) =>
+    events$.pipe(
+      filter((e): e is Extract<PipelineEvent, { kind: K }> => e.kind === kind),
+      map((e) => e.event as Extract<PipelineEvent, { kind: K }>['event']),
+    );
+
+  return { events$, incidents$: only('incident'), actions$: only('action'), bans$: only('ban'), alerts$: only('alert'), unavailable };
+};
