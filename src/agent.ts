@@ -30,6 +30,7 @@ import type { Metrics } from './model/metrics.js';
 import { supervise } from '../streams/supervise.js';
 import { dedup, DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
 import { metricsStream } from './collectors/metrics-stream.js';
+import { createCollectors } from './collectors/registry.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
 import { startAlertPath } from './alerts/alert-path.js';
 import { createFirewall } from './firewall/create-firewall.js';
@@ -197,6 +198,7 @@ const startPipeline = async (
 
   const metrics$: Observable<Metrics> = metricsStream(host, {
     intervalMs: config.performance.check_interval,
+    collectors: createCollectors(config.collectors),
     custom: config.custom_metrics,
     logger: logger.child('collectors'),
     scheduler,

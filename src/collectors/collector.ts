@@ -4,22 +4,49 @@
  * each tick it only reads and derives.
  *
  * Reading and deriving are split so rates are honest deltas: `read` does the I/O and
- * returns the raw counters of this tick; `derive` is pure and turns the previous
+ * returns the raw counters of this read; `derive` is pure and turns the previous
  * reading plus this one into a sample. The metrics stream keeps the previous reading
- * across ticks (only successful readings replace it), so a tick that failed or timed
+ * across reads (only successful readings replace it), so a read that failed or timed
  * out simply makes the next delta span a longer, correctly measured interval.
+ *
+ * Each collector has its own cadence (`intervalMs`, from `collectors:` in the config):
+ * the metrics stream reads it on its own timer and samples the latest result into each
+ * snapshot, so how often a collector reads is data, never a counter inside the collector.
+ * `read` may answer with a Promise (the real collectors) or any ObservableInput (fake
+ * collectors under TestScheduler, where a Promise would resolve outside virtual time).
  */
+import type { ObservableInput } from 'rxjs';
 import type { Host } from '../host/host.js';
 import type { MetricKey, Metrics } from '../model/metrics.js';
 
 /** The sample type a collector named `K` produces (the non-null Metrics field). */
 export type SampleOf<K extends MetricKey> = NonNullable<Metrics[K]>;
 
-export interface PeriodicCollector<K extends MetricKey = MetricKey, Raw = unknown> {
+/**
+ * A second read of one collector on its own, slower cadence, whose latest result every
+ * `read` is handed (the network collector's socket tables, 15 s, beside its counters,
+ * every tick). Named in `collectors:` like a collector (`sockets: { interval: 15s }`).
+ */
+export interface CollectorPart<Part = unknown> {
+  readonly name: string;
+  readonly intervalMs: number;
+  read(host: Host): ObservableInput<Part>;
+}
+
+export interface PeriodicCollector<
+  K extends MetricKey = MetricKey,
+  Raw = unknown,
+  Part = never,
+  /** what `read` answers with: a Promise for real collectors, an Observable for fakes in virtual time */
+  In extends ObservableInput<Raw> = Promise<Raw>,
+> {
   /** The Metrics field this collector fills. */
   readonly name: K;
-  /** One tick's I/O: raw counters through the Host port (never a literal proc path). */
-  read(host: Host): Promise<Raw>;
+  /** ms between two reads; unset: every `check_interval` (see registry.ts for the defaults) */
+  readonly intervalMs?: number;
+  /** One read's I/O: raw counters through the Host port (never a literal proc path). */
+  read(host: Host, part?: Part): In;
+  readonly part?: CollectorPart<Part>;
   /**
    * Pure: previous reading (undefined on the first tick), this reading, and the
    * monotonic milliseconds between them → the sample, or `null` when it cannot be known
@@ -33,18 +60,11 @@ export interface PeriodicCollector<K extends MetricKey = MetricKey, Raw = unknow
   complete?(host: Host, sample: SampleOf<K>): Promise<SampleOf<K>>;
   /** Releases what the factory set up (a histogram, a timer). Called when the stream stops. */
   close?(): void;
-  /**
-   * Read at most about this often, ms: on the ticks in between the metrics stream repeats
-   * this collector's last sample instead of reading (the process table: one file per
-   * process, most of an idle agent's work, needed for top lists that 15 s old serve as
-   * well). Unset: every tick.
-   */
-  readonly minReadIntervalMs?: number;
 }
 
 /** Any collector, whatever it fills. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCollector = { [K in MetricKey]: PeriodicCollector<K, any> }[MetricKey];
+export type AnyCollector = { [K in MetricKey]: PeriodicCollector<K, any, any, any> }[MetricKey];
 
 /**
  * "No data here" rather than a failure: the file does not exist on this host or in this

@@ -120,8 +120,15 @@ export const readDiskUsage = async (host: Host): Promise<DiskUsageSample> => {
 };
 
 /** The disk (usage) collector. */
-export const createDiskUsageCollector = (): PeriodicCollector<'disk', DiskUsageSample> => ({
+/**
+ * Default interval of the disk usage collector: a filesystem fills over minutes, and
+ * statfs on a network mount can be slow; once a minute is soon enough.
+ */
+export const DEFAULT_DISK_USAGE_INTERVAL_MS = 60_000;
+
+export const createDiskUsageCollector = (options: { intervalMs?: number } = {}): PeriodicCollector<'disk', DiskUsageSample> => ({
   name: 'disk',
+  intervalMs: options.intervalMs ?? DEFAULT_DISK_USAGE_INTERVAL_MS,
   read: readDiskUsage,
   derive: (_prev, cur) => cur,
 });

@@ -1,184 +1,182 @@
 /**
- * The metrics stream: every periodic collector read on each tick, combined into one
- * Metrics snapshot per tick, shared by every rule.
+ * The metrics stream, as the design card draws it: each collector is its own observable
+ * on its own cadence, combined with `combineLatest`, sampled once per check_interval
+ * into one Metrics snapshot shared by every rule.
  *
- *   tick      0 ─────────── 1 ─────────── 2 ──
- *   cpu       read─derive   read─derive   read─derive      (previous reading kept: real deltas)
- *   disk      read───────────────✕ timeout (null, degraded) …still running → busy at 2
- *   metrics$  a ─────────── b ─────────── c ──             (one snapshot per tick)
+ *   cpu       a────b────c────d────e──      every check_interval (the default)
+ *   network   n────o────p────q────r──      counters every tick, its socket-table part every 15 s
+ *   disk      D───────────────────────     every 60 s
+ *   custom.q  1─────────2─────────3──      every cache_ttl
+ *               combineLatest
+ *   metrics$  x────x────x────x────x──      one snapshot per check_interval: the latest of each, with its age
  *
- * - A tick runs all collectors at once and waits for all of them (forkJoin), each
- *   bounded by `timeoutMs`, so a snapshot holds that tick's results and nothing older.
- * - A collector never overlaps itself: a read still running from an earlier tick
- *   (it timed out, the promise cannot be cancelled) makes this tick's field null with
- *   `degraded[name] = 'busy: ...'` instead of starting a second read. Ticks themselves
- *   never overlap (exhaustMap); with the default timeout (80% of the interval, at most
- *   2 s) a tick ends before the next begins.
- * - A collector degrades alone: a failure, a timeout, or "no data here" (its file is
- *   missing: ENOENT) leaves its field null and says why in `degraded`. "No data" is
- *   warned once and then quiet; real errors are logged when they start or change, and
- *   recovery is logged. The others go on.
- * - A collector whose derive returns null (the first tick of a rate: only a baseline)
- *   leaves its field null WITHOUT a degraded entry: nothing is wrong.
- * - A collector with `minReadIntervalMs` is read on every n-th tick only (n = that
- *   interval in ticks, rounded, at least 1); the ticks in between repeat its last sample.
- *   After a failure it is read again on the next tick. Rates stay honest: the previous
- *   reading is the one actually read, with its own time.
- * - Custom metrics (`custom_metrics:`) are read within the same deadline into `custom`.
+ * - Each source is read on its own timer (on-cadence.ts): never overlapping itself
+ *   (exhaustMap), bounded by a timeout, a failure a degraded sample that never stops
+ *   the others; "no data here" warned once.
+ * - The snapshot clock starts when every collector has answered once (or timed out), so
+ *   the first snapshot is complete and later ones trail the collectors' reads by the
+ *   first reads' duration: a collector read every tick is seen in the same tick.
+ * - Each field carries its age (`ages`); one older than twice its interval plus a
+ *   check_interval is null and `stale` in `degraded` (metrics-snapshot.ts).
+ * - Rates stay honest: a collector's previous reading is the one actually read, with its
+ *   own monotonic time, however many reads failed in between.
+ * - Custom metrics do not hold up the first snapshot beyond one collector timeout: a
+ *   command still running then is absent until it answers.
+ *
+ * Everything timed runs on `scheduler`, so the stream runs under TestScheduler.run with
+ * fake collectors (whose reads answer with observables).
  *
  * Example:
- *   metricsStream(createHost(), { intervalMs: 5000, logger }).subscribe((m) => console.log(m.cpu));
+ *   metricsStream(createHost(), { intervalMs: 5000, logger }).subscribe((m) => console.log(m.cpu, m.ages));
  */
 import {
-  asyncScheduler, catchError, defer, exhaustMap, finalize, forkJoin, from, map, of, share, timeout, timer,
-  type Observable, type SchedulerLike,
+  asyncScheduler, catchError, combineLatest, concatMap, connect, defer, exhaustMap, finalize, from, map, merge, of, ReplaySubject, share, switchMap,
+  take, takeUntil, throwError, timer, withLatestFrom, type Observable, type ObservableInput, type SchedulerLike,
 } from 'rxjs';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
-import { emptyMetrics, type Metrics, type MetricKey } from '../model/metrics.js';
-import { isNoDataError, type AnyCollector } from './collector.js';
+import type { Metrics } from '../model/metrics.js';
+import type { AnyCollector, CollectorPart } from './collector.js';
 import { createCollectors } from './registry.js';
-import { createCustomMetricsReader, type CustomMetricsOptions } from './custom.js';
+import { customMetricIntervalMs, runCustomMetric, type CustomMetricsOptions } from './custom.js';
+import { onCadence, type CollectorSample } from './on-cadence.js';
+import { buildSnapshot, CUSTOM_PREFIX, maxSampleAgeMs } from './metrics-snapshot.js';
 
 export interface MetricsStreamOptions {
-  /** tick period, ms (performance.check_interval) */
+  /** snapshot period, ms (performance.check_interval); also the cadence of collectors without their own */
   intervalMs: number;
-  /** bound on one collector's tick, ms (default: 80% of the interval, at most 2000) */
+  /** bound on one read, ms (default: 80% of the collector's interval, at most 2000) */
   timeoutMs?: number;
-  /** the collectors to run (default: the registry's enabled-by-default ones) */
+  /** the collectors to run, with their cadences (default: the registry's enabled-by-default ones) */
   collectors?: AnyCollector[];
   /** custom_metrics: */
   custom?: CustomMetricsOptions;
-  /** drives the ticks and timeouts (default asyncScheduler) */
+  /** drives every timer and stamps every snapshot (default asyncScheduler) */
   scheduler?: SchedulerLike;
   logger: Logger;
 }
 
-/** One collector's outcome on one tick. */
-interface TickResult {
-  name: MetricKey;
-  sample: unknown;
-  degraded?: string;
-}
-
-/** The default per-collector timeout: leaves a fifth of the interval so ticks never queue. */
+/** The default read timeout: leaves a fifth of the interval, so a collector's reads never queue. */
 export const defaultCollectorTimeoutMs = (intervalMs: number): number =>
   Math.min(2000, Math.max(1, Math.floor(intervalMs * 0.8)));
 
-const describeNoData = (err: unknown): string => {
-  const path = (err as NodeJS.ErrnoException).path;
-  return `no data: ${path ?? (err as Error).message} is missing`;
-};
+/**
+ * A collector's part on its own cadence: its latest result, or the error of its latest
+ * read (the collector's reads then fail with it, and its sample says why). A part read
+ * that hangs holds its timer like any read; the collector keeps the part's last result
+ * meanwhile (the socket tables are read synchronously: they cannot hang).
+ */
+const partResults = (part: CollectorPart, host: Host, scheduler: SchedulerLike): Observable<{ value?: unknown; error?: unknown }> =>
+  timer(0, part.intervalMs, scheduler).pipe(
+    exhaustMap(() =>
+      defer(() => from(part.read(host))).pipe(
+        take(1),
+        map((value) => ({ value })),
+        catchError((error: unknown) => of({ error })),
+      ),
+    ),
+  );
 
-/** Per-collector state across ticks: previous reading, in-flight guard, what was logged. */
-const createRunner = (c: AnyCollector, host: Host, logger: Logger, intervalMs: number, timeoutMs: number, scheduler: SchedulerLike) => {
-  let prev: { raw: unknown; at: number } | undefined;
-  let inFlight = false;
-  // Ticks per read, and the last good sample repeated in between (see the file comment).
-  const readEvery = Math.max(1, Math.round((c.minReadIntervalMs ?? 0) / intervalMs));
-  let last: { sample: unknown } | undefined;
-  let skipped = 0;
-  let warnedNoData = false;
-  let failing: string | undefined;
+/** One collector as a source: its reads (part, read, derive, complete) on its own cadence. */
+const collectorSource = (c: AnyCollector, host: Host, o: { checkMs: number; timeoutMs?: number; scheduler: SchedulerLike; logger: Logger }) => {
+  const intervalMs = c.intervalMs ?? o.checkMs;
   // The collector's generic types do not survive being in a union; this view is sound
   // because prev only ever holds this collector's own readings.
   const col = c as unknown as {
-    read(h: Host): Promise<unknown>;
+    read(h: Host, part?: unknown): ObservableInput<unknown>;
     derive(p: unknown, cur: unknown, ms: number): unknown;
-    complete?(h: Host, s: unknown): Promise<unknown>;
+    complete?(h: Host, s: unknown): ObservableInput<unknown>;
+    part?: CollectorPart;
   };
-
-  const readAndDerive = async (): Promise<unknown> => {
-    const at = host.monotonicMs();
-    const raw = await col.read(host);
-    const sample = col.derive(prev?.raw, raw, prev ? at - prev.at : 0);
-    prev = { raw, at };
-    return sample !== null && col.complete ? col.complete(host, sample) : sample;
+  const cadence = {
+    key: c.name,
+    label: `collector ${c.name}`,
+    intervalMs,
+    timeoutMs: o.timeoutMs ?? defaultCollectorTimeoutMs(intervalMs),
+    scheduler: o.scheduler,
+    logger: o.logger,
   };
-
-  const failed = (err: unknown): TickResult => {
-    last = undefined;
-    if (err instanceof Error && err.name === 'TimeoutError') {
-      const reason = `timeout: no result within ${timeoutMs} ms`;
-      if (failing !== reason) logger.warn(`collector ${c.name} timed out`, { timeout_ms: timeoutMs });
-      failing = reason;
-      return { name: c.name, sample: null, degraded: reason };
-    }
-    if (isNoDataError(err)) {
-      const reason = describeNoData(err);
-      if (!warnedNoData) logger.warn(`collector ${c.name} has no data on this host; it stays off quietly`, { reason });
-      warnedNoData = true;
-      failing = reason;
-      return { name: c.name, sample: null, degraded: reason };
-    }
-    const reason = (err as Error)?.message ?? String(err);
-    if (failing !== reason) logger.error(`collector ${c.name} failed`, { error: reason });
-    failing = reason;
-    return { name: c.name, sample: null, degraded: reason };
-  };
-
-  return (): Observable<TickResult> =>
-    defer(() => {
-      if (inFlight) {
-        return of<TickResult>({ name: c.name, sample: null, degraded: 'busy: the previous read is still running' });
-      }
-      if (last && ++skipped < readEvery) return of<TickResult>({ name: c.name, sample: last.sample });
-      skipped = 0;
-      inFlight = true;
-      const run = readAndDerive();
-      const done = () => {
-        inFlight = false;
-      };
-      run.then(done, done);
-      return from(run).pipe(
-        timeout({ first: timeoutMs, scheduler }),
-        map((sample): TickResult => {
-          if (failing) logger.info(`collector ${c.name} recovered`);
-          failing = undefined;
-          // A baseline (null) is not worth repeating: the next tick reads again.
-          last = sample === null ? undefined : { sample };
-          return { name: c.name, sample };
+  return defer(() => {
+    let prev: { raw: unknown; at: number } | undefined;
+    const readWith = (part: unknown) =>
+      defer(() => from(col.read(host, part))).pipe(
+        take(1),
+        concatMap((raw) => {
+          const at = host.monotonicMs();
+          const sample = col.derive(prev?.raw, raw, prev ? at - prev.at : 0);
+          prev = { raw, at };
+          return sample !== null && col.complete ? from(col.complete(host, sample)).pipe(take(1)) : of(sample);
         }),
-        catchError((err) => of(failed(err))),
       );
-    });
+    if (!col.part) return onCadence(() => readWith(undefined), cadence);
+    // The part's subscription lives as long as the collector's; each read takes its latest result.
+    return partResults(col.part, host, o.scheduler).pipe(
+      connect(
+        (latest$) =>
+          onCadence(
+            () => latest$.pipe(take(1), concatMap((p) => (p.error !== undefined ? throwError(() => p.error) : readWith(p.value)))),
+            cadence,
+          ),
+        { connector: () => new ReplaySubject(1) },
+      ),
+    );
+  });
 };
 
-/** The shared stream of Metrics snapshots, one per tick. */
+/** One custom metric as a source; absent (not degraded) until its first answer if that takes longer than a collector timeout. */
+const customSource = (name: string, m: CustomMetricsOptions[string], host: Host, o: { checkMs: number; scheduler: SchedulerLike; logger: Logger }) => {
+  const key = `${CUSTOM_PREFIX}${name}`;
+  const samples$ = onCadence(() => from(runCustomMetric(host, name, m)), {
+    key,
+    label: `custom metric ${name}`,
+    intervalMs: customMetricIntervalMs(m, o.checkMs),
+    // the command is killed at its own timeout; this only catches an exec that never ends
+    timeoutMs: m.timeout + 1000,
+    scheduler: o.scheduler,
+    logger: o.logger,
+  });
+  return samples$.pipe(
+    connect((s$) =>
+      merge(
+        s$,
+        timer(defaultCollectorTimeoutMs(o.checkMs), o.scheduler).pipe(
+          takeUntil(s$),
+          map((): CollectorSample => ({ key, value: null, at: o.scheduler.now() })),
+        ),
+      ),
+    ),
+  );
+};
+
+/** The shared stream of Metrics snapshots, one per check_interval. */
 export const metricsStream = (host: Host, options: MetricsStreamOptions): Observable<Metrics> => {
   const scheduler = options.scheduler ?? asyncScheduler;
-  const timeoutMs = options.timeoutMs ?? defaultCollectorTimeoutMs(options.intervalMs);
+  const checkMs = options.intervalMs;
   const { logger } = options;
   return defer(() => {
     const collectors = options.collectors ?? createCollectors();
-    const runners = collectors.map((c) => createRunner(c, host, logger, options.intervalMs, timeoutMs, scheduler));
-    const custom =
-      options.custom && Object.keys(options.custom).length > 0
-        ? createCustomMetricsReader(host, options.custom, { logger, freshMs: options.intervalMs })
-        : undefined;
-    const custom$ = (): Observable<Record<string, number>> =>
-      custom
-        ? defer(() => from(custom.read(host.monotonicMs() + timeoutMs))).pipe(catchError(() => of({})))
-        : of({});
-
-    return timer(0, options.intervalMs, scheduler).pipe(
-      exhaustMap(() => {
-        const ts = scheduler.now(); // the pipeline's one clock stamps the snapshot
-        // forkJoin([]) completes without a value: with no collectors, still one snapshot per tick.
-        const results$ = runners.length > 0 ? forkJoin(runners.map((run) => run())) : of<TickResult[]>([]);
-        return forkJoin([results$, custom$()]).pipe(
-          map(([results, customValues]) => {
-            const m = emptyMetrics(ts);
-            const fields = m as unknown as Record<MetricKey, unknown>;
-            for (const r of results) {
-              fields[r.name] = r.sample;
-              if (r.degraded !== undefined) m.degraded[r.name] = r.degraded;
-            }
-            m.custom = customValues;
-            return m;
-          }),
-        );
-      }),
+    const custom = Object.entries(options.custom ?? {});
+    const maxAge = new Map<string, number>([
+      ...collectors.map((c) => [c.name, maxSampleAgeMs(c.intervalMs ?? checkMs, checkMs)] as const),
+      ...custom.map(([name, m]) => [`${CUSTOM_PREFIX}${name}`, maxSampleAgeMs(customMetricIntervalMs(m, checkMs), checkMs)] as const),
+    ]);
+    const sources = [
+      ...collectors.map((c) => collectorSource(c, host, { checkMs, timeoutMs: options.timeoutMs, scheduler, logger })),
+      ...custom.map(([name, m]) => customSource(name, m, host, { checkMs, scheduler, logger })),
+    ];
+    // combineLatest([]) completes at once: with no sources, still one (empty) snapshot per tick.
+    const latest$: Observable<CollectorSample[]> = sources.length > 0 ? combineLatest(sources) : of([]);
+    return latest$.pipe(
+      connect(
+        (samples$) =>
+          samples$.pipe(
+            take(1),
+            switchMap(() => timer(0, checkMs, scheduler)),
+            withLatestFrom(samples$),
+            map(([, samples]) => buildSnapshot(samples, scheduler.now(), maxAge)),
+          ),
+        { connector: () => new ReplaySubject<CollectorSample[]>(1) },
+      ),
       finalize(() => {
         for (const c of collectors) c.close?.();
       }),

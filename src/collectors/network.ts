@@ -1,15 +1,17 @@
 /**
  * TCP connections and interface throughput from `<procroot>/net/snmp`, `net/sockstat`
- * (+ `sockstat6`), `net/dev` every tick, and the socket tables `net/tcp` + `net/tcp6`
- * at most every `tableIntervalMs` (default 15 s).
+ * (+ `sockstat6`), `net/dev` on the collector's cadence (every check_interval by
+ * default), and the socket tables `net/tcp` + `net/tcp6` on the cadence of its part,
+ * `sockets` (every 15 s by default): both are intervals under `collectors:`, and the
+ * metrics stream runs them (each read of the counters is handed the latest table).
  *
  * Why two paces: reading a socket table makes the kernel walk every bucket of the TCP
  * established hash, which is sized from RAM, not from the number of sockets: ~4 ms of
  * kernel time per file on a 24 GB host even with ONE socket, ~8 ms per tick for tcp +
  * tcp6 (most of the whole collection cycle). The counters cost ~0.1 ms together. The
  * trade-off: what only the tables can tell — connections by state and established
- * connections per remote IP (per-IP flood detection) — is at most `tableIntervalMs`
- * old; a flood from one IP is seen within 15 s instead of within one tick.
+ * connections per remote IP (per-IP flood detection) — is at most the `sockets`
+ * interval old; a flood from one IP is seen within 15 s instead of within one tick.
  *
  * Every tick, when `net/snmp` exists (every Linux since 2.2; not in fixture trees):
  * - new connections/s = Δ(Tcp ActiveOpens + PassiveOpens) / elapsed: every connection
@@ -234,12 +236,10 @@ export const tcpCountersOf = (snmp: string, sockstat: string, sockstat6: string)
   return { opens: tcp.ActiveOpens + tcp.PassiveOpens, inUse: v4.inuse + (isCounter(v6) ? v6 : 0), timeWait: v4.tw };
 };
 
-/** What one tick keeps. */
+/** What one read keeps. */
 export interface NetworkReading {
-  /** the last socket-table read: this tick's, or an earlier one reused */
+  /** the latest socket-table read (the `sockets` part's), or this read's own without counters */
   table: TcpTable;
-  /** host monotonic ms when `table` was read (equal across the ticks that reuse it) */
-  tableReadAtMs: number;
   /** null without net/snmp or net/sockstat: everything comes from the table, read every tick */
   counters: TcpCounters | null;
   interfaces: InterfaceCounters[];
@@ -250,8 +250,7 @@ export const summariseNetwork = (
   sockets: TcpSocket[],
   interfaces: InterfaceCounters[],
   counters: TcpCounters | null = null,
-  tableReadAtMs = 0,
-): NetworkReading => ({ table: summariseTcpTable(sockets), tableReadAtMs, counters, interfaces });
+): NetworkReading => ({ table: summariseTcpTable(sockets), counters, interfaces });
 
 /**
  * Pure: every socket but LISTEN. With counters: inuse + tw, minus the listeners and plus
@@ -325,54 +324,40 @@ export const readTcpTable = (host: Host): TcpTable => {
   return summariseTcpTable([...parseProcNetTcp(tcp), ...parseProcNetTcp(tcp6)]);
 };
 
-/** Default of NetworkCollectorOptions.tableIntervalMs. */
-export const DEFAULT_TABLE_INTERVAL_MS = 15_000;
+/** Default interval of the `sockets` part (see the file header for why not every tick). */
+export const DEFAULT_SOCKETS_INTERVAL_MS = 15_000;
 
 /**
- * One tick's I/O: dev (required), the counters when net/snmp and net/sockstat exist, and
- * the socket tables unless `last` holds a table younger than `tableIntervalMs` and the
- * counters exist (without them the tables are the only source of rates: read every tick).
+ * One read's I/O: dev (required), the counters when net/snmp and net/sockstat exist, and
+ * `table` (the `sockets` part's latest). Without the counters the tables are the only
+ * source of rates, so they are read here, on every read; likewise when no table is given.
  */
-export const readNetwork = async (
-  host: Host,
-  last?: NetworkReading,
-  tableIntervalMs: number = DEFAULT_TABLE_INTERVAL_MS,
-): Promise<NetworkReading> => {
+export const readNetwork = async (host: Host, table?: TcpTable): Promise<NetworkReading> => {
   const interfaces = parseNetDev(host.readProcSync('net', 'dev'));
   const snmp = readOptional(host, 'net', 'snmp');
   const sockstat = snmp === '' ? '' : readOptional(host, 'net', 'sockstat');
   const counters = snmp !== '' && sockstat !== '' ? tcpCountersOf(snmp, sockstat, readOptional(host, 'net', 'sockstat6')) : null;
-  const now = host.monotonicMs();
-  const age = last ? now - last.tableReadAtMs : -1;
-  if (counters && last && age >= 0 && age < tableIntervalMs) {
-    return { table: last.table, tableReadAtMs: last.tableReadAtMs, counters, interfaces };
-  }
-  return { table: readTcpTable(host), tableReadAtMs: now, counters, interfaces };
+  return { table: counters && table ? table : readTcpTable(host), counters, interfaces };
 };
 
 export interface NetworkCollectorOptions {
-  /**
-   * Milliseconds between two reads of the socket tables (connections by state, per-IP
-   * counts) when net/snmp provides the rates; default 15 000, 0 = every tick.
-   */
-  tableIntervalMs?: number;
+  /** ms between two reads of the counters (default: every check_interval) */
+  intervalMs?: number;
+  /** ms between two reads of the socket tables, the `sockets` part (default 15 000) */
+  socketsIntervalMs?: number;
 }
 
-/**
- * The network collector. Its state is its last successful reading (the table and when
- * it was read), kept here because `read` is not given the previous reading.
- */
+/** The network collector, with the socket tables as its part on their own cadence. */
 export const createNetworkCollector = (
   options: NetworkCollectorOptions = {},
-): PeriodicCollector<'network', NetworkReading> => {
-  const tableIntervalMs = options.tableIntervalMs ?? DEFAULT_TABLE_INTERVAL_MS;
-  let last: NetworkReading | undefined;
-  return {
-    name: 'network',
-    read: async (host) => {
-      last = await readNetwork(host, last, tableIntervalMs);
-      return last;
-    },
-    derive: deriveNetwork,
-  };
-};
+): PeriodicCollector<'network', NetworkReading, TcpTable> => ({
+  name: 'network',
+  intervalMs: options.intervalMs,
+  part: {
+    name: 'sockets',
+    intervalMs: options.socketsIntervalMs ?? DEFAULT_SOCKETS_INTERVAL_MS,
+    read: async (host) => readTcpTable(host),
+  },
+  read: readNetwork,
+  derive: deriveNetwork,
+});

@@ -8,9 +8,10 @@
  * first read there is no delta: `topByCpu` is empty (unknown, not "all idle"), count and
  * memory are real. Processes that exit while being read are normal and skipped silently.
  *
- * The table is read every 15 s by default (`tableIntervalMs`), not every tick: one file
- * per process is ~90 % of a collection cycle, most of what an idle agent does, and top
- * lists over 15 s are as telling. The ticks in between repeat the last sample.
+ * The table is read every 15 s by default (its interval under `collectors:`), not every
+ * check_interval: one file per process is ~90 % of a collection cycle, most of what an
+ * idle agent does, and top lists over 15 s are as telling. The snapshots in between hold
+ * the latest sample, with its age.
  *
  * The per-pid files are read synchronously (Host.readProcSync): an async readFile costs
  * several thread-pool round trips for a 200-byte file and queues every other collector
@@ -175,11 +176,11 @@ export const completeUids = async (host: Host, sample: ProcessSample): Promise<P
 export interface ProcessesOptions {
   /** how many processes each top list holds (default 10) */
   top?: number;
-  /** ms between two reads of the process table (default 15 000; 0 = every tick) */
-  tableIntervalMs?: number;
+  /** ms between two reads of the process table (default 15 000) */
+  intervalMs?: number;
 }
 
-/** Default of ProcessesOptions.tableIntervalMs: CPU shares over 15 s, count at most 15 s old. */
+/** Default of ProcessesOptions.intervalMs: CPU shares over 15 s, count at most 15 s old. */
 export const DEFAULT_PROCESS_TABLE_INTERVAL_MS = 15_000;
 
 /** The processes collector. */
@@ -189,7 +190,7 @@ export const createProcessesCollector = (
   const n = options.top ?? 10;
   return {
     name: 'processes',
-    minReadIntervalMs: options.tableIntervalMs ?? DEFAULT_PROCESS_TABLE_INTERVAL_MS,
+    intervalMs: options.intervalMs ?? DEFAULT_PROCESS_TABLE_INTERVAL_MS,
     read: readProcessTable,
     derive: (prev, cur, elapsedMs) => deriveProcesses(prev, cur, elapsedMs, n),
     complete: completeUids,

@@ -18,7 +18,8 @@ import * as t from 'io-ts';
 import { durationBetween, formatDuration, ms, timerDuration } from './duration.js';
 import { MAX_BAN_MS } from '../firewall/firewall-options.js';
 import { MAX_RECIDIVE_WINDOW_MS } from '../firewall/recidive.js';
-import { struct, optional, withDefault, list, dict } from './struct.js';
+import { struct, optional, withDefault, list, dict, type OptionalType } from './struct.js';
+import { collectorParts, collectorRegistry } from '../collectors/registry.js';
 import {
   bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
   stringMap, stringOrList, text,
@@ -308,6 +309,23 @@ export const CustomMetric = struct({
   output_format: withDefault(oneOf(['number', 'json'] as const), 'number' as const),
 });
 
+/**
+ * `collectors:` — each periodic collector's cadence (src/collectors/registry.ts). Absent:
+ * the collector's default (cpu, memory, load, disk_io, network, self every check_interval;
+ * sockets 15s; processes 15s; disk 60s). Below 100ms a collector spends a core reading;
+ * beyond a day its field is never fresh.
+ */
+const collectorInterval = timerDuration('100ms', '1d');
+const CollectorSettings = struct({ enabled: optional(bool), interval: optional(collectorInterval) });
+export const Collectors = struct(
+  {
+    ...Object.fromEntries(collectorRegistry.map((r) => [r.name, optional(CollectorSettings)])),
+    // a part runs when its collector does: only its interval
+    ...Object.fromEntries(collectorParts.map((p) => [p.name, optional(struct({ interval: optional(collectorInterval) }))])),
+  } as Record<string, OptionalType<typeof CollectorSettings>>,
+  'a mapping of collector names to { enabled, interval }',
+);
+
 export const FileMonitor = struct({
   max_events_per_path: withDefault(positiveCount, 1000),
   /** events are counted over this window; a zero window counts nothing */
@@ -449,6 +467,7 @@ export const ConfigCodec = struct(
     circuit_breakers: defaults(CircuitBreakers),
     storage: defaults(Storage),
     custom_metrics: withDefault(dict(CustomMetric, 'a mapping of metric names to commands'), () => ({})),
+    collectors: defaults(Collectors),
     file_monitor: defaults(FileMonitor),
     http_api: defaults(HttpApi),
     firewall: defaults(Firewall),
@@ -478,6 +497,7 @@ export type IntegrationsConfig = Config['integrations'];
 export type CircuitBreakersConfig = Config['circuit_breakers'];
 export type StorageConfig = Config['storage'];
 export type CustomMetricConfig = t.TypeOf<typeof CustomMetric>;
+export type CollectorsConfig = Config['collectors'];
 export type FileMonitorConfig = Config['file_monitor'];
 export type HttpApiConfig = Config['http_api'];
 export type FirewallConfig = Config['firewall'];

@@ -1,8 +1,9 @@
 /**
- * The Metrics snapshot: one value per periodic tick, produced by combining every
- * periodic collector's latest sample. A collector that failed or has no data on this
- * host leaves its field `null` and names itself in `degraded`, so rules over that
- * field simply do not evaluate while every other rule goes on.
+ * The Metrics snapshot: one value per `check_interval`, the latest sample of every
+ * collector (each read on its own cadence), with each field's age. A collector that
+ * failed, has no data on this host, or whose latest sample is older than it should be
+ * (stale) leaves its field `null` and names itself in `degraded`, so rules over that
+ * field neither fire nor resolve on old data while every other rule goes on.
  */
 
 export interface CpuSample {
@@ -118,8 +119,17 @@ export interface Metrics {
   self: SelfSample | null;
   /** Custom command metrics by name (custom_metrics:), when present. */
   custom: Record<string, number>;
-  /** Collector name → why it produced nothing this tick. */
+  /**
+   * Collector name (or `custom.<metric>`) → why its field is null or absent this tick:
+   * `no data: …`, `timeout: …`, an error, or `stale: …` (its latest sample is older than
+   * twice its interval plus one check_interval).
+   */
   degraded: Record<string, string>;
+  /**
+   * Collector name (or `custom.<metric>`) → ms between the read behind the field and this
+   * snapshot. Set by the metrics stream; absent on snapshots built by hand (test series).
+   */
+  ages?: Record<string, number>;
 }
 
 export type MetricKey = Exclude<keyof Metrics, 'ts' | 'degraded' | 'custom'>;

@@ -1,15 +1,15 @@
 /**
  * The network collector's two paces over the fixture trees (host-t0, host-t1 with
- * net/snmp and net/sockstat): rates from the snmp counters every tick, the socket
- * tables read at most every tableIntervalMs and reused in between, and the fallback to
- * the tables on every tick when the proc root has no net/snmp.
+ * net/snmp and net/sockstat): rates from the snmp counters on every read, the socket
+ * tables from its `sockets` part (its own cadence in the metrics stream) handed to each
+ * read, and the fallback to the tables on every read when the proc root has no net/snmp.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNetworkCollector, DEFAULT_TABLE_INTERVAL_MS } from '../../src/collectors/network.js';
+import { createNetworkCollector, DEFAULT_SOCKETS_INTERVAL_MS, readTcpTable } from '../../src/collectors/network.js';
 import { createCollectors } from '../../src/collectors/registry.js';
 import { fixtureRoot, switchingHost } from './fixture-host.js';
 
@@ -57,51 +57,41 @@ test('new connections/s come from the Tcp ActiveOpens + PassiveOpens delta of ne
   assert.equal(c.derive(undefined, a, 0)!.newConnectionsPerSec, 0);
 });
 
-test('the socket table is reused until tableIntervalMs has passed, then read again', async (t) => {
-  // t1's counters without its tables: a tick that tried to read a table would fail
+test('a read handed the sockets part\'s table uses it and reads only the counters', async (t) => {
+  // t1's counters without its tables: a read that tried to read a table would fail
   const countersOnly = copyTree(t, t1, ['tcp', 'tcp6']);
   const host = switchingHost(t0);
-  const c = createNetworkCollector({ tableIntervalMs: 10_000 });
+  const c = createNetworkCollector();
   host.setClock(1000);
-  const a = await c.read(host);
+  const table = readTcpTable(host);
+  const a = await c.read(host, table);
+  assert.equal(a.table, table);
   assert.equal(a.table.connectionsByState.ESTABLISHED, stateCount(t0, '01'));
 
   host.use(countersOnly);
   host.setClock(1000 + 9_999);
-  const b = await c.read(host);
-  assert.equal(b.table, a.table, 'the same table object, not re-read');
-  assert.equal(b.tableReadAtMs, 1000);
+  const b = await c.read(host, table);
+  assert.equal(b.table, table, 'the same table object, not re-read');
   const s = c.derive(a, b, 9_999)!;
   assert.equal(s.connectionsByState.ESTABLISHED, stateCount(t0, '01'));
   // counters are fresh: total from t1's sockstat, minus t0's (last known) listeners
   assert.equal(s.totalConnections, rows(t1).filter((r) => r[2] !== '0A').length);
   assert.equal(s.newConnectionsPerSec, (opens(t1) - opens(t0)) / 9.999);
 
-  // the interval has passed: the table is read again (and here it is gone)
-  host.setClock(1000 + 10_000);
-  await assert.rejects(c.read(host), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT');
-  host.use(t1);
-  const d = await c.read(host);
-  assert.notEqual(d.table, a.table);
-  assert.equal(d.tableReadAtMs, 11_000);
-  assert.equal(d.table.connectionsByState.ESTABLISHED, stateCount(t1, '01'));
-  assert.notEqual(stateCount(t1, '01'), stateCount(t0, '01'));
+  // no table handed in (the part has not answered): the read reads one itself (and here it is gone)
+  await assert.rejects(Promise.resolve(c.read(host)), (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT');
 });
 
-test('the default table interval is 15 s, and the registry passes networkTableIntervalMs through', async () => {
-  assert.equal(DEFAULT_TABLE_INTERVAL_MS, 15_000);
-  const host = switchingHost(t0);
+test('the sockets part reads every 15 s by default; collectors.sockets.interval and network.interval reach the collector', async () => {
+  assert.equal(DEFAULT_SOCKETS_INTERVAL_MS, 15_000);
   const byDefault = createNetworkCollector();
-  const everyTick = createCollectors({}, { networkTableIntervalMs: 0 }).find((x) => x.name === 'network')!;
-  host.setClock(0);
-  await byDefault.read(host);
-  await everyTick.read(host);
-  host.use(t1);
-  host.setClock(14_999);
-  assert.equal((await byDefault.read(host)).tableReadAtMs, 0);
-  assert.equal(((await everyTick.read(host)) as { tableReadAtMs: number }).tableReadAtMs, 14_999);
-  host.setClock(15_000);
-  assert.equal((await byDefault.read(host)).tableReadAtMs, 15_000);
+  assert.equal(byDefault.part?.intervalMs, 15_000);
+  assert.equal(byDefault.intervalMs, undefined, 'the counters: every check_interval');
+  const configured = createCollectors({ sockets: { interval: 5000 }, network: { interval: 2000 } }).find((x) => x.name === 'network')!;
+  assert.equal(configured.part?.intervalMs, 5000);
+  assert.equal(configured.intervalMs, 2000);
+  const host = switchingHost(t1);
+  assert.equal((await configured.part!.read(host) as ReturnType<typeof readTcpTable>).connectionsByState.ESTABLISHED, stateCount(t1, '01'));
 });
 
 test('without net/snmp (old kernel, fixture tree): tables on every tick, new connections from the table diff', async (t) => {
@@ -114,8 +104,8 @@ test('without net/snmp (old kernel, fixture tree): tables on every tick, new con
   assert.equal(a.counters, null);
   host.use(old1);
   host.setClock(1000);
-  const b = await c.read(host);
-  assert.notEqual(b.table, a.table, 'read again well within the table interval');
+  const b = await c.read(host, a.table);
+  assert.notEqual(b.table, a.table, 'read again although the sockets part handed one in');
   const s = c.derive(a, b, 1000)!;
   assert.equal(s.connectionsByState.ESTABLISHED, stateCount(t1, '01'));
   assert.equal(s.totalConnections, rows(t1).filter((r) => r[2] !== '0A').length);
@@ -127,7 +117,7 @@ test('without net/snmp (old kernel, fixture tree): tables on every tick, new con
   const noSockstat = copyTree(t, t1, ['sockstat']);
   host.use(noSockstat);
   host.setClock(2000);
-  const d = await c.read(host);
+  const d = await c.read(host, a.table);
   assert.equal(d.counters, null);
-  assert.equal(d.tableReadAtMs, 2000);
+  assert.notEqual(d.table, a.table);
 });

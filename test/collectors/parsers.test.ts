@@ -239,7 +239,7 @@ test('network with counters: new conn/s from the opens delta, total = inuse + tw
     ].join('\n'),
   );
   const counters = (opens: number, inUse: number, timeWait: number) => ({ opens, inUse, timeWait });
-  const a = summariseNetwork(sockets, [], counters(1000, 2, 0), 0);
+  const a = summariseNetwork(sockets, [], counters(1000, 2, 0));
   const first = deriveNetwork(undefined, a, 0);
   assert.equal(first.newConnectionsPerSec, 0);
   // inuse 2 (LISTEN + ESTABLISHED) + tw 0 - LISTEN 1 + SYN_RECV 1 = the table's own count
