@@ -53,8 +53,8 @@ export const selfCheckNotes = (p: Pick<SelfCheckOptions, 'memory_limit_mb'>): st
       ]
     : [];
 
-/** A collector's degraded reason that means it hangs, not that it has no data or failed fast. */
-const isStuck = (reason: string): boolean => reason.startsWith('timeout') || reason.startsWith('busy');
+/** A collector's degraded reason that means it hangs (its read timed out), not that it has no data or failed fast. */
+const isStuck = (reason: string): boolean => reason.startsWith('timeout');
 
 const stuckCollectors = (m: Metrics) =>
   Object.entries(m.degraded)
