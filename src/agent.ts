@@ -21,9 +21,10 @@ import { ruleDetectors, type Detector } from './pipeline/rule-detectors.js';
 import { selfCheckNotes } from './rules/self-check-rules.js';
 import { metricsStalled } from './rules/metrics-stalled.js';
 import { reportDetectorStop } from './rules/detector-stopped.js';
+import { selfIncident } from './model/self-incident.js';
 import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
-import { createActionExecutor } from './actions/executor.js';
+import { createActionExecutor, executorLimits } from './actions/executor.js';
 import { buildActions } from './actions/registry.js';
 import type { Incident } from './model/incident.js';
 import type { Metrics } from './model/metrics.js';
@@ -65,19 +66,6 @@ export interface RunningAgent {
 interface Pipeline {
   stop(timeoutMs: number): Promise<void>;
 }
-
-/** An incident about PanicMode itself (storage fallback, a stream that died). */
-const selfIncident = (name: string, description: string, monitorType: string, ts: number): Incident => ({
-  key: `self|${monitorType}`,
-  name,
-  severity: 'critical',
-  description,
-  actions: ['alert_critical'],
-  metadata: { monitorType, threshold: 0, currentValue: 1, details: description },
-  ts,
-  status: 'firing',
-  count: 1,
-});
 
 const startPipeline = async (
   config: Config,
@@ -143,13 +131,7 @@ const startPipeline = async (
   const executor = createActionExecutor({
     actions: actions.registry,
     dryRun: config.dry_run,
-    timeoutMs: config.circuit_breakers.timeout,
-    maxConcurrency: config.circuit_breakers.max_concurrency,
-    breaker: {
-      maxFailures: config.circuit_breakers.max_failures,
-      failureWindowMs: config.circuit_breakers.failure_window,
-      openDurationMs: config.circuit_breakers.open_duration,
-    },
+    ...executorLimits(config.circuit_breakers),
     logger: logger.child('actions'),
     scheduler,
     record: (run) => {

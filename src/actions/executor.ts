@@ -12,6 +12,7 @@
 import type { Incident } from '../model/incident.js';
 import type { Action, ActionOutcome } from './action.js';
 import type { Logger } from '../log/logger.js';
+import type { CircuitBreakersConfig } from '../config/schema.js';
 import { asyncScheduler, BehaviorSubject, defer, filter, firstValueFrom, forkJoin, from, map, Observable, of, race, type ObservableInput, Subject, throwError, timeout, timer, type SchedulerLike } from 'rxjs';
 import { createCircuitBreaker, type CircuitBreaker } from '../../streams/circuitBreaker.js';
 import { withCircuitBreaker, type BreakerResult } from '../../streams/withCircuitBreaker.js';
@@ -26,6 +27,13 @@ export interface ActionRunRecord {
   message: string | null;
   duration_ms: number;
 }
+
+/** The executor's limits, as `circuit_breakers:` writes them. */
+export const executorLimits = (c: CircuitBreakersConfig): Pick<ExecutorOptions, 'timeoutMs' | 'maxConcurrency' | 'breaker'> => ({
+  timeoutMs: c.timeout,
+  maxConcurrency: c.max_concurrency,
+  breaker: { maxFailures: c.max_failures, failureWindowMs: c.failure_window, openDurationMs: c.open_duration },
+});
 
 export interface ExecutorOptions {
   actions: Map<string, Action<ObservableInput<ActionOutcome>>>;

@@ -17,7 +17,7 @@ import type { Incident } from '../model/incident.js';
 import type { Metrics } from '../model/metrics.js';
 import type { Logger } from '../log/logger.js';
 import type { Action, ActionOutcome } from '../actions/action.js';
-import { createActionExecutor, type ActionRunRecord } from '../actions/executor.js';
+import { createActionExecutor, executorLimits, type ActionRunRecord } from '../actions/executor.js';
 import { createIncidentHandler } from '../incidents/incident-handler.js';
 import { alertRateLimit, DEFAULT_ALERT_WINDOWS, incidentFlow, type PendingAlert, type RateLimitedAlert } from '../incidents/incident-flow.js';
 import { DEFAULT_DEDUP_WINDOW_MS } from '../../streams/dedup.js';
@@ -51,13 +51,7 @@ export const detectionPipeline = (config: Config, o: DetectionPipelineOptions): 
     const executor = createActionExecutor({
       actions: o.actions,
       dryRun: config.dry_run,
-      timeoutMs: config.circuit_breakers.timeout,
-      maxConcurrency: config.circuit_breakers.max_concurrency,
-      breaker: {
-        maxFailures: config.circuit_breakers.max_failures,
-        failureWindowMs: config.circuit_breakers.failure_window,
-        openDurationMs: config.circuit_breakers.open_duration,
-      },
+      ...executorLimits(config.circuit_breakers),
       logger: o.logger.child('actions'),
       record: (run) => emit({ kind: 'action', at: scheduler.now(), run }),
       scheduler,

@@ -11,24 +11,16 @@
  */
 import { concat, defer, of, type MonoTypeOperatorFunction } from 'rxjs';
 import type { Incident } from '../model/incident.js';
+import { selfIncident } from '../model/self-incident.js';
 
-export const detectorStoppedIncident = (name: string, ts: number): Incident => {
-  const monitorType = `self_check:stopped:${name}`;
-  const description =
+export const detectorStoppedIncident = (name: string, ts: number): Incident =>
+  selfIncident(
+    `PanicMode detector stopped: ${name}`,
     `"${name}" stopped: its source ended, so it no longer detects anything until PanicMode restarts ` +
-    '(restart it, and look in its log for why the source ended)';
-  return {
-    key: `self|${monitorType}`,
-    name: `PanicMode detector stopped: ${name}`,
-    severity: 'critical',
-    description,
-    actions: ['alert_critical'],
-    metadata: { monitorType, threshold: 0, currentValue: 1, details: description },
+      '(restart it, and look in its log for why the source ended)',
+    `self_check:stopped:${name}`,
     ts,
-    status: 'firing',
-    count: 1,
-  };
-};
+  );
 
 /** Passes a detector's incidents through; raises the "stopped" incident when it completes. */
 export const reportDetectorStop =
