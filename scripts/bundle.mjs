@@ -24,7 +24,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3'],
-  alias: { rxjs: './node_modules/rxjs/dist/esm/index.js' },
+  alias: { rxjs: './node_modules/rxjs/dist/esm' }, // rxjs/testing → dist/esm/testing, too
   mainFields: ['module', 'main'],
   // Dead branches go; names and lines stay readable in stack traces.
   minifySyntax: true,
