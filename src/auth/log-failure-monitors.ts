@@ -2,7 +2,7 @@
  * The `log_failures` monitors of a config (fail2ban's jails: a filter over a service's
  * log), as incident streams — the same path as the SSH detection: the follower (or the
  * journal) → the filter's line matcher → per-address windowed counting
- * (detectBruteForce) → an incident whose `block_ip` action bans the address. Monitors
+ * (detectBruteForce, IPv6 per `firewall.ipv6_prefix` network) → an incident whose `block_ip` action bans the address. Monitors
  * reading the same source with the same filter and mode share one follower.
  */
 import type { SchedulerLike } from 'rxjs';
@@ -58,6 +58,6 @@ export const logFailureMonitors = (config: Config, deps: { db: Db; logger: Logge
           },
         };
       }),
-    { scheduler: deps.scheduler },
+    { ipv6Prefix: config.firewall.ipv6_prefix, scheduler: deps.scheduler },
   );
 };

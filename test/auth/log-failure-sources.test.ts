@@ -82,6 +82,46 @@ describe('log_failures sources', () => {
     }
   });
 
+  test('IPv6 rotating inside one /64 is one offender for a jail too (firewall.ipv6_prefix), as for SSH', async () => {
+    const log = join(dir, 'v6-error.log');
+    writeFileSync(log, '');
+    const { config, problems } = decodeConfig(
+      parseYaml(`monitors:
+  - name: nginx v6
+    type: log_failures
+    filter: nginx-http-auth
+    paths: [${log}]
+    threshold: 4
+    window: 1m
+    actions: [block_ip]
+firewall:
+  ipv6_prefix: 64
+`).value,
+    );
+    assert.deepEqual(problems, []);
+    const opened = await openDatabase(join(dir, 'v6.db'));
+    let stop = () => {};
+    try {
+      const logger = memoryLogger();
+      const jails = logFailureMonitors(config!, { db: opened.db, logger });
+      const c = collect(merge(...jails.incidents.map((j) => j.incidents$)));
+      stop = () => c.sub.unsubscribe();
+      await until(() => logger.lines.some((l) => /nginx v6: following \S*v6-error\.log from its end/.test(l)), 10_000, 'the follower to open the log');
+      // five addresses of one /64, one failure each: per address nobody is over 4
+      const lines = Array.from(
+        { length: 5 },
+        (_, i) => `2026/11/21 10:00:0${i} [error] 7#7: *${i} user "admin": password mismatch, client: 2001:db8:77:1::${i + 1}, server: x, request: "GET / HTTP/1.1", host: "x"\n`,
+      );
+      appendFileSync(log, lines.join(''));
+      const [incident] = await c.waitFor(1, 10_000);
+      assert.equal(incident!.metadata.currentValue, 5);
+      assert.match(incident!.key, /\|2001:db8:77:1::\/64$/);
+    } finally {
+      stop();
+      await opened.close();
+    }
+  });
+
   test('journal entries through the filter: nginx (plain, timestamp in MESSAGE), postfix, dovecot', () => {
     const nginx = new AuthLineMatcher({ filter: loadFilter('nginx-http-auth') });
     const r = parseJournalEntry(
