@@ -31,7 +31,13 @@ const setup = async (o: { backend?: FirewallBackend; scripts?: RecordingScripts;
   const backend =
     o.backend ?? createScriptBackend({ block_script: scripts.block, unblock_script: scripts.unblock, timeoutMs: 5000, maxConcurrency: 4, logger });
   const manager = createBanManager({ db: opened.db, backend, options: { ...options, ...o.opts }, neverBlock, logger, now: o.now, circuit: { max_failures: 2, failure_window: 60_000, open_duration: 60_000, max_concurrency: 4, timeout: 5000 } });
-  return { scripts, opened, logger, manager, close: async () => { await manager.stop(); await opened.close(); } };
+  // scripts made here are removed here, even when the test used its own backend and never touched them
+  const close = async () => {
+    await manager.stop();
+    await opened.close();
+    if (!o.scripts) scripts.remove();
+  };
+  return { scripts, opened, logger, manager, close };
 };
 
 test('bans public addresses once, refuses the never-block list with a logged reason, records in SQLite', async () => {

@@ -9,7 +9,7 @@ import { openDatabase, type OpenedDatabase } from '../../src/storage/database.js
 import { createBanManager } from '../../src/firewall/ban-manager.js';
 import { createScriptBackend } from '../../src/firewall/script-backend.js';
 import { createNeverBlock } from '../../src/firewall/never-block.js';
-import { startCtlSocket } from '../../src/api/ctl-socket.js';
+import { startCtlSocket, type CtlSocket } from '../../src/api/ctl-socket.js';
 import { ctlRequest } from '../../src/api/ctl-client.js';
 import { formatBanTable } from '../../src/cli/ctl.js';
 import { waitFor } from '../e2e/agent-process.js';
@@ -43,15 +43,27 @@ const agent = async (sockPath: string, seed?: (sqlite: OpenedDatabase['sqlite'])
     logger,
   });
   await manager.start();
-  const sock = await startCtlSocket({ path: sockPath, handler: manager, logger });
+  let sock: CtlSocket;
+  try {
+    sock = await startCtlSocket({ path: sockPath, handler: manager, logger });
+  } catch (err) {
+    // refused (a live agent holds the path): nothing of this one may stay behind
+    await manager.stop();
+    await opened.close();
+    scripts.remove();
+    throw err;
+  }
   return {
     scripts,
     sock,
     stop: async () => {
-      await sock.close();
-      await manager.stop();
-      await opened.close();
-      scripts.remove();
+      try {
+        await sock.close();
+        await manager.stop();
+        await opened.close();
+      } finally {
+        scripts.remove();
+      }
     },
   };
 };
