@@ -77,8 +77,12 @@ export const restoreSnapshot = (snap: DirSnapshot): void => {
     // The manifest on disk, not the one in memory: what an operator would restore from later.
     want = (JSON.parse(readFileSync(join(snap.home, 'manifest.json'), 'utf8')) as { manifest: Manifest }).manifest;
     if (!want || !Array.isArray(want.entries)) throw new Error('no entries');
+    // The one in memory was taken before the job ran: a manifest rewritten since (by the
+    // job, to match a tampered copy) is caught here.
+    const rewritten = diffManifests(snap.manifest, want, 1);
+    if (rewritten.length > 0) throw new Error(`it changed since the snapshot was taken (${rewritten[0]})`);
   } catch (err) {
-    throw new ExecError('RESTORE', `snapshot of ${snap.dir} is unverifiable: its manifest cannot be read (${(err as Error).message})`, { cause: err });
+    throw new ExecError('RESTORE', `snapshot of ${snap.dir} is unverifiable: its manifest cannot be trusted (${(err as Error).message})`, { cause: err });
   }
   const corrupt = contentDiff(want, readManifest(data));
   if (corrupt.length > 0) {
