@@ -9,7 +9,7 @@
  *   abort   ───────────────A        SIGINT/SIGTERM to panicmode itself
  *   verdict ─────────────────B|     the first of them, then complete
  */
-import { type Observable, type SchedulerLike, asyncScheduler, EMPTY, exhaustMap, filter, first, from, map, merge, scan, timer } from 'rxjs';
+import { type Observable, type ObservableInput, type SchedulerLike, asyncScheduler, EMPTY, exhaustMap, filter, first, from, map, merge, scan, timer } from 'rxjs';
 import { type Breach, type JobSample, type PolledLimits, initialJudgeState, judgeCgroupEvents, judgeSample } from './job-breach.js';
 import type { CgroupEvents } from './job-cgroup.js';
 import type { JobLimits } from './job-limits.js';
@@ -25,8 +25,8 @@ export type Verdict =
   | { kind: 'interrupted'; signal: NodeJS.Signals };
 
 export interface JobProbe {
-  /** the job's processes from /proc, or null when every limit is a cgroup's */
-  sample(): Promise<JobSample | null>;
+  /** the job's processes from /proc, or null when every limit is a cgroup's (a Promise in use, a value in marble tests) */
+  sample(): ObservableInput<JobSample | null>;
   /** the cgroup's events, or null without a cgroup */
   events(): CgroupEvents | null;
 }
