@@ -5,7 +5,8 @@
  * every recorded pid SIGKILLed if still alive, every `panicmode-exec-*` cgroup this
  * process made removed, temp dirs removed.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, rmdirSync, existsSync } from 'node:fs';
+import { ourCgroupsOf } from './exec-cgroups.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHost } from '../../src/host/host.js';
@@ -37,24 +38,8 @@ const alive = (pid: number): boolean => {
   }
 };
 
-/** `panicmode-exec-<our pid>-*` directories under every cgroup mount we use. */
-export const ourCgroups = (): string[] => {
-  const out: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    let names: string[];
-    try {
-      names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      if (name.startsWith(`panicmode-exec-${process.pid}-`)) out.push(join(dir, name));
-      else if (depth < 3) walk(join(dir, name), depth + 1);
-    }
-  };
-  for (const c of ['unified', 'memory', 'pids', 'cpu', 'freezer']) walk(join('/sys/fs/cgroup', c), 0);
-  return out;
-};
+/** The job cgroups this test process made. */
+export const ourCgroups = (): string[] => ourCgroupsOf(process.pid);
 
 export const createFixture = (useCgroup: boolean): Fixture => {
   const dir = mkdtempSync(join(tmpdir(), 'pm-exec-'));
