@@ -13,6 +13,7 @@ import { type Observable, type ObservableInput, type SchedulerLike, asyncSchedul
 import { type Breach, type JobSample, type PolledLimits, initialJudgeState, judgeCgroupEvents, judgeSample } from './job-breach.js';
 import type { CgroupEvents } from './job-cgroup.js';
 import type { JobLimits } from './job-limits.js';
+import { formatDuration } from '../config/duration.js';
 
 export interface JobExit {
   code: number | null;
@@ -71,7 +72,7 @@ export const watchJob = (o: WatchOptions): Observable<Verdict> => {
       : timer(o.timeoutMs, scheduler).pipe(
           map((): Verdict => ({
             kind: 'breach',
-            breach: { limit: 'timeout', threshold: o.timeoutMs!, value: o.timeoutMs!, detail: `still running after the timeout of ${o.timeoutMs} ms` },
+            breach: { limit: 'timeout', threshold: o.timeoutMs!, value: o.timeoutMs!, detail: `still running after the timeout of ${formatDuration(o.timeoutMs!)}` },
           })),
         );
   const exited$ = o.exit$.pipe(

@@ -33,7 +33,7 @@ describe('watchJob', () => {
     ts.run(({ expectObservable }) => {
       const v$ = watch(ts, { probe: probeOf(ts, () => null), timeoutMs: 10_000 });
       expectObservable(v$).toBe('10s (v|)', {
-        v: { kind: 'breach', breach: { limit: 'timeout', threshold: 10_000, value: 10_000, detail: 'still running after the timeout of 10000 ms' } },
+        v: { kind: 'breach', breach: { limit: 'timeout', threshold: 10_000, value: 10_000, detail: 'still running after the timeout of 10s' } },
       });
     });
   });
@@ -94,7 +94,7 @@ describe('watchJob', () => {
     ts2.run(({ expectObservable }) => {
       // 900 ms at a full core, then idle: the 1 s average never exceeds 90 %... and the limit is 95 %.
       const burst$ = watch(ts2, { probe: probeOf(ts2, (t) => ({ cpuTicksDelta: t > 0 && t <= 900 ? 10 : 0 })), polledLimits: { ...none, cpuPercent: 95 }, timeoutMs: 5000 });
-      expectObservable(burst$).toBe('5s (v|)', { v: { kind: 'breach', breach: { limit: 'timeout', threshold: 5000, value: 5000, detail: 'still running after the timeout of 5000 ms' } } });
+      expectObservable(burst$).toBe('5s (v|)', { v: { kind: 'breach', breach: { limit: 'timeout', threshold: 5000, value: 5000, detail: 'still running after the timeout of 5s' } } });
     });
   });
 
