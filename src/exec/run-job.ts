@@ -125,7 +125,7 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
     throw new ExecError('SPAWN', `cannot start /bin/sh for the job: ${err.message}`, { cause: err });
   }
   const pid = child.pid;
-  const gate = child.stdio[3] as NodeJS.WritableStream & { destroy(): void };
+  const gate = child.stdio[3] as NodeJS.WritableStream;
   try {
     cgroup?.join(pid);
   } catch (err) {
@@ -135,6 +135,9 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
     if (snapshot) discardSnapshot(snapshot);
     throw new ExecError('CGROUP', `cannot move the job into its cgroup: ${(err as Error).message}`, { cause: err });
   }
+  // A job killed before it read the gate (its cgroup's OOM killer, a signal) makes the
+  // write fail with EPIPE: its exit reports the outcome.
+  gate.on('error', () => undefined);
   gate.end('go\n');
   deps.onStart?.(pid, containment);
 
@@ -168,7 +171,15 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
 
   // Stop the whole tree: at a breach, or what the job left behind after it ended.
   const t0 = host.monotonicMs();
-  const killed = cgroup ? await cgroup.killAll(KILL_BOUND_MS) : await killProcessGroupJob(host, pid, sampler.members(), KILL_BOUND_MS, () => child.exitCode === null && child.signalCode === null);
+  const groupIsOurs = () => child.exitCode === null && child.signalCode === null;
+  let killed: number[];
+  try {
+    killed = cgroup ? await cgroup.killAll(KILL_BOUND_MS) : await killProcessGroupJob(host, pid, sampler.members(), KILL_BOUND_MS, groupIsOurs);
+  } catch (err) {
+    // A cgroup file that cannot be written now (removed under us): the process group still can.
+    log(`killing through the cgroup failed (${(err as Error).message}): killing the process group`);
+    killed = await killProcessGroupJob(host, pid, sampler.members(), KILL_BOUND_MS, groupIsOurs);
+  }
   const exit = await exited;
   const stopMs = host.monotonicMs() - t0;
   const cgroupsLeft = await cleanupCgroup();
