@@ -19,7 +19,7 @@ import type { Host } from '../host/host.js';
 import type { Incident } from '../model/incident.js';
 import { ExecError } from '../errors.js';
 import type { JobLimits } from './job-limits.js';
-import { parseCgroupLayout } from './cgroup-layout.js';
+import { type CgroupLayout, parseCgroupLayout } from './cgroup-layout.js';
 import { createJobCgroup, type JobCgroup, type LimitKind } from './job-cgroup.js';
 import { createJobProcSampler } from './job-proc-sampler.js';
 import { killProcessGroupJob } from './job-process-group.js';
@@ -55,6 +55,11 @@ export interface ExecDeps {
   stdio?: 'inherit' | 'ignore';
   abort$?: Observable<NodeJS.Signals>;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where this process's cgroups are (default: read from its mountinfo and cgroup files).
+   * Tests narrow it to one host shape (v2 only, v1 only) on a host that has both.
+   */
+  cgroupLayout?: () => CgroupLayout;
   /** told the pid of the job's first process once it runs (tests, benches) */
   onStart?: (pid: number, containment: Containment) => void;
 }
@@ -99,7 +104,7 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
   let fallbackReason: string | null = job.useCgroup ? null : '--no-cgroup';
   if (job.useCgroup) {
     try {
-      const layout = parseCgroupLayout(host.readProcSync(host.pid, 'mountinfo'), host.readProcSync(host.pid, 'cgroup'));
+      const layout = deps.cgroupLayout ? deps.cgroupLayout() : parseCgroupLayout(host.readProcSync(host.pid, 'mountinfo'), host.readProcSync(host.pid, 'cgroup'));
       cgroup = createJobCgroup(layout, job.limits, name, host);
     } catch (err) {
       fallbackReason = (err as Error).message;

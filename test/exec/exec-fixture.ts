@@ -14,6 +14,7 @@ import { parsePidStat } from '../../src/collectors/processes.js';
 import type { Incident } from '../../src/model/incident.js';
 import { type ExecJob, type ExecOutcome, runJob } from '../../src/exec/run-job.js';
 import type { JobLimits } from '../../src/exec/job-limits.js';
+import { type CgroupLayout, parseCgroupLayout } from '../../src/exec/cgroup-layout.js';
 
 export const host = createHost();
 
@@ -41,7 +42,7 @@ const alive = (pid: number): boolean => {
 /** The job cgroups this test process made. */
 export const ourCgroups = (): string[] => ourCgroupsOf(process.pid);
 
-export const createFixture = (useCgroup: boolean): Fixture => {
+export const createFixture = (useCgroup: boolean, cgroupLayout?: () => CgroupLayout): Fixture => {
   const dir = mkdtempSync(join(tmpdir(), 'pm-exec-'));
   const pidFile = join(dir, 'pids');
   const incidents: Incident[] = [];
@@ -60,6 +61,7 @@ export const createFixture = (useCgroup: boolean): Fixture => {
           log: () => undefined,
           stdio: 'ignore',
           env: { ...process.env, PIDS: pidFile },
+          cgroupLayout,
         },
       ),
     survivors: () => readPids().filter(alive),
@@ -85,3 +87,6 @@ export const createFixture = (useCgroup: boolean): Fixture => {
 
 /** A shell job that records its own pid and each child's in $PIDS. */
 export const sh = (script: string): string[] => ['sh', '-c', `echo $$ >> "$PIDS"; ${script}`];
+
+/** This host's cgroups as the job would find them. */
+export const hostLayout = (): CgroupLayout => parseCgroupLayout(host.readProcSync(host.pid, 'mountinfo'), host.readProcSync(host.pid, 'cgroup'));
