@@ -10,7 +10,7 @@
  *   else the v1 controller (memory.limit_in_bytes, pids.max, cpu.cfs_quota_us), else
  *   not enforced here: the caller polls /proc for it (job-watch.ts);
  * - freeze: v2 cgroup.freeze (works even in a v2 tree with no controllers, the hybrid
- *   host's /sys/fs/cgroup/unified), else v1 freezer.state;
+ *   host's /sys/fs/cgroup/unified), else v1 freezer.state, else SIGSTOP to each member;
  * - kill: v2 cgroup.kill (Linux 5.14+), else SIGKILL to every member while frozen.
  * Every file is small and written synchronously: the cgroup must be complete before the
  * job is let go.
@@ -42,11 +42,7 @@ export interface JobCgroup {
   readonly dirs: readonly string[];
   /** Moves `pid` into every cgroup of the job. */
   join(pid: number): void;
-  /** The pids in the job now. */
-  members(): number[];
   events(): CgroupEvents;
-  /** Freezes the job; true once the kernel says frozen (bounded wait), false if it could not say. */
-  freeze(): Promise<boolean>;
   /** Kills every member (frozen first), thaws, and resolves once no member is left or after `boundMs`. */
   killAll(boundMs: number): Promise<number[]>;
   /** Removes the cgroups (after killAll); resolves to the directories that could not be removed. */
@@ -175,7 +171,8 @@ export const createJobCgroup = (layout: CgroupLayout, limits: JobLimits, name: s
         // not writable here: polled from /proc instead
       }
     }
-    if (v2 === null && layout.v1.freezer !== undefined) freezer = make(layout.v1.freezer);
+    // cgroup.freeze came with Linux 5.2: an older v2 tree holds the job but cannot freeze it.
+    if ((v2 === null || !existsSync(join(v2, 'cgroup.freeze'))) && layout.v1.freezer !== undefined) freezer = make(layout.v1.freezer);
     if (v2 === null && freezer === null) throw new Error('no writable cgroup that can freeze a job (neither a v2 tree nor the v1 freezer)');
   } catch (err) {
     undo();
@@ -208,18 +205,40 @@ export const createJobCgroup = (layout: CgroupLayout, limits: JobLimits, name: s
     }
   };
 
-  const freeze = async (): Promise<boolean> => {
-    if (v2 !== null) {
-      write(v2, 'cgroup.freeze', '1');
-      return waitFor(() => keyedValue(tryRead(v2!, 'cgroup.events'), 'frozen') === 1, 1000);
+  const v2Freezes = v2 !== null && freezer === null && existsSync(join(v2, 'cgroup.freeze'));
+  /**
+   * Freezes the job: cgroup.freeze or freezer.state, waiting (bounded: a task in D state
+   * may hold it up) until the kernel says frozen; with neither (a v2 tree older than 5.2
+   * and no v1 freezer), SIGSTOP to every member until a pass finds no new one.
+   */
+  const freeze = async (): Promise<void> => {
+    if (v2Freezes) {
+      write(v2!, 'cgroup.freeze', '1');
+      await waitFor(() => keyedValue(tryRead(v2!, 'cgroup.events'), 'frozen') === 1, 1000);
+    } else if (freezer !== null) {
+      write(freezer, 'freezer.state', 'FROZEN');
+      await waitFor(() => (tryRead(freezer!, 'freezer.state') ?? '').trim() === 'FROZEN', 1000);
+    } else {
+      const stopped = new Set<number>();
+      for (let pass = 0; pass < 10; pass++) {
+        const fresh = pidsIn(home).filter((pid) => !stopped.has(pid));
+        if (fresh.length === 0) break;
+        for (const pid of fresh) {
+          stopped.add(pid);
+          try {
+            host.kill(pid, 'SIGSTOP');
+          } catch {
+            // exited meanwhile
+          }
+        }
+      }
     }
-    write(freezer!, 'freezer.state', 'FROZEN');
-    return waitFor(() => (tryRead(freezer!, 'freezer.state') ?? '').trim() === 'FROZEN', 1000);
   };
 
+  /** SIGKILL ends a SIGSTOPped task; a v1-frozen one only once thawed; a v2-frozen one dies frozen. */
   const thaw = () => {
-    if (v2 !== null) write(v2, 'cgroup.freeze', '0');
-    else write(freezer!, 'freezer.state', 'THAWED');
+    if (v2Freezes) write(v2!, 'cgroup.freeze', '0');
+    else if (freezer !== null) write(freezer, 'freezer.state', 'THAWED');
   };
 
   return {
@@ -229,9 +248,7 @@ export const createJobCgroup = (layout: CgroupLayout, limits: JobLimits, name: s
       // The v1 hierarchies are separate: the job must be in each, or a limit misses it.
       for (const dir of dirs) write(dir, 'cgroup.procs', String(pid));
     },
-    members: () => pidsIn(home),
     events,
-    freeze,
     killAll: async (boundMs) => {
       const killed = new Set<number>();
       await freeze();
@@ -249,7 +266,6 @@ export const createJobCgroup = (layout: CgroupLayout, limits: JobLimits, name: s
           }
         }
       }
-      // A v1-frozen task dies only once thawed; a v2 one dies frozen, thawing is harmless.
       thaw();
       await waitFor(() => pidsIn(home).length === 0, boundMs);
       return [...killed];

@@ -60,8 +60,6 @@ export interface ExecDeps {
    * Tests narrow it to one host shape (v2 only, v1 only) on a host that has both.
    */
   cgroupLayout?: () => CgroupLayout;
-  /** told the pid of the job's first process once it runs (tests, benches) */
-  onStart?: (pid: number, containment: Containment) => void;
 }
 
 export type Containment = 'cgroup' | 'process group';
@@ -144,7 +142,6 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
   // write fail with EPIPE: its exit reports the outcome.
   gate.on('error', () => undefined);
   gate.end('go\n');
-  deps.onStart?.(pid, containment);
 
   const polled = {
     memoryBytes: cgroup?.enforced.memory ? null : job.limits.memoryBytes,
