@@ -25,6 +25,8 @@ export interface Fixture {
   pidFile: string;
   incidents: Incident[];
   run(job: Partial<ExecJob> & { argv: string[] }): Promise<ExecOutcome>;
+  /** pids the jobs wrote */
+  pids(): number[];
   /** pids the jobs wrote, still alive (not zombies) */
   survivors(): number[];
   cleanup(): void;
@@ -64,6 +66,7 @@ export const createFixture = (useCgroup: boolean, cgroupLayout?: () => CgroupLay
           cgroupLayout,
         },
       ),
+    pids: readPids,
     survivors: () => readPids().filter(alive),
     cleanup: () => {
       for (const pid of readPids()) {

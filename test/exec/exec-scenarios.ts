@@ -54,7 +54,9 @@ export const describeExecScenarios = (useCgroup: boolean): void => {
       assert.equal(fx.incidents.length, 1);
       assert.equal(fx.incidents[0]!.name, 'exec_timeout');
       assert.equal(fx.incidents[0]!.severity, 'critical');
-      assert.ok(o.killed.length >= 4, `sh and 3 sleeps killed (${o.killed})`);
+      // However far the shell got on a loaded machine, every process it made was killed.
+      assert.ok(fx.pids().length >= 1);
+      assert.deepEqual(fx.pids().filter((pid) => !o.killed.includes(pid)), [], `all in ${o.killed}`);
       assertAllGone(o);
     });
 
@@ -90,14 +92,14 @@ export const describeExecScenarios = (useCgroup: boolean): void => {
         start();
         const o = await fx.run({
           argv: sh('while :; do :; done'),
-          limits: { ...noLimits, cpuPercent: 20, timeoutMs: useCgroup ? 2500 : 20_000 },
+          limits: { ...noLimits, cpuPercent: 5, timeoutMs: useCgroup ? 2500 : 20_000 },
         });
         if (useCgroup) {
           assert.equal(o.exitCode, ExecExit.timeout, JSON.stringify(o.verdict));
         } else {
           assert.equal(o.exitCode, ExecExit.cpu, JSON.stringify(o.verdict));
           assert.equal(fx.incidents[0]!.name, 'exec_cpu');
-          assert.ok(fx.incidents[0]!.metadata.currentValue > 20);
+          assert.ok(fx.incidents[0]!.metadata.currentValue > 5);
         }
         assertAllGone(o);
       },
