@@ -52,7 +52,7 @@ Exit codes:
   ${ExecExit.procs}               killed at --max-procs
   ${ExecExit.restoreFailed}               --snapshot DIR could not be restored and verified (the
                     job's own outcome is in the incidents)
-  ${ExecExit.internal}               panicmode exec could not run the job (cgroup, snapshot)
+  ${ExecExit.internal}               panicmode exec could not run or watch the job (then killed)
   126, 127          COMMAND not executable / not found (from the shell)
   128+N             panicmode exec itself got signal N (SIGINT, SIGTERM): job killed
   2                 bad arguments or config

@@ -20,6 +20,16 @@ const signal = (host: Host, pid: number, sig: NodeJS.Signals): void => {
   }
 };
 
+/** Whether any process is left in group `pgid` (signal 0 only asks; it reaches no one). */
+const groupExists = (host: Host, pgid: number): boolean => {
+  try {
+    host.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
  * Freezes and kills the job rooted at `rootPid` (also its process group id), starting
  * from the members known so far. `groupIsOurs`: whether the job's first process is not
@@ -28,11 +38,21 @@ const signal = (host: Host, pid: number, sig: NodeJS.Signals): void => {
  * alive (zombies awaiting their reaper count as gone) or after `boundMs`.
  */
 export const killProcessGroupJob = async (host: Host, rootPid: number, known: ReadonlyMap<number, number>, boundMs: number, groupIsOurs: () => boolean): Promise<number[]> => {
+  // An unreadable process table must not stop the kill: the group and the known members
+  // are still signalled, only the search for more (and the wait) is lost.
+  const table = async () => {
+    try {
+      return (await readProcessTable(host)).processes;
+    } catch {
+      return null;
+    }
+  };
   let members: ReadonlyMap<number, number> = known;
   if (groupIsOurs()) signal(host, -rootPid, 'SIGSTOP');
   for (let pass = 0; pass < 10; pass++) {
     for (const pid of members.keys()) signal(host, pid, 'SIGSTOP');
-    const { processes } = await readProcessTable(host);
+    const processes = await table();
+    if (processes === null) break;
     const seeds = new Map(members);
     // Members no poll saw (orphaned within one interval) are still in the job's group.
     for (const pid of processGroupMembers(host, processes.keys(), rootPid)) seeds.set(pid, processes.get(pid)!.startTicks);
@@ -46,11 +66,14 @@ export const killProcessGroupJob = async (host: Host, rootPid: number, known: Re
   for (const pid of members.keys()) signal(host, pid, 'SIGKILL');
   const until = host.monotonicMs() + boundMs;
   for (let pause = 1; host.monotonicMs() < until; pause = Math.min(pause * 2, 20)) {
-    const { processes } = await readProcessTable(host);
-    const alive = [...members].some(([pid, start]) => {
-      const p = processes.get(pid);
-      return p !== undefined && p.startTicks === start && p.state !== 'Z';
-    });
+    const processes = await table();
+    const alive =
+      processes === null
+        ? groupExists(host, rootPid)
+        : [...members].some(([pid, start]) => {
+            const p = processes.get(pid);
+            return p !== undefined && p.startTicks === start && p.state !== 'Z';
+          });
     if (!alive) break;
     await sleep(pause);
   }

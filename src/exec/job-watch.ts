@@ -23,7 +23,9 @@ export interface JobExit {
 export type Verdict =
   | { kind: 'exited'; exit: JobExit }
   | { kind: 'breach'; breach: Breach; exit?: JobExit }
-  | { kind: 'interrupted'; signal: NodeJS.Signals };
+  | { kind: 'interrupted'; signal: NodeJS.Signals }
+  /** the watch itself failed (the process table unreadable): the job is killed, not left unwatched */
+  | { kind: 'failed'; error: string };
 
 export interface JobProbe {
   /** the job's processes from /proc, or null when every limit is a cgroup's (a Promise in use, a value in marble tests) */

@@ -150,7 +150,7 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
   };
   const needsProc = polled.memoryBytes !== null || polled.maxProcs !== null || polled.cpuPercent !== null || cgroup === null;
   const sampler = createJobProcSampler(host, pid);
-  const verdict = await firstValueFrom(
+  const verdict: Verdict = await firstValueFrom(
     watchJob({
       cgroupLimits: {
         ...job.limits,
@@ -169,7 +169,7 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
       abort$: deps.abort$,
       scheduler,
     }),
-  );
+  ).catch((err: unknown): Verdict => ({ kind: 'failed', error: (err as Error)?.message ?? String(err) }));
 
   // Stop the whole tree: at a breach, or what the job left behind after it ended.
   const t0 = host.monotonicMs();
@@ -200,6 +200,9 @@ export const runJob = async (job: ExecJob, deps: ExecDeps): Promise<ExecOutcome>
     log(`killed: ${verdict.breach.detail}`);
     await record(breachIncident(job.argv, verdict.breach, killed.length, containment, now()));
     exitCode = breachExitCode(verdict.breach);
+  } else if (verdict.kind === 'failed') {
+    log(`could not watch the job (${verdict.error}), so it was killed [PANICMODE_ERR_EXEC_WATCH]`);
+    exitCode = ExecExit.internal;
   } else if (verdict.kind === 'interrupted') {
     exitCode = signalExitCode(verdict.signal, constants.signals);
   } else {

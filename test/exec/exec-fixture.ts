@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, rmdirSync, existsSync } from 'node:f
 import { ourCgroupsOf } from './exec-cgroups.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHost } from '../../src/host/host.js';
+import { createHost, type Host } from '../../src/host/host.js';
 import { parsePidStat } from '../../src/collectors/processes.js';
 import type { Incident } from '../../src/model/incident.js';
 import { type ExecJob, type ExecOutcome, runJob } from '../../src/exec/run-job.js';
@@ -44,7 +44,7 @@ const alive = (pid: number): boolean => {
 /** The job cgroups this test process made. */
 export const ourCgroups = (): string[] => ourCgroupsOf(process.pid);
 
-export const createFixture = (useCgroup: boolean, cgroupLayout?: () => CgroupLayout): Fixture => {
+export const createFixture = (useCgroup: boolean, options: { cgroupLayout?: () => CgroupLayout; host?: Host } = {}): Fixture => {
   const dir = mkdtempSync(join(tmpdir(), 'pm-exec-'));
   const pidFile = join(dir, 'pids');
   const incidents: Incident[] = [];
@@ -57,13 +57,13 @@ export const createFixture = (useCgroup: boolean, cgroupLayout?: () => CgroupLay
       runJob(
         { limits: noLimits, snapshotDir: null, useCgroup, intervalMs: 50, cpuSustainMs: 1000, ...job },
         {
-          host,
+          host: options.host ?? host,
           snapshotRoot: join(dir, 'state', 'exec-snapshots'),
           record: async (i) => void incidents.push(i),
           log: () => undefined,
           stdio: 'ignore',
           env: { ...process.env, PIDS: pidFile },
-          cgroupLayout,
+          cgroupLayout: options.cgroupLayout,
         },
       ),
     pids: readPids,
