@@ -1,0 +1,161 @@
+/**
+ * Stopping a fork bomb: freeze the whole tree, then kill it, and verify.
+ *
+ * Freeze first, because killing a live bomb one process at a time loses the race: each
+ * one killed is replaced by its siblings' children. A stopped process cannot fork, so
+ * once every member is stopped the tree is fixed and can be killed at leisure. But
+ * members fork while they are being stopped, so freezing is a loop: read the table,
+ * SIGSTOP every member not yet stopped (state `T`), read again, until a read finds
+ * none (a fork in progress when its parent is stopped is restarted after, so it cannot
+ * slip through between two reads). Killing is a loop too: SIGKILL every frozen member,
+ * then look each one up again (by pid AND start time: a freed pid may be reused at
+ * once) until none is left but zombies (dead, waiting to be reaped: they run nothing).
+ *
+ * Every process is first offered to `spare` (PID 1, PanicMode and its ancestors,
+ * sshd, whitelisted names: see the caller); a spared one is never signalled, and its
+ * reason is reported.
+ *
+ * Signals go through `host.kill` only; a process that exited in between (ESRCH) is
+ * simply gone. The loops are bounded in rounds and time; between rounds the event loop
+ * runs (`pause`), so a freeze never holds up SSH detection for long.
+ */
+import type { Host } from '../host/host.js';
+import { parsePidStat, type ProcStat } from '../collectors/processes.js';
+import { stoppedOrDead, treeMembers, type ForkBombTree, type Member } from './fork-bomb-trees.js';
+
+export interface ResponseDeps {
+  host: Host;
+  /** reads the process table (readProcessTable) */
+  scan: () => Promise<ReadonlyMap<number, ProcStat>>;
+  /** a reason never to signal this process, or null */
+  spare: (pid: number) => string | null;
+  /** lets the event loop run between rounds */
+  pause: () => Promise<void>;
+  /** ms, the pipeline's clock */
+  now: () => number;
+}
+
+export interface ResponseLimits {
+  /** most table reads while freezing (default 100) */
+  maxRounds?: number;
+  /** ms the freeze (or the kill) may take at most (default 5,000) */
+  timeoutMs?: number;
+}
+
+export interface Frozen {
+  /** the members stopped (state T) at the last read */
+  frozen: Member[];
+  /** every member alive and not spared at the last read: all frozen when complete (what to kill) */
+  members: Member[];
+  /** members never signalled, with why */
+  spared: { pid: number; reason: string }[];
+  /** table reads */
+  rounds: number;
+  /** true when the last read found no member left running */
+  complete: boolean;
+  /** ms from start to the read that found the tree frozen */
+  ms: number;
+}
+
+export interface Killed {
+  /** members sent SIGKILL */
+  killed: number;
+  /** members still alive (not zombies) when the limits ran out */
+  survivors: Member[];
+  rounds: number;
+  ms: number;
+}
+
+const dead = (state: string) => state === 'Z' || state === 'X' || state === 'x';
+
+/** Sends a signal; false when the process is already gone. */
+const signal = (host: Host, pid: number, sig: NodeJS.Signals): boolean => {
+  try {
+    host.kill(pid, sig);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+};
+
+/**
+ * SIGSTOPs every member of the tree until a read of the table finds none running.
+ * `first` is the table the tree was found in (read no twice).
+ */
+export const freezeTree = async (
+  tree: ForkBombTree,
+  first: ReadonlyMap<number, ProcStat>,
+  deps: ResponseDeps,
+  limits: ResponseLimits = {},
+): Promise<Frozen> => {
+  const start = deps.now();
+  const maxRounds = limits.maxRounds ?? 100;
+  const deadline = start + (limits.timeoutMs ?? 5_000);
+  const known = new Map(tree.members.map((m) => [m.pid, m.startTicks]));
+  const pgids = new Set(tree.pgids);
+  const spared = new Map<number, string>();
+  let table = first;
+  for (let round = 1; ; round++) {
+    let sent = 0;
+    const stopped: Member[] = [];
+    const members: Member[] = [];
+    for (const p of treeMembers(table, pgids, known)) {
+      if (spared.has(p.pid) || dead(p.state)) continue;
+      const reason = deps.spare(p.pid);
+      if (reason !== null) {
+        spared.set(p.pid, reason);
+        continue;
+      }
+      const m = { pid: p.pid, startTicks: p.startTicks };
+      members.push(m);
+      if (stoppedOrDead(p.state)) stopped.push(m);
+      else if (signal(deps.host, p.pid, 'SIGSTOP')) sent++;
+    }
+    if (sent === 0 || round >= maxRounds || deps.now() >= deadline) {
+      return {
+        frozen: stopped,
+        members,
+        spared: [...spared].map(([pid, reason]) => ({ pid, reason })),
+        rounds: round,
+        complete: sent === 0,
+        ms: deps.now() - start,
+      };
+    }
+    await deps.pause();
+    table = await deps.scan();
+  }
+};
+
+/** The member's state if it is still the same process and alive, else null. */
+const aliveState = (host: Host, m: Member): string | null => {
+  let text: string;
+  try {
+    text = host.readProcSync(m.pid, 'stat');
+  } catch {
+    return null;
+  }
+  const p = parsePidStat(text);
+  return p && p.startTicks === m.startTicks && !dead(p.state) ? p.state : null;
+};
+
+/**
+ * SIGKILLs every frozen member, then again any that is still alive, until none is.
+ * Each is looked up before each signal (pid and start time), since a grace period
+ * leaves time for a member to die otherwise and its pid to be reused.
+ */
+export const killTree = async (members: readonly Member[], deps: ResponseDeps, limits: ResponseLimits = {}): Promise<Killed> => {
+  const start = deps.now();
+  const maxRounds = limits.maxRounds ?? 100;
+  const deadline = start + (limits.timeoutMs ?? 5_000);
+  let left = members.filter((m) => deps.spare(m.pid) === null);
+  let killed = 0;
+  for (let round = 1; ; round++) {
+    left = left.filter((m) => aliveState(deps.host, m) !== null);
+    if (left.length === 0 || round > maxRounds || deps.now() >= deadline) {
+      return { killed, survivors: left, rounds: round - 1, ms: deps.now() - start };
+    }
+    for (const m of left) if (signal(deps.host, m.pid, 'SIGKILL') && round === 1) killed++;
+    await deps.pause();
+  }
+};
