@@ -24,7 +24,7 @@ import type { ForkBombConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Incident } from '../model/incident.js';
 import type { ActionRunRecord } from '../actions/executor.js';
-import { CLK_TCK, readProcessTable, type ProcStat } from '../collectors/processes.js';
+import { CLK_TCK, parsePidStat, readProcessTable, type ProcStat } from '../collectors/processes.js';
 import { parseLoadavg } from '../collectors/load.js';
 import { riseRateExceeds } from '../../streams/riseRateExceeds.js';
 import { findForkBombs, type ForkBombTree } from './fork-bomb-trees.js';
@@ -65,12 +65,52 @@ export const parseUptimeSeconds = (text: string): number => {
   return m ? Number(m[1]) : NaN;
 };
 
+interface Sample {
+  tasks: number;
+  lastPid: number;
+}
+
+/** Pure: the last pid handed out, the 5th field of <proc>/loadavg (`0.1 0.2 0.3 1/99 12345`), or NaN. */
+export const parseLastPid = (text: string): number => {
+  const m = /\s(\d+)\s*$/.exec(text);
+  return m ? Number(m[1]) : NaN;
+};
+
+/** Pure: whether `pid` was handed out after `from`, up to `to` (pids wrap at pid_max). */
+export const handedOutBetween = (pid: number, from: number, to: number): boolean => (from <= to ? pid > from && pid <= to : pid > from || pid <= to);
+
+/**
+ * The processes whose pids were handed out after `from`, up to `to`: the pid
+ * directories are listed (one getdents), and only those pids' stat files are read.
+ */
+export const readNewProcesses = (host: Host, from: number, to: number): Map<number, ProcStat> => {
+  const out = new Map<number, ProcStat>();
+  for (const entry of host.listProcSync()) {
+    const c = entry.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(entry);
+    if (!handedOutBetween(pid, from, to)) continue;
+    const p = readOne(host, pid); // undefined: exited
+    if (p) out.set(pid, p);
+  }
+  return out;
+};
+
 /** PID 1, this process and every ancestor of it (a sidecar's runtime, the shell that started it). */
-export const ownLineage = (processes: ReadonlyMap<number, ProcStat>, self: number): Map<number, string> => {
+export const ownLineage = (lookup: (pid: number) => ProcStat | undefined, self: number): Map<number, string> => {
   const spared = new Map<number, string>([[1, 'PID 1']]);
   spared.set(self, 'PanicMode itself');
-  for (let p = processes.get(self); p && p.ppid > 0 && !spared.has(p.ppid); p = processes.get(p.ppid)) spared.set(p.ppid, 'an ancestor of PanicMode');
+  for (let p = lookup(self); p && p.ppid > 0 && !spared.has(p.ppid); p = lookup(p.ppid)) spared.set(p.ppid, 'an ancestor of PanicMode');
   return spared;
+};
+
+/** One process's stat, or undefined when it is gone. */
+const readOne = (host: Host, pid: number): ProcStat | undefined => {
+  try {
+    return parsePidStat(host.readProcSync(pid, 'stat')) ?? undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 const describeTree = (t: ForkBombTree) =>
@@ -84,42 +124,52 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   let warned = false;
   let inFlight: Promise<unknown> = Promise.resolve();
 
-  const taskCount = (): number => {
+  /** The host's task count and the last pid handed out, from one read of loadavg; NaN when unreadable. */
+  const sample = (): Sample => {
     try {
-      return parseLoadavg(host.readProcSync('loadavg')).totalTasks;
+      const text = host.readProcSync('loadavg');
+      return { tasks: parseLoadavg(text).totalTasks, lastPid: parseLastPid(text) };
     } catch (err) {
       if (!warned) log.warn('fork-bomb defence: the task count cannot be read; it sees nothing until it can', { error: (err as Error).message });
       warned = true;
-      return NaN;
+      return { tasks: NaN, lastPid: NaN };
     }
+  };
+  // the last pids of the growth window (oldest first): the processes started since are the ones to read
+  const history: number[] = [];
+  const historyLength = Math.max(2, Math.ceil(GROWTH_WINDOW_MS / options.interval) + 1);
+  const remember = (s: Sample) => {
+    history.push(s.lastPid);
+    if (history.length > historyLength) history.shift();
+    return s.tasks;
   };
 
   const stopOne = async (tree: ForkBombTree, table: ReadonlyMap<number, ProcStat>, respond: ResponseDeps): Promise<Incident> => {
     const key = `anomaly:fork_bomb|${tree.root.pid}:${tree.root.startTicks}`;
     const what = describeTree(tree);
-    const runs: ActionRunRecord[] = [];
+    // recorded as each step ends, so a run's time is when it ended
+    const recordRun = (run: Omit<ActionRunRecord, 'ts' | 'incident_key' | 'target'>) => deps.record?.({ ts: now(), incident_key: key, target: what, ...run });
     let done: string;
     let leftFrozen: number[] = [];
     if (deps.dryRun) {
       done = `dry run: would freeze and ${options.kill ? 'kill' : 'keep frozen'} ${tree.members.length} processes`;
-      runs.push({ ts: now(), incident_key: key, action: 'freeze_tree', target: what, outcome: 'dry_run', message: done, duration_ms: 0 });
+      recordRun({ action: 'freeze_tree', outcome: 'dry_run', message: done, duration_ms: 0 });
     } else {
       const f = await freezeTree(tree, table, respond);
       const frozeMsg = `${f.frozen.length} frozen in ${f.ms} ms (${f.rounds} reads)${f.complete ? '' : ', NOT all: members still running when the limits ran out'}${f.spared.length ? `; ${f.spared.length} spared (${[...new Set(f.spared.map((s) => s.reason))].join('; ')})` : ''}`;
-      runs.push({ ts: now(), incident_key: key, action: 'freeze_tree', target: what, outcome: f.complete ? 'ok' : 'failed', message: frozeMsg, duration_ms: f.ms });
+      recordRun({ action: 'freeze_tree', outcome: f.complete ? 'ok' : 'failed', message: frozeMsg, duration_ms: f.ms });
       done = frozeMsg;
       leftFrozen = f.frozen.map((m) => m.pid);
       if (options.kill) {
         if (options.grace > 0) await firstValueFrom(timer(options.grace, scheduler));
         const k = await killTree(f.members, respond);
         const killMsg = `${k.killed} killed in ${k.ms} ms, ${k.survivors.length} survive`;
-        runs.push({ ts: now(), incident_key: key, action: 'kill_tree', target: what, outcome: k.survivors.length === 0 ? 'ok' : 'failed', message: killMsg, duration_ms: k.ms });
+        recordRun({ action: 'kill_tree', outcome: k.survivors.length === 0 ? 'ok' : 'failed', message: killMsg, duration_ms: k.ms });
         done += `; ${killMsg}`;
         leftFrozen = k.survivors.map((m) => m.pid);
       }
       if (leftFrozen.length > 0) deps.onFrozen?.(leftFrozen, `fork bomb: ${what}`);
     }
-    for (const run of runs) deps.record?.(run);
     const description = `fork bomb: ${what}, ${tree.members.length} processes, ${Math.round(tree.ratePerSec)} started/s > ${options.rate}/s: ${done}`;
     log.error(description);
     return {
@@ -142,7 +192,11 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   };
 
   const respond = async (): Promise<Incident[]> => {
-    const table = await scan();
+    // Only the processes started within the window: while a bomb runs, each read
+    // competes with its processes for the CPU, and old processes cannot be its growth.
+    const from = history[0]!;
+    const to = history[history.length - 1]!;
+    const table = Number.isFinite(from) && Number.isFinite(to) ? readNewProcesses(host, from, to) : await scan();
     const uptime = parseUptimeSeconds(host.readProcSync('uptime'));
     if (!Number.isFinite(uptime)) return [];
     const ticks = (ms: number) => (ms / 1000) * CLK_TCK;
@@ -155,7 +209,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
       ticksPerSec: CLK_TCK,
     });
     if (bombs.length === 0) return [];
-    const own = ownLineage(table, host.pid);
+    const own = ownLineage((pid) => table.get(pid) ?? readOne(host, pid), host.pid);
     const spare = (pid: number) => own.get(pid) ?? deps.spare?.(pid) ?? null;
     const responseDeps: ResponseDeps = { host, scan, spare, now, pause: () => firstValueFrom(timer(0, scheduler)).then(() => undefined) };
     const incidents: Incident[] = [];
@@ -168,7 +222,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   };
 
   const incidents$ = timer(options.interval, options.interval, scheduler).pipe(
-    map(taskCount),
+    map(() => remember(sample())),
     riseRateExceeds(options.rate, { scheduler }),
     exhaustMap(() =>
       defer(() => {

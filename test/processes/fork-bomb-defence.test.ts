@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { asyncScheduler, filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { createHost } from '../../src/host/host.js';
 import { parsePidStat } from '../../src/collectors/processes.js';
-import { forkBombDefence, ownLineage, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
+import { forkBombDefence, handedOutBetween, ownLineage, parseLastPid, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
 import type { ForkBombConfig } from '../../src/config/schema.js';
 import type { ActionRunRecord } from '../../src/actions/executor.js';
 import type { Incident } from '../../src/model/incident.js';
@@ -31,7 +31,7 @@ const onlyIn = (bomb: () => BoundedForkBomb | null) => (pid: number): string | n
     const p = parsePidStat(host.readProcSync(pid, 'stat'));
     return p && p.sid === b.sid ? null : 'not this test’s bomb';
   } catch {
-    return 'gone';
+    return null; // exited: no signal can reach it
   }
 };
 
@@ -142,9 +142,20 @@ describe('fork-bomb defence: pure parts', () => {
     assert.ok(Number.isNaN(parseUptimeSeconds('')));
   });
 
+  test('last pid from loadavg; pids handed out since, across the wrap at pid_max', () => {
+    assert.equal(parseLastPid('0.80 0.78 0.86 2/97 19585\n'), 19585);
+    assert.ok(Number.isNaN(parseLastPid('')));
+    assert.deepEqual([100, 101, 150, 151].map((p) => handedOutBetween(p, 100, 150)), [false, true, true, false]);
+    // wrapped: from 32700 past 32767 to 40
+    assert.deepEqual([32700, 32701, 32767, 1, 40, 41, 500].map((p) => handedOutBetween(p, 32700, 40)), [false, true, true, true, true, false, false]);
+    // nothing handed out: nothing is new
+    assert.equal(handedOutBetween(100, 100, 100), false);
+  });
+
   test('own lineage: PID 1, itself, every ancestor', () => {
     const p = (pid: number, ppid: number) => [pid, { pid, ppid, pgid: pid, sid: pid, name: 'x', state: 'S', cpuTicks: 0, startTicks: 0, rssBytes: 0 }] as const;
-    const lineage = ownLineage(new Map([p(1, 0), p(10, 1), p(20, 10), p(30, 20), p(40, 1)]), 30);
+    const table = new Map([p(1, 0), p(10, 1), p(20, 10), p(30, 20), p(40, 1)]);
+    const lineage = ownLineage((pid) => table.get(pid), 30);
     assert.deepEqual([...lineage.keys()].sort((a, b) => a - b), [1, 10, 20, 30]);
     assert.equal(lineage.get(30), 'PanicMode itself');
   });
