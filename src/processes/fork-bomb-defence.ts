@@ -211,7 +211,15 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     if (bombs.length === 0) return [];
     const own = ownLineage((pid) => table.get(pid) ?? readOne(host, pid), host.pid);
     const spare = (pid: number) => own.get(pid) ?? deps.spare?.(pid) ?? null;
-    const responseDeps: ResponseDeps = { host, scan, spare, now, pause: () => firstValueFrom(timer(0, scheduler)).then(() => undefined) };
+    const responseDeps: ResponseDeps = {
+      host,
+      scan,
+      lastPid: () => parseLastPid(host.readProcSync('loadavg')),
+      readSince: (a, b) => readNewProcesses(host, a, b),
+      spare,
+      now,
+      pause: () => firstValueFrom(timer(0, scheduler)).then(() => undefined),
+    };
     const incidents: Incident[] = [];
     let latest = table;
     for (const tree of bombs) {

@@ -5,9 +5,8 @@
  * one killed is replaced by its siblings' children. A stopped process cannot fork, so
  * once every member is stopped the tree is fixed and can be killed at leisure. But
  * members fork while they are being stopped, so freezing is a loop: read the table,
- * SIGSTOP every member not yet stopped (state `T`), read again, until two reads in a
- * row find none (a fork in progress when its parent is stopped is restarted after, so it cannot
- * slip through between two reads). Killing is a loop too: SIGKILL every frozen member,
+ * SIGSTOP every member not yet stopped (state `T`), read again, until reads find none
+ * (freezeTree says which reads). Killing is a loop too: SIGKILL every frozen member,
  * then look each one up again (by pid AND start time: a freed pid may be reused at
  * once) until none is left but zombies (dead, waiting to be reaped: they run nothing).
  *
@@ -30,6 +29,10 @@ export interface ResponseDeps {
   host: Host;
   /** reads the process table (readProcessTable) */
   scan: () => Promise<ReadonlyMap<number, ProcStat>>;
+  /** the last pid handed out (loadavg's last field) */
+  lastPid: () => number;
+  /** reads only the processes whose pids were handed out after `from`, up to `to` */
+  readSince: (from: number, to: number) => ReadonlyMap<number, ProcStat>;
   /** a reason never to signal this process, or null */
   spare: (pid: number) => string | null;
   /** lets the event loop run between rounds */
@@ -98,8 +101,16 @@ const stopWholeGroups = (table: ReadonlyMap<number, ProcStat>, pgids: ReadonlySe
 };
 
 /**
- * SIGSTOPs every member of the tree until a read of the table finds none running.
- * `first` is the table the tree was found in (read no twice).
+ * SIGSTOPs every member of the tree until reads find none running. `first` is the
+ * table the tree was found in (the processes started within the window).
+ *
+ * Reads: after `first`, the whole table (members older than the window, forks since);
+ * while a read finds members to stop, another whole read. Once a whole read is quiet,
+ * one more read confirms it, of the pids handed out since that read began only: a read
+ * lists the pids, then reads each one, so a child forked after the listing by a parent
+ * stopped before its own stat was read is missed by that read — and its pid is newer
+ * than the listing. A bomb frozen makes whole reads fast again (they compete with it
+ * for the CPU while it runs), so the loop is: whole, whole, confirm.
  */
 export const freezeTree = async (
   tree: ForkBombTree,
@@ -113,41 +124,52 @@ export const freezeTree = async (
   const known = new Map(tree.members.map((m) => [m.pid, m.startTicks]));
   const pgids = new Set(tree.pgids);
   const spared = new Map<number, string>();
+  // every member alive (not spared) as last read, and whether it was stopped then
+  const alive = new Map<number, { member: Member; stopped: boolean }>();
   let table = first;
+  let read: 'first' | 'whole' | 'confirm' = 'first';
+  let mark = deps.lastPid();
   stopWholeGroups(table, pgids, deps);
-  let quiet = 0; // reads in a row that found nothing to stop
   for (let round = 1; ; round++) {
     let sent = 0;
-    const stopped: Member[] = [];
-    const members: Member[] = [];
+    if (read === 'whole') alive.clear(); // a whole read says who is still there
     for (const p of treeMembers(table, pgids, known)) {
-      if (spared.has(p.pid) || dead(p.state)) continue;
+      if (spared.has(p.pid)) continue;
+      if (dead(p.state)) {
+        alive.delete(p.pid);
+        continue;
+      }
       const reason = deps.spare(p.pid);
       if (reason !== null) {
         spared.set(p.pid, reason);
         continue;
       }
-      const m = { pid: p.pid, startTicks: p.startTicks };
-      members.push(m);
-      if (stoppedOrDead(p.state)) stopped.push(m);
-      else if (signal(deps.host, p.pid, 'SIGSTOP')) sent++;
+      const member = { pid: p.pid, startTicks: p.startTicks };
+      const stopped = stoppedOrDead(p.state);
+      alive.set(p.pid, { member, stopped });
+      if (!stopped && signal(deps.host, p.pid, 'SIGSTOP')) sent++;
     }
-    // Done after TWO quiet reads: a read lists the pids first, then reads each one, so a
-    // child forked after the listing by a parent stopped before its own read is missed
-    // by that read, not by the next one.
-    quiet = sent === 0 ? quiet + 1 : 0;
-    if (quiet === 2 || round >= maxRounds || deps.now() >= deadline) {
+    const complete = sent === 0 && read === 'confirm';
+    if (complete || round >= maxRounds || deps.now() >= deadline) {
+      const all = [...alive.values()];
       return {
-        frozen: stopped,
-        members,
+        frozen: all.filter((a) => a.stopped).map((a) => a.member),
+        members: all.map((a) => a.member),
         spared: [...spared].map(([pid, reason]) => ({ pid, reason })),
         rounds: round,
-        complete: quiet === 2,
+        complete,
         ms: deps.now() - start,
       };
     }
     await deps.pause();
-    table = await deps.scan();
+    if (sent === 0 && read === 'whole') {
+      read = 'confirm';
+      table = deps.readSince(mark, deps.lastPid());
+    } else {
+      read = 'whole';
+      mark = deps.lastPid();
+      table = await deps.scan();
+    }
   }
 };
 
