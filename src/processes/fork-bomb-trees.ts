@@ -92,7 +92,9 @@ export const findForkBombs = (processes: ReadonlyMap<number, ProcStat>, c: ForkB
   }
   const groups = new Map<number, ProcStat[]>();
   for (const p of processes.values()) {
-    if (p.pid <= 2 || p.ppid === 2) continue;
+    // zombies linked the tree above (a dead parent's group still holds its children) but
+    // are not counted: they run nothing, and cannot be frozen
+    if (p.pid <= 2 || p.ppid === 2 || p.state === 'Z' || p.state === 'X' || p.state === 'x') continue;
     const key = sets.find(p.pid);
     const list = groups.get(key);
     if (list) list.push(p);

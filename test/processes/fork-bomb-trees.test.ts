@@ -47,7 +47,7 @@ test('a bomb that gives every child a new process group is held together by youn
   assert.ok(!found!.members.some((m) => m.pid === 600), 'the old login shell is not linked to its young child');
 });
 
-test('not bombs: too small, too slow, old, already frozen; init, kthreadd and kernel threads never', () => {
+test('not bombs: too small (zombies do not count), too slow, old, already frozen; init, kthreadd and kernel threads never', () => {
   const small = reparented(1000, 1000, 49, 10);
   assert.deepEqual(findForkBombs(tableOf(...system(), ...small), criteria), []);
   // 300 processes over 2 s = 150/s < 200/s
@@ -56,6 +56,9 @@ test('not bombs: too small, too slow, old, already frozen; init, kthreadd and ke
   // 300 processes started an hour ago: not growth
   const old = reparented(1000, 1000, 300, 100).map((p) => ({ ...p, startTicks: p.startTicks - 360_000 }));
   assert.deepEqual(findForkBombs(tableOf(...system(), ...old), criteria), []);
+  // 60 in the group, but 20 of them zombies: 40 processes, under 50
+  const withZombies = reparented(1000, 1000, 60, 10).map((p, i) => (i < 20 ? { ...p, state: 'Z' } : p));
+  assert.deepEqual(findForkBombs(tableOf(...system(), ...withZombies), criteria), []);
   // all stopped: frozen already, by us or by hand
   const frozen = reparented(1000, 1000, 300, 100).map((p) => ({ ...p, state: 'T' }));
   assert.deepEqual(findForkBombs(tableOf(...system(), ...frozen), criteria), []);
