@@ -122,6 +122,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   const now = () => scheduler.now();
   const scan = () => (deps.scan ?? ((h: Host) => readProcessTable(h).then((t) => t.processes)))(host);
   let warned = false;
+  let warnedUptime = false;
   let inFlight: Promise<unknown> = Promise.resolve();
 
   /** The host's task count and the last pid handed out, from one read of loadavg; NaN when unreadable. */
@@ -197,8 +198,18 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     const from = history[0]!;
     const to = history[history.length - 1]!;
     const table = Number.isFinite(from) && Number.isFinite(to) ? readNewProcesses(host, from, to) : await scan();
-    const uptime = parseUptimeSeconds(host.readProcSync('uptime'));
-    if (!Number.isFinite(uptime)) return [];
+    // the clock of the start times; without it no process can be told young
+    let uptime = NaN;
+    try {
+      uptime = parseUptimeSeconds(host.readProcSync('uptime'));
+    } catch {
+      /* NaN: warned below */
+    }
+    if (!Number.isFinite(uptime)) {
+      if (!warnedUptime) log.warn(`fork-bomb defence: ${host.procPath('uptime')} is unreadable; bombs cannot be told from old trees`);
+      warnedUptime = true;
+      return [];
+    }
     const ticks = (ms: number) => (ms / 1000) * CLK_TCK;
     const bombs = findForkBombs(table, {
       nowTicks: uptime * CLK_TCK,
