@@ -152,7 +152,17 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     const recordRun = (run: Omit<ActionRunRecord, 'ts' | 'incident_key' | 'target'>) => deps.record?.({ ts: now(), incident_key: key, target: what, ...run });
     let done: string;
     let leftFrozen: number[] = [];
-    if (deps.dryRun) {
+    const reasons = new Set<string>();
+    const untouchable = tree.members.every((m) => {
+      const why = respond.spare(m.pid);
+      if (why !== null) reasons.add(why);
+      return why !== null;
+    });
+    if (untouchable) {
+      // nothing to freeze: no read, no signal (and the next tree is not kept waiting)
+      done = `not touched: every process is protected (${[...reasons].join('; ')})`;
+      recordRun({ action: 'freeze_tree', outcome: 'skipped', message: done, duration_ms: 0 });
+    } else if (deps.dryRun) {
       done = `dry run: would freeze and ${options.kill ? 'kill' : 'keep frozen'} ${tree.members.length} processes`;
       recordRun({ action: 'freeze_tree', outcome: 'dry_run', message: done, duration_ms: 0 });
     } else {
@@ -231,12 +241,10 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
       now,
       pause: () => firstValueFrom(timer(0, scheduler)).then(() => undefined),
     };
+    // Each tree's freeze starts from the same read: a later tree's members may have been
+    // stopped meanwhile, which costs a redundant SIGSTOP, not another read.
     const incidents: Incident[] = [];
-    let latest = table;
-    for (const tree of bombs) {
-      incidents.push(await stopOne(tree, latest, responseDeps));
-      if (bombs.length > 1) latest = await scan();
-    }
+    for (const tree of bombs) incidents.push(await stopOne(tree, table, responseDeps));
     return incidents;
   };
 
