@@ -145,7 +145,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     return s.tasks;
   };
 
-  const stopOne = async (tree: ForkBombTree, table: ReadonlyMap<number, ProcStat>, respond: ResponseDeps): Promise<Incident> => {
+  const stopOne = async (tree: ForkBombTree, table: ReadonlyMap<number, ProcStat>, sincePid: number | undefined, respond: ResponseDeps): Promise<Incident> => {
     const key = `anomaly:fork_bomb|${tree.root.pid}:${tree.root.startTicks}`;
     const what = describeTree(tree);
     // recorded as each step ends, so a run's time is when it ended
@@ -166,8 +166,8 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
       done = `dry run: would freeze and ${options.kill ? 'kill' : 'keep frozen'} ${tree.members.length} processes`;
       recordRun({ action: 'freeze_tree', outcome: 'dry_run', message: done, duration_ms: 0 });
     } else {
-      const f = await freezeTree(tree, table, respond);
-      const frozeMsg = `${f.frozen.length} frozen in ${f.ms} ms (${f.rounds} reads)${f.complete ? '' : ', NOT all: members still running when the limits ran out'}${f.spared.length ? `; ${f.spared.length} spared (${[...new Set(f.spared.map((s) => s.reason))].join('; ')})` : ''}`;
+      const f = await freezeTree(tree, table, respond, { sincePid });
+      const frozeMsg = `${f.frozen.length} frozen ${f.complete ? `in ${f.frozenMs} ms (${f.ms} ms with the census, ${f.rounds} reads)` : `in ${f.ms} ms (${f.rounds} reads), NOT all: members still running when the limits ran out`}${f.spared.length ? `; ${f.spared.length} spared (${[...new Set(f.spared.map((s) => s.reason))].join('; ')})` : ''}`;
       recordRun({ action: 'freeze_tree', outcome: f.complete ? 'ok' : 'failed', message: frozeMsg, duration_ms: f.ms });
       done = frozeMsg;
       leftFrozen = f.frozen.map((m) => m.pid);
@@ -207,7 +207,8 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     // competes with its processes for the CPU, and old processes cannot be its growth.
     const from = history[0]!;
     const to = history[history.length - 1]!;
-    const table = Number.isFinite(from) && Number.isFinite(to) ? readNewProcesses(host, from, to) : await scan();
+    const narrowed = Number.isFinite(from) && Number.isFinite(to);
+    const table = narrowed ? readNewProcesses(host, from, to) : await scan();
     // the clock of the start times; without it no process can be told young
     let uptime = NaN;
     try {
@@ -244,7 +245,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     // Each tree's freeze starts from the same read: a later tree's members may have been
     // stopped meanwhile, which costs a redundant SIGSTOP, not another read.
     const incidents: Incident[] = [];
-    for (const tree of bombs) incidents.push(await stopOne(tree, table, responseDeps));
+    for (const tree of bombs) incidents.push(await stopOne(tree, table, narrowed ? from : undefined, responseDeps));
     return incidents;
   };
 

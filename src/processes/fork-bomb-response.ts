@@ -42,6 +42,11 @@ export interface ResponseDeps {
 }
 
 export interface ResponseLimits {
+  /**
+   * the last pid handed out before the growth window, when `first` holds only the
+   * processes started since (then the freeze reads only those, see freezeTree)
+   */
+  sincePid?: number;
   /** most table reads while freezing (default 100) */
   maxRounds?: number;
   /** ms the freeze (or the kill) may take at most (default 5,000) */
@@ -59,7 +64,9 @@ export interface Frozen {
   rounds: number;
   /** true when the last read found no member left running */
   complete: boolean;
-  /** ms from start to the read that found the tree frozen */
+  /** ms from start to the read that found the tree frozen (before the census, see freezeTree) */
+  frozenMs: number;
+  /** ms from start to the end, census included */
   ms: number;
 }
 
@@ -102,15 +109,22 @@ const stopWholeGroups = (table: ReadonlyMap<number, ProcStat>, pgids: ReadonlySe
 
 /**
  * SIGSTOPs every member of the tree until reads find none running. `first` is the
- * table the tree was found in (the processes started within the window).
+ * table the tree was found in.
  *
- * Reads: after `first`, the whole table (members older than the window, forks since);
- * while a read finds members to stop, another whole read. Once a whole read is quiet,
- * one more read confirms it, of the pids handed out since that read began only: a read
- * lists the pids, then reads each one, so a child forked after the listing by a parent
- * stopped before its own stat was read is missed by that read — and its pid is newer
- * than the listing. A bomb frozen makes whole reads fast again (they compete with it
- * for the CPU while it runs), so the loop is: whole, whole, confirm.
+ * Which reads, and why. While a bomb runs, every read of the table competes with its
+ * processes for the CPU, so the freeze reads as little as it can:
+ * - `young`: when `first` holds only the processes started within the growth window
+ *   (`sincePid`), so does each read while members are still being stopped (every
+ *   member found so far, and every child forked since, has a pid handed out after
+ *   `sincePid`); otherwise the whole table. Again while a read finds members to stop.
+ * - `confirm`: once a read is quiet, one more, of the pids handed out since that read
+ *   began only. A read lists the pids, then reads each one, so a child forked after the
+ *   listing by a parent stopped before its own stat was read is missed by that read —
+ *   and its pid is newer than the listing. A quiet confirm: the tree is frozen.
+ * - `census`: then one whole read, the bomb frozen and no longer competing, for the
+ *   members older than the window (in the bomb's process group: stopped by the group
+ *   signal, but to be verified and killed by pid). Members it finds running are stopped
+ *   and the loop goes on with whole reads.
  */
 export const freezeTree = async (
   tree: ForkBombTree,
@@ -126,13 +140,15 @@ export const freezeTree = async (
   const spared = new Map<number, string>();
   // every member alive (not spared) as last read, and whether it was stopped then
   const alive = new Map<number, { member: Member; stopped: boolean }>();
+  let sincePid = limits.sincePid;
   let table = first;
-  let read: 'first' | 'whole' | 'confirm' = 'first';
+  let read: 'first' | 'young' | 'confirm' | 'census' = 'first';
+  let frozenMs = -1;
   let mark = deps.lastPid();
   stopWholeGroups(table, pgids, deps);
   for (let round = 1; ; round++) {
     let sent = 0;
-    if (read === 'whole') alive.clear(); // a whole read says who is still there
+    if (read === 'young' || read === 'census') alive.clear(); // such a read says who is still there
     for (const p of treeMembers(table, pgids, known)) {
       if (spared.has(p.pid)) continue;
       if (dead(p.state)) {
@@ -149,7 +165,8 @@ export const freezeTree = async (
       alive.set(p.pid, { member, stopped });
       if (!stopped && signal(deps.host, p.pid, 'SIGSTOP')) sent++;
     }
-    const complete = sent === 0 && read === 'confirm';
+    if (sent === 0 && read === 'confirm' && frozenMs < 0) frozenMs = deps.now() - start;
+    const complete = sent === 0 && read === 'census';
     if (complete || round >= maxRounds || deps.now() >= deadline) {
       const all = [...alive.values()];
       return {
@@ -158,17 +175,22 @@ export const freezeTree = async (
         spared: [...spared].map(([pid, reason]) => ({ pid, reason })),
         rounds: round,
         complete,
+        frozenMs: complete ? frozenMs : -1,
         ms: deps.now() - start,
       };
     }
     await deps.pause();
-    if (sent === 0 && read === 'whole') {
+    if (sent === 0 && read === 'confirm') {
+      read = 'census';
+      table = await deps.scan();
+    } else if (sent === 0 && read !== 'first') {
       read = 'confirm';
       table = deps.readSince(mark, deps.lastPid());
     } else {
-      read = 'whole';
+      if (read === 'census') sincePid = undefined; // members older than the window were running: whole reads from now on
+      read = 'young';
       mark = deps.lastPid();
-      table = await deps.scan();
+      table = sincePid === undefined ? await deps.scan() : deps.readSince(sincePid, mark);
     }
   }
 };

@@ -4,8 +4,10 @@
  * against the fork-bomb defence with the default `anomaly.fork_bomb` settings (rate
  * 200/s, interval 100 ms, min_tree_size 50, kill). Prints, from the bomb's spawn:
  *  - how fast the bomb grows alone (a run without the defence, killed at the end),
- *  - when the whole tree was frozen (the freeze's last read found none running), how
- *    many members it had then, when all were gone (killed and verified),
+ *  - when the bomb was found (trigger, then the read of the processes started within
+ *    the window), when the whole tree was frozen (a read and its confirmation found
+ *    none running), how many members it had then, when all were gone (killed and
+ *    verified),
  *  - survivors (must be 0: any member alive after the kill).
  *
  * Only the bomb is ever signalled: the defence's `spare` spares every process outside
@@ -79,10 +81,12 @@ const defended = async () => {
     const freeze = own.find((r) => r.action === 'freeze_tree')!;
     const kill = own.find((r) => r.action === 'kill_tree');
     const survivors = b.members().length;
+    // the freeze began when the bomb was found (trigger, then the read of the new
+    // processes); it was frozen `frozen in N ms` later (the census read comes after)
+    const foundMs = freeze.at - freeze.duration_ms - b.startedAt;
     return {
-      // the freeze began when the bomb was found (trigger, then the read of the new processes)
-      foundMs: freeze.at - freeze.duration_ms - b.startedAt,
-      frozenMs: freeze.at - b.startedAt,
+      foundMs,
+      frozenMs: foundMs + Number(/frozen in (\d+) ms/.exec(freeze.message ?? '')?.[1]),
       frozenMembers: Number(/^(\d+) frozen/.exec(freeze.message ?? '')?.[1]),
       freezeMessage: freeze.message,
       goneMs: kill ? kill.at - b.startedAt : NaN,
