@@ -52,6 +52,7 @@ const fakeMachine = (root: string) => {
   write(1, 0, 1, 'S', 1); // init
   write(100, 1, 100, 'S', 500); // "PanicMode" (the host's pid)
   write(200, 1, 200, 'S', 600); // a daemon, never part of it
+  write(6500, 1, 7000, 'S', 700); // a member of the bomb's group started long before it: found by the census, killed
   refreshCounters();
   let bombPids: number[] = [];
   const signals: string[] = [];
@@ -143,7 +144,8 @@ anomaly:
       // the group was stopped in one signal, then killed member by member; init, the agent and the daemon never signalled
       assert.ok(machine.signals.includes('-7000 SIGSTOP'), machine.signals.slice(0, 5).join(', '));
       for (const pid of [1, 100, 200]) assert.ok(!machine.signals.some((s) => s.startsWith(`${pid} `)), `pid ${pid} signalled`);
-      assert.deepEqual(machine.procs().map((p) => p.pid).sort((a, b) => a - b), [1, 100, 200], 'the whole bomb is gone');
+      assert.deepEqual(machine.procs().map((p) => p.pid).sort((a, b) => a - b), [1, 100, 200], 'the whole bomb is gone, its old member too');
+      assert.ok(machine.signals.includes('6500 SIGKILL'), 'the old member killed by pid');
       await waitFor(() => existsSync(join(dir, 'alerts.jsonl')) && /fork bomb: process group 7000/.test(readFileSync(join(dir, 'alerts.jsonl'), 'utf8')), 10_000);
       assert.match(readFileSync(join(dir, 'alerts.jsonl'), 'utf8'), /"severity":"critical"/);
     } finally {
