@@ -5,13 +5,14 @@
  *   every `interval` (100 ms): the host's task count, one 30-byte read of <proc>/loadavg
  *     │ riseRateExceeds(rate): rising faster than `rate`/s in two intervals running
  *     ▼ (only then, and one at a time: exhaustMap)
- *   read the process table → findForkBombs → for each bomb, fastest first:
+ *   read the processes started within the growth window (the pids handed out since,
+ *   kept from loadavg's last field) → findForkBombs → for each bomb, fastest first:
  *     freezeTree (SIGSTOP until none runs) → grace → killTree (SIGKILL until none lives)
  *     → one critical incident saying what was done, and its action runs
  *
- * Cheap enough to run often: the full table (one file per process) is read only while
- * the host's task count keeps rising fast, not on every tick, and not on the metrics
- * stream's check interval (5 s is long enough for a bomb to fill the pid table).
+ * Cheap enough to run often: processes are read only while the host's task count
+ * keeps rising fast, not on every tick, and not on the metrics stream's check interval
+ * (5 s is long enough for a bomb to fill the pid table).
  *
  * Dry run (`dry_run: true`): the bombs are found and reported, nothing is signalled.
  * With `kill: false` the tree stays frozen and is handed to `onFrozen` (the frozen
@@ -205,10 +206,10 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   const respond = async (): Promise<Incident[]> => {
     // Only the processes started within the window: while a bomb runs, each read
     // competes with its processes for the CPU, and old processes cannot be its growth.
-    const from = history[0]!;
-    const to = history[history.length - 1]!;
-    const narrowed = Number.isFinite(from) && Number.isFinite(to);
-    const table = narrowed ? readNewProcesses(host, from, to) : await scan();
+    const sincePid = history[0]!;
+    const untilPid = history[history.length - 1]!;
+    const narrowed = Number.isFinite(sincePid) && Number.isFinite(untilPid);
+    const table = narrowed ? readNewProcesses(host, sincePid, untilPid) : await scan();
     // the clock of the start times; without it no process can be told young
     let uptime = NaN;
     try {
@@ -236,7 +237,13 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     const responseDeps: ResponseDeps = {
       host,
       scan,
-      lastPid: () => parseLastPid(host.readProcSync('loadavg')),
+      lastPid: () => {
+        try {
+          return parseLastPid(host.readProcSync('loadavg'));
+        } catch {
+          return NaN; // the freeze then reads whole tables
+        }
+      },
       readSince: (a, b) => readNewProcesses(host, a, b),
       spare,
       now,
@@ -245,7 +252,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     // Each tree's freeze starts from the same read: a later tree's members may have been
     // stopped meanwhile, which costs a redundant SIGSTOP, not another read.
     const incidents: Incident[] = [];
-    for (const tree of bombs) incidents.push(await stopOne(tree, table, narrowed ? from : undefined, responseDeps));
+    for (const tree of bombs) incidents.push(await stopOne(tree, table, narrowed ? sincePid : undefined, responseDeps));
     return incidents;
   };
 

@@ -29,7 +29,7 @@ export interface ResponseDeps {
   host: Host;
   /** reads the process table (readProcessTable) */
   scan: () => Promise<ReadonlyMap<number, ProcStat>>;
-  /** the last pid handed out (loadavg's last field) */
+  /** the last pid handed out (loadavg's last field), NaN when unknown */
   lastPid: () => number;
   /** reads only the processes whose pids were handed out after `from`, up to `to` */
   readSince: (from: number, to: number) => ReadonlyMap<number, ProcStat>;
@@ -145,6 +145,11 @@ export const freezeTree = async (
   let read: 'first' | 'young' | 'confirm' | 'census' = 'first';
   let frozenMs = -1;
   let mark = deps.lastPid();
+  // the pids handed out after `from`; without pids to go by, the whole table
+  const readSince = async (from: number | undefined): Promise<ReadonlyMap<number, ProcStat>> => {
+    const to = deps.lastPid();
+    return from !== undefined && Number.isFinite(from) && Number.isFinite(to) ? deps.readSince(from, to) : deps.scan();
+  };
   stopWholeGroups(table, pgids, deps);
   for (let round = 1; ; round++) {
     let sent = 0;
@@ -185,12 +190,12 @@ export const freezeTree = async (
       table = await deps.scan();
     } else if (sent === 0 && read !== 'first') {
       read = 'confirm';
-      table = deps.readSince(mark, deps.lastPid());
+      table = await readSince(mark);
     } else {
       if (read === 'census') sincePid = undefined; // members older than the window were running: whole reads from now on
       read = 'young';
       mark = deps.lastPid();
-      table = sincePid === undefined ? await deps.scan() : deps.readSince(sincePid, mark);
+      table = await readSince(sincePid);
     }
   }
 };
