@@ -231,6 +231,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
       minTreeSize: options.min_tree_size,
       ticksPerSec: CLK_TCK,
     });
+    log.debug('fork-bomb defence: tasks rising fast', { read: table.size, since_pid: narrowed ? sincePid : 'all', bombs: bombs.length });
     if (bombs.length === 0) return [];
     const own = ownLineage((pid) => table.get(pid) ?? readOne(host, pid), host.pid);
     const spare = (pid: number) => own.get(pid) ?? deps.spare?.(pid) ?? null;

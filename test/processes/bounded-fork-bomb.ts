@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parsePidStat, type ProcStat } from '../../src/collectors/processes.js';
@@ -61,14 +61,21 @@ const sessionMembers = (sid: number): ProcStat[] => {
   return out;
 };
 
-export const startBoundedForkBomb = (size: number, opts: { fanout?: number; lifetimeSec?: number } = {}): BoundedForkBomb => {
+export const startBoundedForkBomb = (
+  size: number,
+  /** niceness: the bomb's, whatever the caller's (default the caller's) */
+  opts: { fanout?: number; lifetimeSec?: number; niceness?: number } = {},
+): BoundedForkBomb => {
   if (!Number.isInteger(size) || size < 1 || size > MAX_BOMB_SIZE) throw new RangeError(`bomb size ${size}: 1..${MAX_BOMB_SIZE}`);
   const dir = mkdtempSync(join(tmpdir(), 'panicmode-bomb-'));
   const script = join(dir, 'bomb.sh');
   writeFileSync(script, SCRIPT);
   const marker = randomUUID();
   const startedAt = performance.now();
-  const child = spawn('sh', [script, String(size), String(opts.fanout ?? 2), String(opts.lifetimeSec ?? 60)], {
+  const args = [script, String(size), String(opts.fanout ?? 2), String(opts.lifetimeSec ?? 60)];
+  // nice(1) execs sh in place: the bomb's root keeps the pid (and so the session) spawned here
+  const [file, argv] = opts.niceness === undefined ? ['sh', args] : ['nice', ['-n', String(opts.niceness - getPriority()), 'sh', ...args]];
+  const child = spawn(file, argv, {
     detached: true,
     stdio: 'ignore',
     env: { PATH: process.env.PATH, PANICMODE_TEST_BOMB: marker },
