@@ -10,6 +10,7 @@ export { escalate, type EscalateOptions } from './escalate.js';
 export { hysteresis, type HysteresisOptions, type Transition } from './hysteresis.js';
 export { KeyedWindowCounter, type KeyedWindowCounterOptions } from './keyedWindowCounter.js';
 export { rateLimit, type RateLimited, type RateLimitOptions } from './rateLimit.js';
+export { riseRateExceeds, type RiseExceeded, type RiseRateExceedsOptions } from './riseRateExceeds.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
 export { sustainedFor, type Sustained, type SustainedForOptions } from './sustainedFor.js';
 export { breaches, type Comparison, type ThresholdOptions } from './threshold.js';
