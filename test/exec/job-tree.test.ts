@@ -2,10 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { trackJobTree } from '../../src/exec/job-tree.js';
-import { parseStatPgrp } from '../../src/exec/process-group-members.js';
 import type { ProcStat } from '../../src/collectors/processes.js';
 
-const p = (pid: number, ppid: number, startTicks = pid * 10): ProcStat => ({ pid, ppid, name: 'x', state: 'S', cpuTicks: 0, startTicks, rssBytes: 0 });
+const p = (pid: number, ppid: number, startTicks = pid * 10): ProcStat => ({ pid, ppid, name: 'x', state: 'S', pgid: pid, sid: pid, cpuTicks: 0, startTicks, rssBytes: 0 });
 const table = (...ps: ProcStat[]) => new Map(ps.map((x) => [x.pid, x]));
 
 describe('trackJobTree', () => {
@@ -29,12 +28,5 @@ describe('trackJobTree', () => {
 
   it('an empty table: no members', () => {
     assert.equal(trackJobTree(100, new Map(), new Map([[100, 1000]])).size, 0);
-  });
-});
-
-describe('parseStatPgrp', () => {
-  it('reads field 5 after a name holding spaces and parentheses', () => {
-    assert.equal(parseStatPgrp('4242 (a) b (c)) S 1 4200 4200 0 -1 4194560 0 0'), 4200);
-    assert.equal(parseStatPgrp('garbage'), null);
   });
 });
