@@ -162,6 +162,8 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
       const plans = chosen.victims.map((v) => plan(view, spare, v));
       const scopeNote = scope === 'process' ? '' : ` with its ${plans.map((p) => p.note ?? 'process').join(', ')}`;
       if (ctx.dryRun) return { outcome: 'dry_run', summary: listVictims('would kill', chosen.victims) + scopeNote, target };
+      // read while they are alive: the hooks and the ledger name the user
+      const users = new Map(chosen.victims.map((v) => [v.pid, deps.userName(view.uid(v.pid))]));
 
       for (const p of plans) {
         if (p.whole) {
@@ -194,7 +196,6 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
       const killDeadline = deps.now() + 1_000;
       while (all.some(alive) && deps.now() < killDeadline && !ctx.signal.aborted) await deps.wait(POLL_MS);
       const survivors = all.filter(alive);
-      const users = new Map(chosen.victims.map((v) => [v.pid, deps.userName(view.uid(v.pid))]));
       deps.victims.note(ctx.incident, chosen.victims.map((v) => ({ pid: v.pid, name: v.name, cmdline: v.cmdline, user: users.get(v.pid)! })));
       for (const v of chosen.victims) runHook(ctx, v, users.get(v.pid)!);
       if (survivors.length === all.length) throw new ActionError(name, `${all.length} process(es) survived SIGKILL: ${survivors.map((m) => m.pid).join(' ')}`);
