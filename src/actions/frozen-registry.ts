@@ -54,6 +54,12 @@ export interface FrozenStore {
 export interface FrozenRegistry {
   /** records processes just frozen (after SIGSTOP); schedules their thaw when `thawAt` is set */
   add(entries: FrozenProcess[]): void;
+  /**
+   * The `onFrozen(pids, reason)` other parts that freeze are given (fork-bomb rules,
+   * `panicmode exec`): records pids they stopped, reading name, cmdline and start time
+   * now; pids already gone are skipped.
+   */
+  onFrozen(pids: readonly number[], reason: string, action?: string): void;
   list(): FrozenProcess[];
   /** SIGCONT to one recorded pid, or to every recorded process */
   thaw(target: number | 'all', why?: string): ThawResult;
@@ -138,6 +144,19 @@ export const createFrozenRegistry = (o: FrozenRegistryOptions): FrozenRegistry =
         schedule(f);
       }
       persist('recorded', o.store?.save(list.map(rowOf)));
+    },
+    onFrozen: (pids, reason, action = 'freeze') => {
+      const at = scheduler.now();
+      registry.add(pids.flatMap((pid) => {
+        try {
+          const s = parsePidStat(o.host.readProcSync(pid, 'stat'));
+          if (!s) return [];
+          const cmdline = o.host.readProcSync(pid, 'cmdline').replace(/\0+$/, '').split('\0').join(' ');
+          return [{ pid, startTicks: s.startTicks, name: s.name, cmdline, frozenAt: at, action, reason, incidentKey: reason, thawAt: null }];
+        } catch {
+          return [];
+        }
+      }));
     },
     list: () => [...entries.values()],
     thaw: (target, why = 'ctl thaw') => {

@@ -108,11 +108,12 @@ export const loadMassFreezePolicyFile = async (path: string): Promise<MassFreeze
  * `mass_freeze_cluster:<name>` actions whose cluster the policy does not define, as
  * problems naming the monitor's action (`monitors[3].actions[0]: ...`).
  */
-export const unknownClusterProblems = (monitors: readonly { actions: readonly string[] }[], policy: MassFreezePolicy): string[] => {
+export const unknownClusterProblems = (monitors: readonly { actions: readonly string[]; enabled?: boolean }[], policy: MassFreezePolicy, enabledOnly = false): string[] => {
   const known = new Set([...Object.keys(policy.cluster.definitions), ...Object.keys(policy.cluster.service_aliases)]);
   const problems: string[] = [];
   monitors.forEach((m, i) =>
     m.actions.forEach((a, j) => {
+      if (enabledOnly && m.enabled === false) return;
       const name = /^mass_freeze_cluster:(.+)$/.exec(a)?.[1];
       if (name !== undefined && !known.has(name))
         problems.push(`monitors[${i}].actions[${j}]: cluster "${name}" is not defined in the mass-freeze policy (have: ${[...known].join(', ') || 'none'})`);
@@ -141,12 +142,13 @@ export const massFreezePolicyPath = (configPath: string): string => join(dirname
 /**
  * The policy `run` acts on: `mass_freeze.yaml` beside the config when it exists, else
  * the defaults (also for the embedded config); every `mass_freeze_cluster:<name>` of
- * the monitors must name one of its clusters. Throws ConfigError naming the place.
+ * the enabled monitors must name one of its clusters (a disabled one never runs, and
+ * `check-config --mass-freeze` checks them all). Throws ConfigError naming the place.
  */
-export const loadRunMassFreezePolicy = async (configPath: string | null, monitors: readonly { actions: readonly string[] }[]): Promise<MassFreezePolicy> => {
+export const loadRunMassFreezePolicy = async (configPath: string | null, monitors: readonly { actions: readonly string[]; enabled?: boolean }[]): Promise<MassFreezePolicy> => {
   const path = configPath === null ? null : massFreezePolicyPath(configPath);
   const policy = path !== null && existsSync(path) ? await loadMassFreezePolicyFile(path) : defaultMassFreezePolicy();
-  const problems = unknownClusterProblems(monitors, policy);
+  const problems = unknownClusterProblems(monitors, policy, true);
   if (problems.length > 0) throw new ConfigError(problems, { source: `${configPath ?? '<embedded default>'} (with ${path !== null && existsSync(path) ? path : 'no mass_freeze.yaml'})` });
   return policy;
 };

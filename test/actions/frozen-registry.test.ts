@@ -14,6 +14,7 @@ import { openDatabase } from '../../src/storage/database.js';
 import { deleteFrozen, loadFrozen, saveFrozen } from '../../src/storage/frozen-repository.js';
 import { parsePidStat } from '../../src/collectors/processes.js';
 import { memoryLogger } from '../../src/log/logger.js';
+import { spareNow } from '../../src/actions/spare-now.js';
 
 test('frozen registry: a freeze recorded by one run is listed by the next, and thaw_after continues it', { timeout: 30_000 }, async () => {
   const kids = ownChildren();
@@ -52,5 +53,33 @@ test('frozen registry: a freeze recorded by one run is listed by the next, and t
     await kids.killAll();
     await opened.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('onFrozen (for other parts that freeze) records real pids with their start time; spareNow answers for this moment', { timeout: 30_000 }, async () => {
+  const kids = ownChildren();
+  try {
+    const c = kids.spawn('/bin/sleep', ['30']);
+    const me = kids.spawn('/bin/sleep', ['30']);
+    await waitUntil(() => stateOf(c.pid!) !== null && stateOf(me.pid!) !== null, 5_000, 'children up');
+    const host = kids.host({ pid: me.pid! });
+    const registry = createFrozenRegistry({ host, logger: memoryLogger() });
+    process.kill(c.pid!, 'SIGSTOP');
+    registry.onFrozen([c.pid!, 999_999_999], 'fork bomb', 'fork_bomb');
+    const [f, ...rest] = registry.list();
+    assert.deepEqual(rest, [], 'a pid that does not exist is skipped');
+    assert.equal(f!.pid, c.pid);
+    assert.equal(f!.name, 'sleep');
+    assert.equal(f!.cmdline, '/bin/sleep 30');
+    assert.equal(f!.startTicks, parsePidStat(readFileSync(`/proc/${c.pid}/stat`, 'utf8'))!.startTicks);
+    assert.equal(registry.thaw('all').thawed.length, 1);
+    await waitUntil(() => stateOf(c.pid!) === 'S', 5_000, 'running again');
+
+    const spare = await spareNow(host);
+    assert.equal(spare(me.pid!), 'PanicMode itself');
+    assert.equal(spare(c.pid!), null);
+    assert.equal(spare(1), 'PID 1 (init)');
+  } finally {
+    await kids.killAll();
   }
 });
