@@ -4,7 +4,7 @@
  * rule fires (`mass_freeze_cluster:website`), records the run in action_runs, lists the
  * frozen processes through `panicmode ctl frozen` and thaws them with `ctl thaw all` —
  * with the firewall disabled (the control socket serves frozen processes regardless) —
- * and refuses a bad policy on SIGHUP while it keeps running.
+ * refuses a bad policy on SIGHUP while it keeps running, and takes a good one.
  *
  * Safety: the agent's proc root is a fixture holding a busy /proc/stat and, as symlinks
  * to the real /proc entries, ONLY this test's children (copies of sleep named nginx,
@@ -92,6 +92,13 @@ ${storageYaml(dir)}firewall:
   await waitFor(() => /reload rejected/.test(out()), 10_000, 'the rejected reload', out);
   assert.match(out(), /mode: expected one of all, top_cpu, cluster, got \\"everything\\"|mode: expected one of all, top_cpu, cluster, got "everything"/);
   assert.equal(agent.child.exitCode, null);
+
+  // A good one is taken on SIGHUP: a new cluster, named by a new rule, freezes `other`.
+  writeFileSync(join(dir, 'mass_freeze.yaml'), 'cluster:\n  definitions:\n    others: [other]\n');
+  writeFileSync(config, readFileSync(config, 'utf8').replace('website_cpu', 'others_cpu').replace('mass_freeze_cluster:website', 'mass_freeze_cluster:others'));
+  agent.child.kill('SIGHUP');
+  await waitFor(() => /config reloaded/.test(out()), 10_000, 'the reload', out);
+  await waitFor(() => stateOf(other.pid!) === 'T', 20_000, 'other frozen by the reloaded policy', out);
   assert.equal(await agent.stop(), 0);
   agent = undefined;
 });
