@@ -35,7 +35,7 @@ export const massFreezeClusterAction = (deps: ProcessActionDeps, o: MassFreezeCl
       if (!selector) throw new ActionError(name, `cluster "${o.cluster}" is not defined in mass_freeze.yaml`);
       const view = await readProcessView(deps.host, 0, deps.wait);
       const sel = selectCluster(view, spareFrom(view, { whitelist }), selector, deps.userName, cgroups);
-      return freezeMassSelection(deps, name, o.policy, o.thawAfterMs)(view, ctx, sel);
+      return freezeMassSelection(deps, name, o.policy, o.thawAfterMs, view, ctx, sel);
     },
   };
 };

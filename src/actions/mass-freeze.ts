@@ -5,7 +5,8 @@
  * every cluster the policy defines. Bounded by max_processes_to_freeze and
  * freeze_timeout; the policy's dry_run only logs.
  */
-import type { Action, ActionOutcome } from './action.js';
+import type { Action, ActionContext, ActionOutcome } from './action.js';
+import type { ProcessView } from './process-view.js';
 import type { MassFreezePolicy } from '../config/mass-freeze.js';
 import { clusterSelector } from '../config/mass-freeze.js';
 import { readProcessView } from './process-view.js';
@@ -22,12 +23,11 @@ export interface MassFreezeOptions {
   cgroups?: CgroupPaths;
 }
 
-/** Freezes a mass selection with the policy's bounds. */
-export const freezeMassSelection = (deps: ProcessActionDeps, name: string, policy: MassFreezePolicy, thawAfterMs: number | undefined) =>
-  (view: Parameters<typeof freezeVictims>[1], ctx: Parameters<typeof freezeVictims>[2], sel: MassSelection): ActionOutcome => {
-    if (sel.kernelThreads > 0) deps.logger.debug(`${name}: passed over ${sel.kernelThreads} kernel threads`);
-    return freezeVictims(deps, view, ctx, sel, { action: name, thawAfterMs, dryRun: policy.dry_run, max: policy.max_processes_to_freeze, timeoutMs: policy.freeze_timeout });
-  };
+/** Freezes a mass selection within the policy's bounds (max_processes_to_freeze, freeze_timeout, dry_run). */
+export const freezeMassSelection = (deps: ProcessActionDeps, name: string, policy: MassFreezePolicy, thawAfterMs: number | undefined, view: ProcessView, ctx: ActionContext, sel: MassSelection): ActionOutcome => {
+  if (sel.kernelThreads > 0) deps.logger.debug(`${name}: passed over ${sel.kernelThreads} kernel threads`);
+  return freezeVictims(deps, view, ctx, sel, { action: name, thawAfterMs, dryRun: policy.dry_run, max: policy.max_processes_to_freeze, timeoutMs: policy.freeze_timeout });
+};
 
 export const massFreezeAction = (deps: ProcessActionDeps, o: MassFreezeOptions): Action => {
   const name = 'mass_freeze';
@@ -48,11 +48,15 @@ export const massFreezeAction = (deps: ProcessActionDeps, o: MassFreezeOptions):
         sel = { victims: [], skipped: [], kernelThreads: 0 };
         for (const cluster of Object.keys(policy.cluster.definitions)) {
           const one = selectCluster(view, spare, clusterSelector(policy, cluster)!, deps.userName, cgroups);
-          for (const v of one.victims) if (!seen.has(v.pid)) (seen.add(v.pid), sel.victims.push(v));
-          sel.skipped.push(...one.skipped.filter((s) => !seen.has(s.pid) && (seen.add(s.pid), true)));
+          for (const x of [...one.victims, ...one.skipped]) {
+            if (seen.has(x.pid)) continue;
+            seen.add(x.pid);
+            if ('reason' in x) sel.skipped.push(x);
+            else sel.victims.push(x);
+          }
         }
       }
-      return freezeMassSelection(deps, name, policy, o.thawAfterMs)(view, ctx, sel);
+      return freezeMassSelection(deps, name, policy, o.thawAfterMs, view, ctx, sel);
     },
   };
 };

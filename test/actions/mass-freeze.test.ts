@@ -108,3 +108,46 @@ test('mass_freeze_top: the top K by CPU whatever the whitelist says, never sshd;
     await kids.killAll();
   }
 });
+
+test('mass_freeze with mode: cluster freezes every defined cluster once; mode: top_cpu acts as mass_freeze_top', { timeout: 30_000 }, async () => {
+  const kids = ownChildren();
+  try {
+    const a = kids.spawn(kids.binaryNamed('alpha-svc'), ['30'], nobody);
+    const b = kids.spawn(kids.binaryNamed('beta-svc'), ['30'], nobody);
+    const c = kids.spawn(kids.binaryNamed('gamma-svc'), ['30'], nobody);
+    await up([a.pid, b.pid, c.pid]);
+    const deps = testDeps(kids.host());
+    const policy = loadMassFreezePolicyText('mode: cluster\ncluster:\n  definitions:\n    one: [alpha, beta]\n    two: {name_regex: "^beta"}\n');
+    const out = await massFreezeAction(deps, { policy }).run(ctxOf(incidentOf()));
+    assert.equal(out.target, `${a.pid} ${b.pid}`, out.summary);
+    await waitUntil(() => stateOf(a.pid!) === 'T' && stateOf(b.pid!) === 'T', 5_000, 'alpha and beta stopped');
+    assert.notEqual(stateOf(c.pid!), 'T');
+
+    const hog = kids.spawn('/bin/sh', ['-c', 'while :; do :; done # pm-top-mode']);
+    await waitUntil(() => cpuTicksOf(hog.pid!) > 5, 10_000, 'hog burning');
+    const top = massFreezeAction(deps, { policy: loadMassFreezePolicyText('mode: top_cpu\ntop_cpu: {count: 1, min_cpu_to_freeze: 5}\n') });
+    assert.equal(top.name, 'mass_freeze');
+    const out2 = await top.run(ctxOf(incidentOf()));
+    assert.equal(out2.target, String(hog.pid), out2.summary);
+  } finally {
+    await kids.killAll();
+  }
+});
+
+test('mass_freeze: max_processes_to_freeze bounds how many are stopped, and says so', { timeout: 30_000 }, async () => {
+  const kids = ownChildren();
+  try {
+    const a = kids.spawn(kids.binaryNamed('worker-a'), ['30'], nobody);
+    const b = kids.spawn(kids.binaryNamed('worker-b'), ['30'], nobody);
+    await up([a.pid, b.pid]);
+    const deps = testDeps(kids.host());
+    const out = await massFreezeAction(deps, { policy: loadMassFreezePolicyText('max_processes_to_freeze: 1\n') }).run(ctxOf(incidentOf()));
+    const [first, second] = [a.pid!, b.pid!].sort((x, y) => x - y);
+    assert.equal(out.target, String(first), out.summary);
+    assert.ok(deps.lines.some((l) => l.includes('mass_freeze: 2 processes selected, freezing the first 1 (max_processes_to_freeze)')), deps.lines.join('\n'));
+    await waitUntil(() => stateOf(first!) === 'T', 5_000, 'the first stopped');
+    assert.notEqual(stateOf(second!), 'T');
+  } finally {
+    await kids.killAll();
+  }
+});
