@@ -26,7 +26,7 @@ import { chooseVictims, orderFor } from './choose-victims.js';
 import { readProcessView, DEFAULT_CPU_SAMPLE_MS, type ProcessView } from './process-view.js';
 import { spareFrom, type Spare } from './spare.js';
 import { listVictims, logSkips, type ProcessActionDeps } from './freeze-processes.js';
-import { detectCgroupPaths, processCgroup, type CgroupPaths } from './cgroup-dir.js';
+import { victimCgroup } from './victim-cgroup.js';
 import { parsePidStat } from '../collectors/processes.js';
 import { incidentEnv } from './run-script.js';
 import { ActionError } from '../errors.js';
@@ -48,8 +48,6 @@ export interface KillOptions {
   /** the on_kill program's time limit */
   hookTimeoutMs?: number;
   cpuSampleMs?: number;
-  /** where the cgroup hierarchies are (default: detected under /sys/fs/cgroup) */
-  cgroups?: CgroupPaths;
 }
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -74,7 +72,6 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
   const name = o.name ?? 'kill_process';
   const scope = o.scope ?? 'process';
   const graceMs = o.graceMs ?? DEFAULT_KILL_GRACE_MS;
-  let cgroups = o.cgroups;
 
   const alive = (m: Member): boolean => {
     try {
@@ -113,9 +110,14 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
       return withSpares(pids, (sig) => deps.host.kill(-pgrp, sig), `process group ${pgrp}`);
     }
     if (scope === 'cgroup') {
-      cgroups ??= detectCgroupPaths();
       const text = view.cgroupText(v.pid);
-      const cg = text === null ? null : processCgroup(text, cgroups);
+      let mountinfo: string | null = null;
+      try {
+        mountinfo = deps.host.readProcSync(deps.host.pid, 'mountinfo');
+      } catch {
+        // a proc root without our own entry (a fixture): no cgroup to find
+      }
+      const cg = text === null || mountinfo === null ? null : victimCgroup(mountinfo, text);
       if (!cg) {
         deps.logger.info(`${name}: pid ${v.pid} is in the root cgroup: killing the process only`);
         return self;

@@ -12,7 +12,6 @@ import { readProcessView } from './process-view.js';
 import { spareFrom } from './spare.js';
 import type { ProcessActionDeps } from './freeze-processes.js';
 import { selectCluster } from './mass-freeze-selection.js';
-import { detectCgroupPaths, type CgroupPaths } from './cgroup-dir.js';
 import { freezeMassSelection } from './mass-freeze.js';
 
 export interface MassFreezeClusterOptions {
@@ -20,13 +19,11 @@ export interface MassFreezeClusterOptions {
   policy: MassFreezePolicy;
   whitelist?: readonly string[];
   thawAfterMs?: number;
-  cgroups?: CgroupPaths;
 }
 
 export const massFreezeClusterAction = (deps: ProcessActionDeps, o: MassFreezeClusterOptions): Action => {
   const name = `mass_freeze_cluster:${o.cluster}`;
   const whitelist = [...(o.whitelist ?? []), ...o.policy.whitelist_processes];
-  const cgroups = () => (o.cgroups ??= detectCgroupPaths());
   return {
     name,
     kind: 'protective',
@@ -34,7 +31,7 @@ export const massFreezeClusterAction = (deps: ProcessActionDeps, o: MassFreezeCl
       const selector = clusterSelector(o.policy, o.cluster);
       if (!selector) throw new ActionError(name, `cluster "${o.cluster}" is not defined in mass_freeze.yaml`);
       const view = await readProcessView(deps.host, 0, deps.wait);
-      const sel = selectCluster(view, spareFrom(view, { whitelist }), selector, deps.userName, cgroups);
+      const sel = selectCluster(view, spareFrom(view, { whitelist }), selector, deps.userName);
       return freezeMassSelection(deps, name, o.policy, o.thawAfterMs, view, ctx, sel);
     },
   };

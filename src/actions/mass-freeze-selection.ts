@@ -19,7 +19,7 @@ import type { Spare } from './spare.js';
 import { nameMatches } from './spare.js';
 import type { ClusterSelector } from '../config/mass-freeze.js';
 import { victimOf, type Skip, type Victim } from './choose-victims.js';
-import { processCgroup, type CgroupPaths } from './cgroup-dir.js';
+import { parseMembership } from '../exec/cgroup-layout.js';
 
 export interface MassSelection {
   victims: Victim[];
@@ -48,7 +48,7 @@ export const selectEveryone = (view: ProcessView, spare: Spare): MassSelection =
   select(view, spare, () => true, (pid) => (view.uid(pid) === 0 ? "root's (system services are spared by mass_freeze)" : null));
 
 /** Does the process match every key of the selector? */
-export const matchesSelector = (view: ProcessView, pid: number, sel: ClusterSelector, userName: (uid: number) => string, cgroups: () => CgroupPaths): boolean => {
+export const matchesSelector = (view: ProcessView, pid: number, sel: ClusterSelector, userName: (uid: number) => string): boolean => {
   const p = view.table.get(pid);
   if (!p) return false;
   if (sel.names && !sel.names.some((n) => nameMatches(view, pid, n))) return false;
@@ -61,15 +61,11 @@ export const matchesSelector = (view: ProcessView, pid: number, sel: ClusterSele
     const uid = view.uid(pid);
     if (!sel.users.includes(String(uid)) && !sel.users.includes(userName(uid))) return false;
   }
-  if (sel.cgroup !== undefined) {
-    const text = view.cgroupText(pid) ?? '';
-    const own = processCgroup(text, cgroups());
-    // any hierarchy's path counts (v1 controllers may each place it differently)
-    if (!(own?.path.includes(sel.cgroup) || text.split('\n').some((l) => (l.split(':')[2] ?? '').includes(sel.cgroup!)))) return false;
-  }
+  // any hierarchy's path counts (v2, or v1 controllers, which may each place it differently)
+  if (sel.cgroup !== undefined && !parseMembership(view.cgroupText(pid) ?? '').some((m) => m.path.includes(sel.cgroup!))) return false;
   return true;
 };
 
 /** `mass_freeze_cluster:<name>`: the selector's processes, protected ones spared. */
-export const selectCluster = (view: ProcessView, spare: Spare, sel: ClusterSelector, userName: (uid: number) => string, cgroups: () => CgroupPaths): MassSelection =>
-  select(view, spare, (pid) => matchesSelector(view, pid, sel, userName, cgroups));
+export const selectCluster = (view: ProcessView, spare: Spare, sel: ClusterSelector, userName: (uid: number) => string): MassSelection =>
+  select(view, spare, (pid) => matchesSelector(view, pid, sel, userName));

@@ -13,14 +13,12 @@ import { readProcessView } from './process-view.js';
 import { spareFrom } from './spare.js';
 import { freezeVictims, type ProcessActionDeps } from './freeze-processes.js';
 import { selectCluster, selectEveryone, type MassSelection } from './mass-freeze-selection.js';
-import { detectCgroupPaths, type CgroupPaths } from './cgroup-dir.js';
 import { massFreezeTopAction } from './mass-freeze-top.js';
 
 export interface MassFreezeOptions {
   policy: MassFreezePolicy;
   whitelist?: readonly string[];
   thawAfterMs?: number;
-  cgroups?: CgroupPaths;
 }
 
 /** Freezes a mass selection within the policy's bounds (max_processes_to_freeze, freeze_timeout, dry_run). */
@@ -34,7 +32,6 @@ export const massFreezeAction = (deps: ProcessActionDeps, o: MassFreezeOptions):
   const { policy } = o;
   if (policy.mode === 'top_cpu') return { ...massFreezeTopAction(deps, { policy, thawAfterMs: o.thawAfterMs }), name };
   const whitelist = [...(o.whitelist ?? []), ...policy.whitelist_processes];
-  const cgroups = () => (o.cgroups ??= detectCgroupPaths());
   return {
     name,
     kind: 'protective',
@@ -47,7 +44,7 @@ export const massFreezeAction = (deps: ProcessActionDeps, o: MassFreezeOptions):
         const seen = new Set<number>();
         sel = { victims: [], skipped: [], kernelThreads: 0 };
         for (const cluster of Object.keys(policy.cluster.definitions)) {
-          const one = selectCluster(view, spare, clusterSelector(policy, cluster)!, deps.userName, cgroups);
+          const one = selectCluster(view, spare, clusterSelector(policy, cluster)!, deps.userName);
           for (const x of [...one.victims, ...one.skipped]) {
             if (seen.has(x.pid)) continue;
             seen.add(x.pid);
