@@ -27,6 +27,7 @@ import { readProcessView, DEFAULT_CPU_SAMPLE_MS, type ProcessView } from './proc
 import { spareFrom, type Spare } from './spare.js';
 import { listVictims, logSkips, type ProcessActionDeps } from './freeze-processes.js';
 import { victimCgroup } from './victim-cgroup.js';
+import { processGroupMembers } from '../exec/process-group-members.js';
 import { parsePidStat } from '../collectors/processes.js';
 import { incidentEnv } from './run-script.js';
 import { ActionError } from '../errors.js';
@@ -106,7 +107,7 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
     if (scope === 'group') {
       const pgrp = view.pgrp(v.pid);
       if (pgrp <= 1) return self;
-      const pids = [...view.table.keys()].filter((pid) => view.pgrp(pid) === pgrp);
+      const pids = processGroupMembers(deps.host, view.table.keys(), pgrp);
       return withSpares(pids, (sig) => deps.host.kill(-pgrp, sig), `process group ${pgrp}`);
     }
     if (scope === 'cgroup') {

@@ -14,6 +14,7 @@
 import type { Host } from '../host/host.js';
 import { CLK_TCK, readProcessTable, type ProcStat, type ProcessTable } from '../collectors/processes.js';
 import { parseStatusUid } from '../collectors/processes.js';
+import { parseStatPgrp } from '../exec/process-group-members.js';
 
 /** Default time between the two table reads behind CPU %. */
 export const DEFAULT_CPU_SAMPLE_MS = 250;
@@ -45,13 +46,6 @@ const readOr = (host: Host, pid: number, file: string): string | null => {
   } catch {
     return null;
   }
-};
-
-/** Pure: the process group from a /proc/[pid]/stat text (field 5, after the name's last `)`). */
-export const parsePgrp = (statText: string): number => {
-  const rest = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
-  const g = Number(rest[2]);
-  return Number.isInteger(g) ? g : -1;
 };
 
 const memo = <T>(f: (pid: number) => T): ((pid: number) => T) => {
@@ -87,7 +81,7 @@ export const viewOf = (host: Host, cur: ProcessTable, prev?: { table: ProcessTab
     }),
     pgrp: memo((pid) => {
       const s = readOr(host, pid, 'stat');
-      return s === null ? -1 : parsePgrp(s);
+      return s === null ? -1 : (parseStatPgrp(s) ?? -1);
     }),
     cgroupText: memo((pid) => readOr(host, pid, 'cgroup')),
     oomScore: memo((pid) => {

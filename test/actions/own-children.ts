@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHost, type Host } from '../../src/host/host.js';
 import { parsePidStat } from '../../src/collectors/processes.js';
-import { parsePgrp } from '../../src/actions/process-view.js';
+import { parseStatPgrp } from '../../src/exec/process-group-members.js';
 
 export interface Signal {
   pid: number;
@@ -76,7 +76,7 @@ export const ownChildren = (): OwnChildren => {
         const s = parsePidStat(text);
         if (s) parents.set(s.pid, s.ppid);
         // a child of ours that was reparented (its parent died) is still in our group
-        if (s && roots.has(parsePgrp(text))) inOurGroup.add(s.pid);
+        if (s && roots.has(parseStatPgrp(text) ?? -1)) inOurGroup.add(s.pid);
       } catch {
         // exited
       }
