@@ -15,6 +15,9 @@
  * falls back to the process. Gone = exited or a zombie (dead, waiting for its parent)
  * or its pid now names another process (start time).
  *
+ * A victim that is stopped (frozen earlier) is continued right after SIGTERM, so it can
+ * handle it within the grace.
+ *
  * After the kill, the `on_kill` hook (a program, never a shell) runs once per victim
  * with the PANIC_* variables of the incident and the victim (run-script.ts).
  */
@@ -80,6 +83,20 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
       return s !== null && s.startTicks === m.startTicks && s.state !== 'Z' && s.state !== 'X';
     } catch {
       return false;
+    }
+  };
+  const stopped = (m: Member): boolean => {
+    try {
+      return parsePidStat(deps.host.readProcSync(m.pid, 'stat'))?.state === 'T';
+    } catch {
+      return false;
+    }
+  };
+  const sendCont = (m: Member) => {
+    try {
+      deps.host.kill(m.pid, 'SIGCONT');
+    } catch {
+      // exited in between
     }
   };
   const signal = (m: Member, sig: 'SIGTERM' | 'SIGKILL') => {
@@ -178,6 +195,9 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
         } else for (const m of p.members) signal(m, 'SIGTERM');
       }
       const all = plans.flatMap((p) => p.members);
+      // A stopped process (frozen earlier) keeps SIGTERM pending until it runs again:
+      // continue it, so it can exit cleanly within the grace instead of waiting for SIGKILL.
+      for (const m of all) if (stopped(m)) sendCont(m);
       const deadline = deps.now() + graceMs;
       while (all.some(alive) && deps.now() < deadline && !ctx.signal.aborted) await deps.wait(Math.min(POLL_MS, Math.max(1, deadline - deps.now())));
       let forced = 0;

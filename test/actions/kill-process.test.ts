@@ -52,6 +52,25 @@ test('kill_process: a process that obeys SIGTERM gets no SIGKILL', { timeout: 30
   }
 });
 
+test('kill_process: a frozen (stopped) victim is continued after SIGTERM, so it exits without SIGKILL', { timeout: 30_000 }, async () => {
+  const kids = ownChildren();
+  try {
+    const b = kids.spawn('/bin/sh', ['-c', 'while :; do :; done # pm-kill-frozen']);
+    await waitUntil(() => cpuTicksOf(b.pid!) > 5, 10_000, 'burner burning');
+    const host = kids.host();
+    const deps = testDeps(host);
+    // memory order: no CPU needed, so the stopped process is still a candidate
+    process.kill(b.pid!, 'SIGSTOP');
+    await waitUntil(() => stateOf(b.pid!) === 'T', 5_000, 'stopped');
+    const out = await killProcessAction(deps, { graceMs: 3_000 }).run(ctxOf(incidentOf('memory_usage')));
+    assert.equal(out.outcome, 'ok', out.summary);
+    assert.deepEqual(host.signals.map((s) => s.signal), ['SIGTERM', 'SIGCONT']);
+    assert.ok(gone(b.pid!));
+  } finally {
+    await kids.killAll();
+  }
+});
+
 test('kill_process scope group: the whole process group dies; a protected member (sshd) is spared and logged', { timeout: 30_000 }, async () => {
   const kids = ownChildren();
   try {
