@@ -42,6 +42,11 @@ import { logFailureMonitors } from './auth/log-failure-monitors.js';
 import { fileMonitors } from './files/file-monitors.js';
 import { inertKeyWarnings } from './config/key-effects.js';
 import { forkBombDefence } from './processes/fork-bomb-defence.js';
+import { createFrozenRegistry, type FrozenRegistry } from './actions/frozen-registry.js';
+import { createVictimLedger, type VictimLedger } from './actions/victim-ledger.js';
+import { userNames } from './actions/user-name.js';
+import { defaultMassFreezePolicy, type MassFreezePolicy } from './config/mass-freeze.js';
+import { deleteFrozen, loadFrozen, saveFrozen } from './storage/frozen-repository.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -52,6 +57,8 @@ export interface AgentDeps {
    * outbox. Default `asyncScheduler` (the wall clock); a TestScheduler runs it in virtual time.
    */
   scheduler?: SchedulerLike;
+  /** mass_freeze.yaml (loaded and checked by `run`); default: the policy's defaults */
+  massFreeze?: MassFreezePolicy;
 }
 
 export interface RunningAgent {
@@ -61,7 +68,7 @@ export interface RunningAgent {
    * swaps in a new (already validated) config without losing queued alerts; waits for
    * a reload or stop in progress; after stop, does nothing
    */
-  reload(config: Config): Promise<void>;
+  reload(config: Config, massFreeze?: MassFreezePolicy): Promise<void>;
 }
 
 interface Pipeline {
@@ -70,7 +77,7 @@ interface Pipeline {
 
 const startPipeline = async (
   config: Config,
-  shared: { host: Host; logger: Logger; opened: OpenedDatabase; scheduler: SchedulerLike },
+  shared: { host: Host; logger: Logger; opened: OpenedDatabase; scheduler: SchedulerLike; frozen: FrozenRegistry; victims: VictimLedger; massFreeze: MassFreezePolicy },
 ): Promise<Pipeline> => {
   const { host, logger, opened, scheduler } = shared;
   const now = () => scheduler.now();
@@ -119,15 +126,21 @@ const startPipeline = async (
     if (report.added.length + report.removed.length + report.expired.length > 0) {
       log.info('firewall reconciled with the database', { restored: report.added.length, removed: report.removed.length, expired: report.expired.length });
     }
-    try {
-      ctl = await startCtlSocket({ path: config.firewall.ctl_socket, handler: firewall, logger: logger.child('ctl') });
-    } catch (err) {
-      // The control socket is auxiliary: without it the agent still detects and blocks.
-      log.warn('control socket unavailable; `panicmode ctl` will not reach this agent', { error: (err as Error).message });
-    }
+  }
+  // The control socket serves bans (when the firewall is on) and frozen processes (always).
+  try {
+    ctl = await startCtlSocket({ path: config.firewall.ctl_socket, handler: { bans: firewall, frozen: shared.frozen }, logger: logger.child('ctl') });
+  } catch (err) {
+    // The control socket is auxiliary: without it the agent still detects and acts.
+    log.warn('control socket unavailable; `panicmode ctl` will not reach this agent', { error: (err as Error).message });
   }
 
-  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall });
+  // ── process actions ──────────────────────────────────────────────────────────
+  const processDeps = {
+    host, logger: logger.child('actions'), frozen: shared.frozen, victims: shared.victims, userName: userNames(), now,
+    wait: (ms: number) => firstValueFrom(timer(ms, scheduler)).then(() => undefined),
+  };
+  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, processes: processDeps, massFreeze: shared.massFreeze });
   for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
   const recordRun = (run: ActionRunRecord) => {
     void db
@@ -138,6 +151,7 @@ const startPipeline = async (
   };
   const executor = createActionExecutor({
     actions: actions.registry,
+    unavailable: actions.unavailable,
     dryRun: config.dry_run,
     ...executorLimits(config.circuit_breakers),
     logger: logger.child('actions'),
@@ -304,7 +318,15 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
   let config = initial;
   let opened = await openDatabase(config.storage.incident_db);
   if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
-  const shared = () => ({ host, logger, opened, scheduler });
+  // Frozen processes outlive a reload (and, through storage, a restart).
+  const frozen = createFrozenRegistry({
+    host, logger: logger.child('frozen'), scheduler,
+    store: { save: (rows) => saveFrozen(opened.db, rows), remove: (keys) => deleteFrozen(opened.db, keys) },
+  });
+  await loadFrozen(opened.db).then(frozen.restore, (err) => logger.warn('frozen processes of a previous run not read', { error: (err as Error).message }));
+  const victims = createVictimLedger();
+  let massFreeze = deps.massFreeze ?? defaultMassFreezePolicy();
+  const shared = () => ({ host, logger, opened, scheduler, frozen, victims, massFreeze });
   let pipeline: Pipeline | null = await startPipeline(config, shared());
 
   // One pipeline at a time: a reload and a stop never overlap (each waits for the one
@@ -324,10 +346,11 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
       return oneAtATime(async () => {
         await pipeline?.stop(Math.max(0, deadline - scheduler.now()));
         pipeline = null;
+        frozen.close();
         await opened.close();
       });
     },
-    reload: (next) =>
+    reload: (next, nextMassFreeze) =>
       oneAtATime(async () => {
         if (stopped || !pipeline) return;
         await pipeline.stop(10_000);
@@ -338,6 +361,7 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
           opened = await openDatabase(next.storage.incident_db);
         }
         config = next;
+        if (nextMassFreeze) massFreeze = nextMassFreeze;
         pipeline = await startPipeline(config, shared());
       }),
   };
