@@ -5,8 +5,8 @@
  * (src/pipeline/detection-pipeline.ts: rules, dedup, escalation, handler, executor,
  * alert rate limit); this module adds the inputs and recorders at its edges:
  *
- *   metrics$ ──────────────────────────────────────────────┐
- *   lines$ ── filter ── detectBruteForce (per log monitor) ─┴─► detectionPipeline ─► events
+ *   metrics$ ───────────────────────────────────────────────────────────┐
+ *   lines$ ── the monitor's log ── filter ── detectBruteForce (per monitor) ─┴─► detectionPipeline ─► events
  *                                          recording actions ┘   (incidents, actions, alerts)
  *
  * Actions are recorded, never executed: each action name answers at once with what it
@@ -28,11 +28,12 @@ import type { AuthFailure } from '../auth/auth-failure.js';
 import { AuthLineMatcher } from '../auth/parse-auth-line.js';
 import { loadFilter } from '../auth/filters/load-filter.js';
 import { monitorFilter } from '../auth/filters/monitor-filter.js';
-import { detectBruteForce } from '../auth/detect-brute-force.js';
+import { failureMonitorStreams } from '../auth/failure-monitors.js';
 import { buildRouting, routesFor } from '../alerts/routing.js';
 import { incidentIps } from '../actions/block-ip.js';
 import { memoryLogger } from '../log/logger.js';
-import { detectionPipeline } from '../pipeline/detection-pipeline.js';
+import { detectionPipeline, type EventDetector } from '../pipeline/detection-pipeline.js';
+import { isLogMonitor, reaches, type LogLine } from './log-routing.js';
 import { compileMonitors } from '../rules/compile-monitors.js';
 import { anomalyRules } from '../rules/anomaly-rules.js';
 import { actionMeaning } from './recorded-actions.js';
@@ -83,8 +84,11 @@ export type PipelineEvent =
 export interface PipelineInputs {
   /** one snapshot per check (its `ts` is ignored: rules see the scheduler's time) */
   metrics$?: Observable<Metrics>;
-  /** log lines as they arrive, offered to every auth_failures and log_failures monitor */
-  lines$?: Observable<string>;
+  /**
+   * log lines as they arrive: a string is an SSH line (every auth_failures monitor);
+   * `{ log, line }` goes to the monitors reading that log (log-routing.ts)
+   */
+  lines$?: Observable<string | LogLine>;
 }
 
 export interface RulePipeline {
@@ -134,28 +138,36 @@ const recordingActions = (config: Config, bans: BanDecisions, scheduler: Schedul
   return out;
 };
 
-/** The incidents of the config's auth_failures and log_failures monitors, from raw lines. */
-const logDetectors = (config: Config, lines$: Observable<string>, scheduler: SchedulerLike) =>
-  config.monitors
-    .filter((m) => m.enabled && (m.type === 'auth_failures' || m.type === 'log_failures'))
-    .map((m) => {
+/**
+ * The incidents of the config's auth_failures and log_failures monitors, from the
+ * test's lines, each monitor fed the lines of the log it reads (log-routing.ts),
+ * through the agent's own assembly (failureMonitorStreams: matcher → detectBruteForce).
+ */
+const logDetectors = (config: Config, lines$: Observable<LogLine>, scheduler: SchedulerLike): EventDetector[] =>
+  failureMonitorStreams(
+    config.monitors.filter(isLogMonitor).map((m, i) => {
       const matcher = new AuthLineMatcher({ filter: logMonitorFilter(m), now: () => scheduler.now() });
-      const incidents$: Observable<Incident> = lines$.pipe(
-        concatMap((line) => from(failuresOf(matcher, line))),
-        detectBruteForce(
-          {
-            name: m.name,
-            threshold: m.threshold,
-            window: m.window,
-            actions: m.actions,
-            severity: m.severity,
-            ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
-          },
-          { scheduler, timeOf: () => scheduler.now(), ipv6Prefix: config.firewall.ipv6_prefix },
-        ),
-      );
-      return { name: m.name, escalateAfter: m.escalate_after, incidents$ };
-    });
+      return {
+        monitor: m,
+        sourceKey: String(i),
+        source: () =>
+          lines$.pipe(
+            filter((l) => reaches(m, l)),
+            concatMap((l) => from(failuresOf(matcher, l.line))),
+          ),
+        rule: {
+          name: m.name,
+          threshold: m.threshold,
+          window: m.window,
+          actions: m.actions,
+          severity: m.severity,
+          ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
+        },
+      };
+    }),
+    // the time inside a line is parsed, but virtual time is what counts
+    { ipv6Prefix: config.firewall.ipv6_prefix, scheduler, timeOf: () => scheduler.now() },
+  ).incidents.map(({ monitor, incidents$ }) => ({ name: monitor.name, escalateAfter: monitor.escalate_after, incidents$ }));
 
 export const buildRulePipeline = (config: Config, inputs: PipelineInputs, scheduler: SchedulerLike): RulePipeline => {
   const unavailable = compileMonitors(config.monitors).unavailable.map(({ monitor, reason }) => ({ monitor: monitor.name, reason }));
@@ -169,7 +181,10 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
       map((m): Metrics => ({ ...m, ts: scheduler.now() })),
       share(),
     );
-    const lines$ = (inputs.lines$ ?? EMPTY).pipe(share());
+    const lines$ = (inputs.lines$ ?? EMPTY).pipe(
+      map((l): LogLine => (typeof l === 'string' ? { line: l } : l)),
+      share(),
+    );
     // the rule an action record belongs to, by its incident's key (recorded just before)
     const ruleByKey = new Map<string, string>();
     return detectionPipeline(config, { scheduler, metrics$, events: logDetectors(config, lines$, scheduler), actions, logger: memoryLogger() }).subscribe({

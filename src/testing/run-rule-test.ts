@@ -16,6 +16,7 @@ import { sampleSteps } from './series.js';
 import type { RuleTestCase, SeriesSpec } from './rule-test-file.js';
 import { applyProcesses, type ProcessFixture } from './process-fixtures.js';
 import { compareEvents, type EventKind, type KindResult } from './compare-events.js';
+import type { LogLine } from './log-routing.js';
 
 export interface RuleTestResult {
   name: string;
@@ -73,8 +74,8 @@ export const runInVirtualTime = (config: Config, tc: RuleTestCase, intervalMs: n
     ),
     NEVER,
   );
-  const lines$: Observable<string> = concat(
-    merge(...tc.logs.map((l) => timer(l.at, l.every ?? 1, scheduler).pipe(take(l.repeat ?? 1), map(() => l.line)))),
+  const lines$: Observable<LogLine> = concat(
+    merge(...tc.logs.map((l) => timer(l.at, l.every ?? 1, scheduler).pipe(take(l.repeat ?? 1), map(() => ({ log: l.log, line: l.line }))))),
     NEVER,
   );
   const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler);
