@@ -140,6 +140,12 @@ export interface DetectionPipelineOptions {
   events?: EventDetector[];
   actions: Map<string, Action<ObservableInput<ActionOutcome>>>;
   logger: Logger;
+  /**
+   * The agent's alert path (owed alerts, rate limit, outbox, channels) to hand alerts
+   * to, as the agent does; then no `alert` events come out here (the path records them
+   * itself). Default: alerts come out of the rate limit as `alert` events.
+   */
+  alertPath?: { owe(incident: Incident): void; alert(alert: PendingAlert): void };
 }
 
 /**
@@ -155,13 +161,17 @@ export const detectionPipeline = (config: Config, o: DetectionPipelineOptions): 
     const emit = (e: PipelineEvent) => subscriber.next(e);
     const alerts$ = new Subject<PendingAlert>();
     const alertSub = alerts$.pipe(alertRateLimit(DEFAULT_ALERT_WINDOWS, scheduler)).subscribe((alert) => emit({ kind: 'alert', at: scheduler.now(), alert }));
+    const path = o.alertPath;
     const detection = createDetection(config, {
       scheduler,
       actions: o.actions,
       logger: o.logger,
-      recordIncident: (incident) => emit({ kind: 'incident', at: scheduler.now(), incident }),
+      recordIncident: (incident) => {
+        emit({ kind: 'incident', at: scheduler.now(), incident });
+        path?.owe(incident);
+      },
       recordAction: (run) => emit({ kind: 'action', at: scheduler.now(), run }),
-      alert: (a) => alerts$.next(a),
+      alert: (a) => (path ? path.alert(a) : alerts$.next(a)),
     });
     const endless = <T>(input$: Observable<T>) => concat(input$, NEVER);
     const { subscription } = detection.start(

@@ -24,6 +24,7 @@ export { buildRulePipeline } from './rule-pipeline.js';
 export type { RulePipeline, RulePipelineOptions, PipelineInputs, PipelineEvent, IncidentEvent, ActionEvent, BanEvent, AlertEvent } from './rule-pipeline.js';
 export type { LogLine } from './log-routing.js';
 export { createTestFirewall, type TestFirewall } from './test-firewall.js';
+export { createRecordedAlertPath, type RecordedAlertPath } from './recorded-alert-path.js';
 export { flushSettling } from './virtual-time-driver.js';
 export type { RuleTestResult } from './run-rule-test.js';
 export type { Config } from '../config/schema.js';

@@ -40,6 +40,7 @@ import { compileMonitors } from '../rules/compile-monitors.js';
 import { anomalyRules } from '../rules/anomaly-rules.js';
 import { actionMeaning } from './recorded-actions.js';
 import type { TestFirewall } from './test-firewall.js';
+import type { RecordedAlertPath } from './recorded-alert-path.js';
 
 export interface IncidentEvent {
   name: string;
@@ -75,6 +76,8 @@ export interface AlertEvent {
   count: number;
   /** the channel keys routing sends it to */
   channels: string[];
+  /** what its channels were handed (title, then text); with the recorded alert path only */
+  message?: string;
 }
 
 export type PipelineEvent =
@@ -195,6 +198,12 @@ export interface RulePipelineOptions {
    * incident's addresses and nothing is banned.
    */
   firewall?: TestFirewall;
+  /**
+   * The agent's alert path recorded at the channels (createRecordedAlertPath), whose
+   * messages become `alerts$`; asynchronous like the firewall. Without it, alerts are
+   * recorded as they leave the rate limit, with the channels routing would pick.
+   */
+  alertPath?: RecordedAlertPath;
 }
 
 export const buildRulePipeline = (config: Config, inputs: PipelineInputs, scheduler: SchedulerLike, options: RulePipelineOptions = {}): RulePipeline => {
@@ -205,6 +214,7 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
   const events$ = new Observable<PipelineEvent>((subscriber) => {
     const actions = recordingActions(config, options.firewall?.manager, inFlight);
     const banSub = options.firewall?.bans$.subscribe(({ at, ...event }) => subscriber.next({ kind: 'ban', at, event }));
+    const alertSub = options.alertPath?.alerts$.subscribe(({ at, ...event }) => subscriber.next({ kind: 'alert', at, event }));
     // Rules see the scheduler's time, whatever the snapshot says; one subscription to the input, as to the collectors.
     const metrics$ = (inputs.metrics$ ?? EMPTY).pipe(
       map((m): Metrics => ({ ...m, ts: scheduler.now() })),
@@ -216,7 +226,14 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
     );
     // the rule an action record belongs to, by its incident's key (recorded just before)
     const ruleByKey = new Map<string, string>();
-    const sub = detectionPipeline(config, { scheduler, metrics$, events: logDetectors(config, lines$, scheduler), actions, logger: memoryLogger() }).subscribe({
+    const sub = detectionPipeline(config, {
+      scheduler,
+      metrics$,
+      events: logDetectors(config, lines$, scheduler),
+      actions,
+      logger: memoryLogger(),
+      alertPath: options.alertPath,
+    }).subscribe({
       next: (e) => {
         if (e.kind === 'incident') {
           const i = e.incident;
@@ -236,6 +253,7 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
     return () => {
       sub.unsubscribe();
       banSub?.unsubscribe();
+      alertSub?.unsubscribe();
     };
   }).pipe(share());
 
@@ -245,5 +263,5 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
       map((e) => e.event as Extract<PipelineEvent, { kind: K }>['event']),
     );
 
-  return { events$, incidents$: only('incident'), actions$: only('action'), bans$: only('ban'), alerts$: only('alert'), unavailable, busy: () => inFlight.n > 0 };
+  return { events$, incidents$: only('incident'), actions$: only('action'), bans$: only('ban'), alerts$: only('alert'), unavailable, busy: () => inFlight.n > 0 || (options.alertPath?.busy() ?? false) };
 };

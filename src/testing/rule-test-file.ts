@@ -119,6 +119,8 @@ const ExpectedAlert = struct({
   severity: optional(severity),
   count: optional(positiveCount),
   channels: optional(stringOrList),
+  /** a part of the message its channels are handed (title and text), e.g. what was done */
+  message: optional(str),
 });
 
 const Expect = struct({

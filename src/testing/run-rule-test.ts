@@ -14,6 +14,7 @@ import type { Config } from '../config/schema.js';
 import { DEFAULT_ALERT_WINDOWS } from '../incidents/incident-flow.js';
 import { buildRulePipeline, type PipelineEvent } from './rule-pipeline.js';
 import { createTestFirewall } from './test-firewall.js';
+import { createRecordedAlertPath } from './recorded-alert-path.js';
 import { flushSettling } from './virtual-time-driver.js';
 import { buildSnapshot } from './metric-paths.js';
 import { sampleSteps } from './series.js';
@@ -83,7 +84,8 @@ export const runInVirtualTime = async (config: Config, tc: RuleTestCase, interva
     NEVER,
   );
   const firewall = await createTestFirewall(config, scheduler);
-  const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler, { firewall });
+  const alertPath = await createRecordedAlertPath(config, scheduler);
+  const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler, { firewall, alertPath });
   const events: PipelineEvent[] = [];
   let failure: unknown;
   const sub = pipeline.events$.subscribe({ next: (e) => events.push(e), error: (err) => (failure = err) });
@@ -92,6 +94,7 @@ export const runInVirtualTime = async (config: Config, tc: RuleTestCase, interva
   } finally {
     sub.unsubscribe();
     await firewall.close();
+    await alertPath.close();
   }
   if (failure !== undefined) throw failure;
   return { events, unavailable: pipeline.unavailable };

@@ -46,7 +46,7 @@ test('a disk rule and an SSH rule: incidents, actions and alerts at marble times
     });
     // no firewall given: nothing is banned (bans: the test below)
     expectObservable(p.bans$, watch).toBe('');
-    // at the channel boundary: no alerts: section, so the console takes every severity
+    // out of the rate limit, with the channels routing picks: no alerts: section, so the console takes every severity
     expectObservable(p.alerts$, watch).toBe(times, {
       s: { name: 'SSH brute force', status: 'firing', severity: 'critical', count: 1, channels: ['console'] },
       f: { name: 'Disk full', status: 'firing', severity: 'critical', count: 1, channels: ['console'] },
