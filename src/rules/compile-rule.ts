@@ -28,25 +28,31 @@ export interface CompileOptions {
 const incidentKey = (spec: RuleSpec, subjectKey: string): string =>
   subjectKey ? `${spec.monitorType}|${spec.name}|${subjectKey}` : `${spec.monitorType}|${spec.name}`;
 
-export const toIncident = (spec: RuleSpec, s: Subject, ts: number, status: 'firing' | 'resolved', d: SubjectDetails = {}): Incident => {
-  const what =
-    status === 'resolved'
-      ? `back to normal${s.key ? ` on ${s.key}` : ''}: now ${+s.value.toFixed(2)}, threshold ${spec.threshold}`
-      : spec.describe(s.value, s.key);
-  // built field by field rather than spread: a firing rule raises one of these per tick
-  const metadata: Incident['metadata'] = { monitorType: spec.monitorType, threshold: spec.threshold, currentValue: s.value, details: d.details ?? '' };
-  if (d.ips) metadata.ips = d.ips;
-  if (d.pids) metadata.pids = d.pids;
-  return {
-    key: incidentKey(spec, s.key),
-    name: spec.name,
-    severity: spec.severity,
-    description: what,
-    actions: status === 'resolved' ? [] : spec.actions,
-    metadata,
-    ts,
-    status,
-    count: 1,
+/**
+ * The rule's incidents, one per firing or resolved evaluation. A firing rule raises
+ * one on every tick, so the host's key is built once and the incident field by field.
+ */
+export const incidentBuilder = (spec: RuleSpec) => {
+  const hostKey = incidentKey(spec, '');
+  return (s: Subject, ts: number, status: 'firing' | 'resolved', d: SubjectDetails = {}): Incident => {
+    const what =
+      status === 'resolved'
+        ? `back to normal${s.key ? ` on ${s.key}` : ''}: now ${+s.value.toFixed(2)}, threshold ${spec.threshold}`
+        : spec.describe(s.value, s.key);
+    const metadata: Incident['metadata'] = { monitorType: spec.monitorType, threshold: spec.threshold, currentValue: s.value, details: d.details ?? '' };
+    if (d.ips) metadata.ips = d.ips;
+    if (d.pids) metadata.pids = d.pids;
+    return {
+      key: s.key === '' ? hostKey : incidentKey(spec, s.key),
+      name: spec.name,
+      severity: spec.severity,
+      description: what,
+      actions: status === 'resolved' ? [] : spec.actions,
+      metadata,
+      ts,
+      status,
+      count: 1,
+    };
   };
 };
 
@@ -102,8 +108,9 @@ export const compileRule = (spec: RuleSpec, options: CompileOptions = {}): Opera
   const clearAfter = Math.max(1, options.clearTicks ?? 3);
   const breach = breaches({ limit: spec.threshold, comparison: spec.comparison, inclusive: spec.inclusive });
   const held = (e: Evaluation) => !e.gone && breach(e.s.value);
+  const toIncident = incidentBuilder(spec);
   const incidentOf = (state: 'firing' | 'resolved', e: Evaluation): Incident =>
-    state === 'firing' ? toIncident(spec, e.s, e.m.ts, 'firing', spec.annotate?.(e.m, e.s)) : toIncident(spec, e.s, e.m.ts, 'resolved');
+    state === 'firing' ? toIncident(e.s, e.m.ts, 'firing', spec.annotate?.(e.m, e.s)) : toIncident(e.s, e.m.ts, 'resolved');
 
   return (metrics$) =>
     new Observable<Incident>((subscriber) => {
