@@ -106,7 +106,7 @@ const startPipeline = async (
       circuit: config.circuit_breakers,
       logger: logger.child('firewall'),
       dryRun: config.dry_run,
-      now,
+      scheduler,
       onStorageFailure: (message) =>
         raiseStorageFailure('self_check:storage_bans', 'PanicMode bans not recorded', `bans stay in force but cannot be recorded in ${opened.path} (lifted on time from memory, written when it has room): ${message}`),
     });

@@ -60,7 +60,7 @@ export const createTestFirewall = async (config: Config, scheduler: SchedulerLik
     circuit: config.circuit_breakers,
     neverBlock: createNeverBlock({ whitelist: config.firewall.whitelist, ownAddresses: () => [] }),
     logger: memoryLogger(),
-    now: () => scheduler.now(),
+    scheduler,
   });
   await manager.start();
   return {
