@@ -1,0 +1,176 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Subject } from 'rxjs';
+import { createHost, type Host } from '../../src/host/host.js';
+import { memoryLogger } from '../../src/log/logger.js';
+import { createCpuCapper, describeCap } from '../../src/throttle/cpu-capper.js';
+import { applyCpuCap, locateCpuLimit, parseCpuMax, parseProcCgroup, quotaFor, restoreCpuCap } from '../../src/throttle/cgroup-cpu-quota.js';
+import { spawnBurner, burningPid, measureShare, procState, type Burner } from './cpu-burner.js';
+
+const host = createHost();
+const V1_CPU = '/sys/fs/cgroup/cpu';
+const v1Unavailable = process.getuid?.() !== 0 ? 'needs root to create a cgroup' : existsSync(join(V1_CPU, 'cpu.cfs_quota_us')) ? null : 'no v1 cpu controller here';
+
+const burners: Burner[] = [];
+const cgroups: string[] = [];
+after(async () => {
+  for (const b of burners) await b.kill();
+  for (const dir of cgroups) {
+    for (let i = 0; i < 50 && existsSync(dir); i++) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        await sleep(20); // the killed burner leaves cgroup.procs a moment later
+      }
+    }
+  }
+});
+const burner = async () => {
+  const b = spawnBurner(60);
+  burners.push(b);
+  return burningPid(b);
+};
+/** Kills the burners spawned so far (each test ends with its own, so the next measures alone). */
+const killBurners = async () => {
+  for (const b of burners.splice(0)) await b.kill();
+};
+const testCgroup = () => {
+  const dir = join(V1_CPU, `pmtest-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir);
+  cgroups.push(dir);
+  return dir;
+};
+
+test('cgroup files parse: v1 controller lists, the v2 line, cpu.max and quotas', () => {
+  const cg = parseProcCgroup('12:cpu,cpuacct:/user.slice\n4:memory:/x\n1:name=systemd:/user.slice/s\n0::/user.slice/session-3.scope\n');
+  assert.equal(cg.unified, '/user.slice/session-3.scope');
+  assert.equal(cg.v1.get('cpu'), '/user.slice');
+  assert.equal(cg.v1.get('cpuacct'), '/user.slice');
+  assert.equal(parseCpuMax('max 100000'), null);
+  assert.equal(parseCpuMax('25000 100000\n'), 0.25);
+  assert.equal(quotaFor(0.25), 25_000);
+  assert.equal(quotaFor(0.0001), 1_000, 'never under the kernel minimum');
+});
+
+test('cgroup v2 (a pure-v2 tree as production has it): cpu.max written, a tighter cap kept, the old value restored', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'pm-cgroup2-'));
+  try {
+    writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+    mkdirSync(join(root, 'app.service'));
+    writeFileSync(join(root, 'app.service', 'cpu.max'), 'max 100000\n');
+    const fake: Host = { ...host, readProcSync: (...parts) => (parts[1] === 'cgroup' ? '0::/app.service\n' : host.readProcSync(...parts)) };
+    const file = await locateCpuLimit(fake, 4242, root);
+    assert.deepEqual(file, { version: 2, dir: join(root, 'app.service'), cgroup: '/app.service' });
+    if (typeof file === 'string') return;
+    const cap = await applyCpuCap(file, 0.3);
+    assert.equal(readFileSync(join(root, 'app.service', 'cpu.max'), 'utf8'), '30000 100000');
+    assert.equal((await applyCpuCap(file, 0.5)).written, false, 'a cgroup capped tighter already is left alone');
+    await restoreCpuCap(cap);
+    assert.equal(readFileSync(join(root, 'app.service', 'cpu.max'), 'utf8'), 'max 100000');
+    const inRoot: Host = { ...host, readProcSync: () => '0::/\n' };
+    assert.match(String(await locateCpuLimit(inRoot, 1, root)), /root cgroup/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('v1 cpu controller (this host): a burner in a cgroup of its own is capped by cpu.cfs_quota_us, and the cap lifts', { skip: v1Unavailable ?? false }, async (t) => {
+  const dir = testCgroup();
+  const pid = await burner();
+  writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: () => null });
+  try {
+    const before = await measureShare(pid, 1500);
+    const r = await capper.cap(pid, { share: 0.2, durationMs: null, reason: 'cpu hog' });
+    assert.equal(r.outcome, 'capped');
+    if (r.outcome !== 'capped') return;
+    assert.equal(r.cap.method, 'cgroup_v1');
+    assert.equal(r.cap.cgroup, dir.slice(V1_CPU.length));
+    assert.equal(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
+    assert.match(describeCap(r.cap), /^capped sh \(pid \d+\) at 20% of a CPU by cgroup \/pmtest-/);
+    const capped = await measureShare(pid, 2000);
+    t.diagnostic(`burner share before ${(before * 100).toFixed(1)} %, capped at 20 %: ${(capped * 100).toFixed(1)} %`);
+    assert.ok(before > 0.3, `the burner ran above the cap before (${before.toFixed(2)}): otherwise this proves nothing`);
+    assert.ok(capped <= 0.25, `held to about 20 % of a CPU, measured ${capped.toFixed(3)}`);
+    assert.ok(capped >= 0.1, `still running, measured ${capped.toFixed(3)}`);
+    assert.equal((await capper.cap(pid, { share: 0.2, durationMs: null, reason: 'again' })).outcome, 'already');
+  } finally {
+    await capper.stop();
+    await killBurners();
+  }
+  assert.equal(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8').trim(), '-1', 'stop lifts the cap: the quota is back as it was');
+  assert.deepEqual(capper.list(), []);
+});
+
+test('a cgroup that also holds a spared process is not capped as a whole: the victim alone is duty-cycled', { skip: v1Unavailable ?? false }, async () => {
+  const dir = testCgroup();
+  const victim = await burner();
+  const bystander = await burner();
+  writeFileSync(join(dir, 'cgroup.procs'), String(victim));
+  writeFileSync(join(dir, 'cgroup.procs'), String(bystander));
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: (p) => (p === bystander ? 'sshd' : null) });
+  try {
+    const r = await capper.cap(victim, { share: 0.3, durationMs: null, reason: 'cpu hog' });
+    assert.equal(r.outcome === 'capped' && r.cap.method, 'duty_cycle');
+    assert.equal(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8').trim(), '-1', 'the cgroup is untouched');
+    const spared = await capper.cap(bystander, { share: 0.3, durationMs: null, reason: 'cpu hog' });
+    assert.deepEqual(spared, { outcome: 'skipped', reason: `pid ${bystander} is spared: sshd` });
+    assert.deepEqual(await capper.cap(host.pid, { share: 0.3, durationMs: null, reason: 'x' }), { outcome: 'skipped', reason: `pid ${host.pid} is PanicMode itself` });
+  } finally {
+    await capper.stop();
+    await killBurners();
+  }
+});
+
+test('duty-cycle fallback (a burner in the root cgroup): held near the target share, continued when lifted', async (t) => {
+  const pid = await burner();
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: () => null });
+  const resolved = new Subject<void>();
+  try {
+    const before = await measureShare(pid, 1500);
+    const r = await capper.cap(pid, { share: 0.25, durationMs: null, until$: resolved, reason: 'cpu hog' });
+    assert.equal(r.outcome === 'capped' && r.cap.method, 'duty_cycle');
+    const capped = await measureShare(pid, 3000);
+    t.diagnostic(`burner share before ${(before * 100).toFixed(1)} %, duty cycle 25 %: ${(capped * 100).toFixed(1)} %`);
+    assert.ok(before > 0.4, `the burner ran well above the target before (${before.toFixed(2)})`);
+    assert.ok(capped <= 0.4, `held near 25 % of a CPU (timers run late on a loaded machine), measured ${capped.toFixed(3)}`);
+    // It runs only in its windows, and there competes with the rest of a loaded machine.
+    assert.ok(capped >= 0.03, `a throttle, not a freeze: measured ${capped.toFixed(3)}`);
+    resolved.next(); // the incident resolved
+    for (let i = 0; i < 100 && capper.list().length > 0; i++) await sleep(10);
+    assert.deepEqual(capper.list(), []);
+    await sleep(50);
+    assert.notEqual(procState(pid), 'T', 'left running, not stopped');
+    const freed = await measureShare(pid, 1000);
+    assert.ok(freed > 0.4, `runs freely again, measured ${freed.toFixed(3)}`);
+  } finally {
+    await capper.stop();
+    await killBurners();
+  }
+});
+
+test('a cap ends by itself after its duration, and when the process exits', async () => {
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: () => null, dutyPeriodMs: 50 });
+  const a = spawnBurner(60);
+  burners.push(a);
+  const pa = await burningPid(a);
+  const pb = await burner();
+  try {
+    await capper.cap(pa, { share: 0.5, durationMs: null, reason: 'x' });
+    await capper.cap(pb, { share: 0.5, durationMs: 300, reason: 'x' });
+    assert.deepEqual(capper.list().map((c) => c.pid), [pa, pb]);
+    await a.kill();
+    for (let i = 0; i < 200 && capper.list().length > 0; i++) await sleep(10);
+    assert.deepEqual(capper.list(), [], 'one lifted when it exited, the other after 300 ms');
+    await sleep(60);
+    assert.notEqual(procState(pb), 'T');
+  } finally {
+    await capper.stop();
+    await killBurners();
+  }
+});
