@@ -25,7 +25,7 @@ import { selfIncident } from './model/self-incident.js';
 import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
 import { createActionExecutor, executorLimits, type ActionRunRecord } from './actions/executor.js';
-import { buildActions } from './actions/registry.js';
+import { buildActions, usedConnectionRates, type ActionDeps } from './actions/registry.js';
 import type { Incident } from './model/incident.js';
 import type { Metrics } from './model/metrics.js';
 import { supervise } from '../streams/supervise.js';
@@ -34,7 +34,7 @@ import { metricsStream } from './collectors/metrics-stream.js';
 import { createCollectors } from './collectors/registry.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
 import { startAlertPath } from './alerts/alert-path.js';
-import { createFirewall } from './firewall/create-firewall.js';
+import { createConnectionLimiter, createFirewall } from './firewall/create-firewall.js';
 import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
@@ -127,7 +127,21 @@ const startPipeline = async (
     }
   }
 
-  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall });
+  // rate_limit: per-source connection limits beside the bans (same table); CPU caps for
+  // process incidents, lifted when their incident resolves (resolvedKeys$, fed below).
+  const resolvedKeys$ = new Subject<string>();
+  let connectionLimiter: ActionDeps['connectionLimiter'] = 'firewall.enabled is false';
+  const rates = usedConnectionRates(config);
+  if (config.firewall.enabled && rates.length > 0) {
+    const limiter = createConnectionLimiter({ options: config.firewall, circuit: config.circuit_breakers, logger: logger.child('firewall'), dryRun: config.dry_run, rates, scheduler });
+    connectionLimiter = typeof limiter === 'string' ? limiter : await limiter.start().then(() => limiter, (err: Error) => err.message);
+    if (typeof connectionLimiter === 'string') log.warn(`rate_limit will not limit connections: ${connectionLimiter}`);
+  }
+  // The CPU capper (throttle/cpu-capper.ts) takes process-actions' never-touched list
+  // (`spareNow`) and victim choice; until they are wired here, process incidents are not capped.
+  const cpuCaps: ActionDeps['cpuCaps'] = 'the never-touched process list is not wired to rate_limit yet';
+
+  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, connectionLimiter, cpuCaps, resolvedKeys$ });
   for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
   const recordRun = (run: ActionRunRecord) => {
     void db
@@ -236,7 +250,10 @@ const startPipeline = async (
           }),
           catchError(() => EMPTY),
         )
-        .subscribe((incident) => handler.handle(incident)),
+        .subscribe((incident) => {
+          if (incident.status === 'resolved') resolvedKeys$.next(incident.key);
+          handler.handle(incident);
+        }),
     );
   }
 
@@ -287,6 +304,7 @@ const startPipeline = async (
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());
       await firewall?.stop();
+      resolvedKeys$.complete();
       alerts$.complete();
       await writer.close();
       await alerting.drain(left());

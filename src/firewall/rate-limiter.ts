@@ -34,39 +34,9 @@ import type { NeverBlock } from './never-block.js';
 import type { Logger } from '../log/logger.js';
 import { parseTarget, prefixOf, targetOf, type BanTarget } from './address.js';
 import { nftTimeout, parseSetListing } from './nft-backend.js';
-import { ActionError, ConfigError } from '../errors.js';
+import { ActionError } from '../errors.js';
+import { formatRate, secondsPer, type ConnectionRate } from './connection-rate.js';
 import { formatDuration } from '../config/duration.js';
-
-/** A connection rate in nft's words: whole connections per unit. */
-export interface ConnectionRate {
-  count: number;
-  per: 'second' | 'minute' | 'hour';
-}
-
-const units: readonly [string, ConnectionRate['per'], number][] = [
-  ['s', 'second', 1],
-  ['m', 'minute', 60],
-  ['h', 'hour', 3600],
-];
-
-/**
- * `10/s` → 10 per second. nft counts whole connections, so a fraction moves to the
- * next longer unit (`0.5/s` → 30/minute); `at` names the config place in the error.
- */
-export const parseConnectionRate = (text: string, at = 'rate'): ConnectionRate => {
-  const m = /^(\d+(?:\.\d+)?)\/([smh])$/.exec(text.trim());
-  const n = m ? Number(m[1]) : NaN;
-  if (!m || !(n > 0)) throw new ConfigError([`${at}: expected a rate above 0 like "10/s" (per s, m or h), got ${JSON.stringify(text)}`]);
-  const start = units.findIndex(([u]) => u === m[2]);
-  const perSecond = n / units[start]![2];
-  for (const [, per, seconds] of units.slice(start)) {
-    const count = perSecond * seconds;
-    if (Number.isInteger(count) || per === 'hour') return { count: Math.max(1, Math.round(count)), per };
-  }
-  throw new Error('unreachable');
-};
-
-export const formatRate = (r: ConnectionRate): string => `${r.count}/${r.per[0]}`;
 
 /** The sets of one rate: `rl_10_second`. */
 const classOf = (r: ConnectionRate) => `rl_${r.count}_${r.per}`;
@@ -83,7 +53,7 @@ export const RATE_LIMIT_CHAIN = 'rate_limit';
 export const rateLimitSetupBatch = (table: string, rates: readonly ConnectionRate[]): string => {
   const lines = [`add table inet ${table}`];
   for (const r of rates) {
-    const meterTimeout = nftTimeout(Math.max(60_000, 2 * 1000 * units.find(([, p]) => p === r.per)![2]));
+    const meterTimeout = nftTimeout(Math.max(60_000, 2 * 1000 * secondsPer[r.per]));
     for (const f of [4, 6] as const) {
       const type = f === 4 ? 'ipv4_addr' : 'ipv6_addr';
       lines.push(`add set inet ${table} ${limitedSet(r, f)} { type ${type}; flags interval, timeout; }`);

@@ -18,6 +18,9 @@ import { applyCpuCap, cgroupMembers, locateCpuLimit, restoreCpuCap, DEFAULT_CGRO
 import { throttleByDutyCycle } from './duty-cycle-throttle.js';
 import { formatDuration } from '../config/duration.js';
 
+/** The reason a process must be left alone, or null (process-actions' `Spare`). */
+export type Spare = (pid: number) => string | null;
+
 export type CapMethod = 'cgroup_v1' | 'cgroup_v2' | 'duty_cycle';
 
 /** A cap in force, as shown to people. */
@@ -62,8 +65,11 @@ export interface CpuCapper {
 export interface CpuCapperDeps {
   host: Host;
   logger: Logger;
-  /** why `pid` must not be touched, or null (from the process-actions part) */
-  spare: (pid: number) => string | null;
+  /**
+   * The never-touched list as it stands now (process-actions' `spare`, built over a fresh
+   * view of the process table): asked once per cap, for the victim and its cgroup's members
+   */
+  spareNow: () => Spare | Promise<Spare>;
   /** true when another part holds `pid` frozen (a throttle then never continues it) */
   isFrozen?: (pid: number) => boolean;
   scheduler?: SchedulerLike;
@@ -87,7 +93,7 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
   const held = new Map<number, Held>();
 
   /** The cgroup to cap, or why the victim gets a duty cycle instead. */
-  const cgroupFor = async (pid: number): Promise<CpuLimitFile | string> => {
+  const cgroupFor = async (pid: number, spare: Spare): Promise<CpuLimitFile | string> => {
     const file = await locateCpuLimit(host, pid, deps.cgroupRoot ?? DEFAULT_CGROUP_ROOT);
     if (typeof file === 'string') return file;
     let members: number[];
@@ -97,7 +103,7 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
       return `cgroup ${file.cgroup} unreadable: ${(err as Error).message}`;
     }
     for (const m of members) {
-      const why = m === host.pid ? 'PanicMode itself' : m === pid ? null : deps.spare(m);
+      const why = m === host.pid ? 'PanicMode itself' : m === pid ? null : spare(m);
       if (why) return `cgroup ${file.cgroup} also holds pid ${m} (${why})`;
     }
     return file;
@@ -107,7 +113,8 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
     const existing = held.get(pid);
     if (existing) return { outcome: 'already', cap: existing.cap };
     if (pid === host.pid) return { outcome: 'skipped', reason: `pid ${pid} is PanicMode itself` };
-    const why = deps.spare(pid);
+    const spare = await deps.spareNow();
+    const why = spare(pid);
     if (why) return { outcome: 'skipped', reason: `pid ${pid} is spared: ${why}` };
     let stat;
     try {
@@ -117,7 +124,7 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
     }
     if (!stat) return { outcome: 'skipped', reason: `pid ${pid} is gone` };
     if (!(o.share > 0 && o.share < 1)) return { outcome: 'skipped', reason: `a cap of ${o.share * 100}% of a CPU is no cap` };
-    return { file: await cgroupFor(pid), name: stat.name, startTicks: stat.startTicks };
+    return { file: await cgroupFor(pid, spare), name: stat.name, startTicks: stat.startTicks };
   };
 
   const capView = (pid: number, name: string, o: CapOptions, method: CapMethod, cgroup?: string): CpuCap => {

@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { createRateLimiter, formatRate, limitBatch, parseConnectionRate, rateLimitSetupBatch } from '../../src/firewall/rate-limiter.js';
+import { createRateLimiter, limitBatch, rateLimitSetupBatch } from '../../src/firewall/rate-limiter.js';
+import { formatRate, parseConnectionRate } from '../../src/firewall/connection-rate.js';
 import { createNftBackend } from '../../src/firewall/nft-backend.js';
 import { createNeverBlock } from '../../src/firewall/never-block.js';
 import { memoryLogger } from '../../src/log/logger.js';

@@ -83,7 +83,7 @@ test('v1 cpu controller (this host): a burner in a cgroup of its own is capped b
   const dir = testCgroup();
   const pid = await burner();
   writeFileSync(join(dir, 'cgroup.procs'), String(pid));
-  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: () => null });
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spareNow: () => () => null });
   try {
     const before = await measureShare(pid, 1500);
     const r = await capper.cap(pid, { share: 0.2, durationMs: null, reason: 'cpu hog' });
@@ -113,7 +113,7 @@ test('a cgroup that also holds a spared process is not capped as a whole: the vi
   const bystander = await burner();
   writeFileSync(join(dir, 'cgroup.procs'), String(victim));
   writeFileSync(join(dir, 'cgroup.procs'), String(bystander));
-  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: (p) => (p === bystander ? 'sshd' : null) });
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spareNow: () => (p) => (p === bystander ? 'sshd' : null) });
   try {
     const r = await capper.cap(victim, { share: 0.3, durationMs: null, reason: 'cpu hog' });
     assert.equal(r.outcome === 'capped' && r.cap.method, 'duty_cycle');
@@ -129,7 +129,7 @@ test('a cgroup that also holds a spared process is not capped as a whole: the vi
 
 test('duty-cycle fallback (a burner in the root cgroup): held near the target share, continued when lifted', async (t) => {
   const pid = await burner();
-  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: () => null });
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spareNow: () => () => null });
   const resolved = new Subject<void>();
   try {
     const before = await measureShare(pid, 1500);
@@ -155,7 +155,7 @@ test('duty-cycle fallback (a burner in the root cgroup): held near the target sh
 });
 
 test('a cap ends by itself after its duration, and when the process exits', async () => {
-  const capper = createCpuCapper({ host, logger: memoryLogger(), spare: () => null, dutyPeriodMs: 50 });
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spareNow: () => () => null, dutyPeriodMs: 50 });
   const a = spawnBurner(60);
   burners.push(a);
   const pa = await burningPid(a);
