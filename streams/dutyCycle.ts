@@ -1,4 +1,4 @@
-import { asyncScheduler, map, merge, Observable, timer, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, concat, map, Observable, repeat, timer, type SchedulerLike } from 'rxjs';
 
 /** What a throttled process should do from now on. */
 export type DutyPhase = 'stop' | 'run';
@@ -38,8 +38,10 @@ export const dutyCycle = (options: DutyCycleOptions): Observable<DutyPhase> => {
   const scheduler = options.scheduler ?? asyncScheduler;
   // Both parts at least 1 ms, or a phase would be skipped at the scheduler's resolution.
   const runMs = Math.min(periodMs - 1, Math.max(1, Math.round(periodMs * share)));
-  return merge(
-    timer(runMs, periodMs, scheduler).pipe(map((): DutyPhase => 'stop')),
-    timer(periodMs, periodMs, scheduler).pipe(map((): DutyPhase => 'run')),
-  );
+  // Each phase timed from the start of the one before (not two fixed intervals): a
+  // late timer then lengthens the phase it ends, and never eats the next one.
+  return concat(
+    timer(runMs, scheduler).pipe(map((): DutyPhase => 'stop')),
+    timer(periodMs - runMs, scheduler).pipe(map((): DutyPhase => 'run')),
+  ).pipe(repeat());
 };

@@ -51,3 +51,16 @@ export const measureShare = async (pid: number, ms: number): Promise<number> => 
   const c1 = cpuTicks(pid);
   return (c1 - c0) / 100 / ((performance.now() - t0) / 1000);
 };
+
+/** The fraction of `ms` that `pid` spent stopped (state T), sampled every few ms from /proc. */
+export const stoppedFraction = async (pid: number, ms: number): Promise<number> => {
+  const end = performance.now() + ms;
+  let stopped = 0;
+  let samples = 0;
+  while (performance.now() < end) {
+    samples++;
+    if (procState(pid) === 'T') stopped++;
+    await sleep(3);
+  }
+  return stopped / samples;
+};

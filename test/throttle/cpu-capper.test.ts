@@ -10,7 +10,7 @@ import { createHost, type Host } from '../../src/host/host.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { createCpuCapper, describeCap } from '../../src/throttle/cpu-capper.js';
 import { applyCpuCap, locateCpuLimit, parseCpuMax, parseProcCgroup, quotaFor, restoreCpuCap } from '../../src/throttle/cgroup-cpu-quota.js';
-import { spawnBurner, burningPid, measureShare, procState, type Burner } from './cpu-burner.js';
+import { spawnBurner, burningPid, measureShare, procState, stoppedFraction, type Burner } from './cpu-burner.js';
 
 const host = createHost();
 const V1_CPU = '/sys/fs/cgroup/cpu';
@@ -39,6 +39,8 @@ const burner = async () => {
 const killBurners = async () => {
   for (const b of burners.splice(0)) await b.kill();
 };
+/** Periods in which the cgroup hit its quota (v1 cpu.stat). */
+const throttled = (dir: string) => Number(/nr_throttled (\d+)/.exec(readFileSync(join(dir, 'cpu.stat'), 'utf8'))![1]);
 const testCgroup = () => {
   const dir = join(V1_CPU, `pmtest-${randomBytes(4).toString('hex')}`);
   mkdirSync(dir);
@@ -93,11 +95,13 @@ test('v1 cpu controller (this host): a burner in a cgroup of its own is capped b
     assert.equal(r.cap.cgroup, dir.slice(V1_CPU.length));
     assert.equal(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
     assert.match(describeCap(r.cap), /^capped sh \(pid \d+\) at 20% of a CPU by cgroup \/pmtest-/);
+    const throttledBefore = throttled(dir);
     const capped = await measureShare(pid, 2000);
     t.diagnostic(`burner share before ${(before * 100).toFixed(1)} %, capped at 20 %: ${(capped * 100).toFixed(1)} %`);
-    assert.ok(before > 0.3, `the burner ran above the cap before (${before.toFixed(2)}): otherwise this proves nothing`);
     assert.ok(capped <= 0.25, `held to about 20 % of a CPU, measured ${capped.toFixed(3)}`);
-    assert.ok(capped >= 0.1, `still running, measured ${capped.toFixed(3)}`);
+    // The kernel says it is the quota that holds it back (not a machine busy with other work).
+    assert.ok(throttled(dir) > throttledBefore, 'the cgroup was throttled (cpu.stat nr_throttled)');
+    assert.ok(capped >= 0.05, `still running, measured ${capped.toFixed(3)}`);
     assert.equal((await capper.cap(pid, { share: 0.2, durationMs: null, reason: 'again' })).outcome, 'already');
   } finally {
     await capper.stop();
@@ -135,19 +139,19 @@ test('duty-cycle fallback (a burner in the root cgroup): held near the target sh
     const before = await measureShare(pid, 1500);
     const r = await capper.cap(pid, { share: 0.25, durationMs: null, until$: resolved, reason: 'cpu hog' });
     assert.equal(r.outcome === 'capped' && r.cap.method, 'duty_cycle');
-    const capped = await measureShare(pid, 3000);
-    t.diagnostic(`burner share before ${(before * 100).toFixed(1)} %, duty cycle 25 %: ${(capped * 100).toFixed(1)} %`);
-    assert.ok(before > 0.4, `the burner ran well above the target before (${before.toFixed(2)})`);
+    const capped = await measureShare(pid, 2000);
+    const stopped = await stoppedFraction(pid, 1500);
+    t.diagnostic(`burner share before ${(before * 100).toFixed(1)} %, duty cycle 25 %: ${(capped * 100).toFixed(1)} %, stopped ${(stopped * 100).toFixed(0)} % of the time`);
     assert.ok(capped <= 0.4, `held near 25 % of a CPU (timers run late on a loaded machine), measured ${capped.toFixed(3)}`);
+    // What the duty cycle controls, whatever else the machine runs: stopped ~75 % of the time.
+    assert.ok(stopped >= 0.55 && stopped <= 0.9, `stopped about 75 % of the time, measured ${stopped.toFixed(2)}`);
     // It runs only in its windows, and there competes with the rest of a loaded machine.
     assert.ok(capped >= 0.03, `a throttle, not a freeze: measured ${capped.toFixed(3)}`);
     resolved.next(); // the incident resolved
     for (let i = 0; i < 100 && capper.list().length > 0; i++) await sleep(10);
     assert.deepEqual(capper.list(), []);
     await sleep(50);
-    assert.notEqual(procState(pid), 'T', 'left running, not stopped');
-    const freed = await measureShare(pid, 1000);
-    assert.ok(freed > 0.4, `runs freely again, measured ${freed.toFixed(3)}`);
+    assert.equal(await stoppedFraction(pid, 500), 0, 'left running, never stopped again');
   } finally {
     await capper.stop();
     await killBurners();
