@@ -1,16 +1,20 @@
 /**
  * TCP connects from chosen source addresses, for rate-limit tests: run inside a test
- * netns (`ip netns exec`), it listens on `server` and opens connections from each
+ * netns (`ip netns exec`), it listens on `server` (or, given `port`, connects to a
+ * server already listening there, in another namespace) and opens connections from each
  * source, `count` of them `spacingMs` apart (0 = all at once), each given `timeoutMs` to
  * be accepted. A connection whose SYN is dropped never completes within that time.
  * Prints `{ "<source>": { ok, failed } }` as JSON.
  *
  * Usage: node --import tsx connect-burst.ts '<json of ConnectPlan>'
+ *        node --import tsx connect-burst.ts --serve ADDRESS PORT
  */
 import { createServer, connect } from 'node:net';
 
 export interface ConnectPlan {
   server: string;
+  /** a server's port to connect to; absent = listen on `server` here */
+  port?: number;
   timeoutMs: number;
   sources: { address: string; count: number; spacingMs: number }[];
 }
@@ -29,9 +33,9 @@ const tryOnce = (server: string, port: number, localAddress: string, timeoutMs: 
   });
 
 const main = async (plan: ConnectPlan) => {
-  const server = createServer((c) => c.destroy());
-  await new Promise<void>((r) => server.listen(0, plan.server, r));
-  const port = (server.address() as { port: number }).port;
+  const server = plan.port === undefined ? createServer((c) => c.destroy()) : null;
+  if (server) await new Promise<void>((r) => server.listen(0, plan.server, r));
+  const port = plan.port ?? (server!.address() as { port: number }).port;
   const out: Record<string, { ok: number; failed: number }> = {};
   await Promise.all(
     plan.sources.map(async (src) => {
@@ -44,8 +48,13 @@ const main = async (plan: ConnectPlan) => {
       out[src.address] = { ok: results.filter(Boolean).length, failed: results.filter((x) => !x).length };
     }),
   );
-  server.close();
+  server?.close();
   process.stdout.write(JSON.stringify(out));
 };
 
-if (process.argv[2]) void main(JSON.parse(process.argv[2]) as ConnectPlan);
+if (process.argv[2] && process.argv[2] !== '--serve') void main(JSON.parse(process.argv[2]) as ConnectPlan);
+
+/** Listens on `address`:`port` until killed (the server half when the clients are in another namespace). */
+if (process.argv[2] === '--serve') {
+  createServer((c) => c.destroy()).listen(Number(process.argv[4]), process.argv[3], () => process.stdout.write('listening\n'));
+}
