@@ -203,9 +203,12 @@ export const createRateLimiter = (deps: RateLimiterDeps): RateLimiter => {
   const apply = async (o: LimitOptions, views: LimitView[], result: LimitResult) => {
     const entry = (v: LimitView): LimitEntry => ({ target: v.ip, timeoutMs: v.expires_at === null ? null : Math.max(1, v.expires_at - v.limited_at) });
     const done = (v: LimitView) => {
-      active.set(keyOf(o.rate, v.ip), v);
       result.limited.push(v);
       say(v, 'limited', o.reason);
+    };
+    const failed = (v: LimitView, err: unknown) => {
+      active.delete(keyOf(o.rate, v.ip));
+      result.failed.push({ ip: v.ip, error: (err as Error).message });
     };
     try {
       await batch(limitBatch(table, o.rate, views.map(entry)));
@@ -213,14 +216,14 @@ export const createRateLimiter = (deps: RateLimiterDeps): RateLimiter => {
       return;
     } catch (err) {
       if (views.length > 1) logger.debug('nft limit batch refused, retrying one by one', { error: (err as Error).message });
-      else return void result.failed.push({ ip: views[0]!.ip, error: (err as Error).message });
+      else return failed(views[0]!, err);
     }
     for (const v of views) {
       try {
         await batch(limitBatch(table, o.rate, [entry(v)]));
         done(v);
       } catch (err) {
-        result.failed.push({ ip: v.ip, error: (err as Error).message });
+        failed(v, err);
       }
     }
   };
@@ -264,6 +267,8 @@ export const createRateLimiter = (deps: RateLimiterDeps): RateLimiter => {
         result.limited.push(...views);
         return result;
       }
+      // Held from the decision on, so a second incident meanwhile finds them "already limited".
+      for (const v of views) active.set(keyOf(o.rate, v.ip), v);
       await apply(o, views, result);
       return result;
     },

@@ -17,6 +17,7 @@ before(() => {
   ns.exec('ip', ['link', 'set', 'lo', 'up']);
   // documentation addresses on the namespace's loopback: a server and three clients
   for (const a of ['203.0.113.1', '203.0.113.7', '198.51.100.9', '192.0.2.50']) ns.exec('ip', ['addr', 'add', `${a}/32`, 'dev', 'lo']);
+  for (const a of ['2001:db8:0:1::1', '2001:db8:0:2::7']) ns.exec('ip', ['addr', 'add', `${a}/128`, 'dev', 'lo', 'nodad']);
 });
 after(() => ns?.remove());
 
@@ -117,4 +118,50 @@ test('in a test netns: a limited source above the rate is dropped, one under it 
   assert.deepEqual(await bans.ban([{ target: '192.0.2.50', timeoutMs: 60_000, reason: 'x' }]), []);
   const banned = connectFrom({ server: '203.0.113.1', timeoutMs: 800, sources: [{ address: '192.0.2.50', count: 3, spacingMs: 0 }] });
   assert.deepEqual(banned['192.0.2.50'], { ok: 0, failed: 3 });
+});
+
+test('in a test netns: a v6 source is limited as its /64 (a meter per address in it), like a ban widens to /64', { skip: skip ?? false }, async () => {
+  const rate = parseConnectionRate('5/s');
+  const limiter = createRateLimiter({ run: ns!.nft, rates: [rate], neverBlock, ipv6Prefix: 64, logger: memoryLogger() });
+  await limiter.start();
+  const r = await limiter.limit(['2001:db8:0:2::7'], { rate, durationMs: 600_000, reason: 'flood' });
+  assert.deepEqual(r.limited.map((v) => v.ip), ['2001:db8:0:2::/64']);
+  const after = connectFrom({
+    server: '2001:db8:0:1::1',
+    timeoutMs: 800,
+    sources: [
+      { address: '2001:db8:0:2::7', count: 30, spacingMs: 0 },
+      { address: '2001:db8:0:1::1', count: 30, spacingMs: 0 }, // another /64: not limited
+    ],
+  });
+  const flood = after['2001:db8:0:2::7']!;
+  assert.ok(flood.ok >= 1 && flood.ok <= 10 && flood.failed >= 20, `the v6 burst is held to the bucket, got ${JSON.stringify(flood)}`);
+  assert.deepEqual(after['2001:db8:0:1::1'], { ok: 30, failed: 0 });
+});
+
+test('an address is limited once even when two incidents ask at the same time; a failed limit is not remembered', async () => {
+  let fail = true;
+  const batches: string[] = [];
+  const limiter = createRateLimiter({
+    run: async (args, stdin) => {
+      if (args[0] === '-f') {
+        batches.push(stdin!);
+        if (fail) return { code: 1, stdout: '', stderr: 'Error: Could not process rule: No such file or directory\n' };
+      }
+      return { code: 0, stdout: '{"nftables":[]}', stderr: '' };
+    },
+    rates: [{ count: 10, per: 'second' }],
+    neverBlock,
+    ipv6Prefix: 64,
+    logger: memoryLogger(),
+  });
+  const o = { rate: { count: 10, per: 'second' } as const, durationMs: 60_000, reason: 'x' };
+  const failed = await limiter.limit(['203.0.113.7'], o);
+  assert.deepEqual(failed.failed, [{ ip: '203.0.113.7', error: 'Error: Could not process rule: No such file or directory' }]);
+  assert.deepEqual(await limiter.list(), [], 'a limit that failed is not in force');
+  fail = false;
+  batches.length = 0;
+  const [a, b] = await Promise.all([limiter.limit(['203.0.113.7'], o), limiter.limit(['203.0.113.7'], o)]);
+  assert.deepEqual([a.limited.length, b.limited.length, b.already.length], [1, 0, 1]);
+  assert.equal(batches.length, 1, 'one element added');
 });
