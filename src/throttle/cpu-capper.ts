@@ -81,6 +81,8 @@ export interface CpuCapperDeps {
 
 interface Held {
   cap: CpuCap;
+  /** the capped cgroup's directory (cgroup methods) */
+  dir?: string;
   undo: () => Promise<void>;
   end: Subscription;
 }
@@ -91,6 +93,14 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
   const { host, logger } = deps;
   const scheduler = deps.scheduler ?? asyncScheduler;
   const held = new Map<number, Held>();
+  /**
+   * Caps are decided and applied one at a time: a second incident about the same process,
+   * or another process of the same cgroup, then finds the first cap in force ("already"),
+   * and a cgroup's original limit is never read back after we changed it.
+   */
+  let serial: Promise<unknown> = Promise.resolve();
+  /** The cap in force on the cgroup `dir`, when one of ours holds it. */
+  const capOfCgroup = (dir: string): CpuCap | undefined => [...held.values()].find((h) => h.dir === dir)?.cap;
 
   /** The cgroup to cap, or why the victim gets a duty cycle instead. */
   const cgroupFor = async (pid: number, spare: Spare): Promise<CpuLimitFile | string> => {
@@ -146,6 +156,49 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
     return true;
   };
 
+  /** Caps `pid`: its cgroup where it can, else a duty cycle (one call at a time, see `serial`). */
+  const capNow = async (pid: number, o: CapOptions): Promise<CapResult> => {
+    const d = await decide(pid, o);
+    if ('outcome' in d) return d;
+    let cap: CpuCap;
+    let undo: () => Promise<void>;
+    let applied: AppliedCap | null = null;
+    if (typeof d.file !== 'string') {
+      const mine = capOfCgroup(d.file.dir);
+      if (mine) return { outcome: 'already', cap: mine };
+      try {
+        applied = await applyCpuCap(d.file, o.share);
+      } catch (err) {
+        logger.info(`cgroup ${d.file.cgroup} cannot be capped, throttling pid ${pid} alone`, { error: (err as Error).message });
+      }
+    } else logger.debug(`pid ${pid}: ${d.file}; throttling it by duty cycle`);
+    if (applied) {
+      const a = applied;
+      cap = capView(pid, d.name, o, a.file.version === 2 ? 'cgroup_v2' : 'cgroup_v1', a.file.cgroup);
+      undo = () => restoreCpuCap(a);
+    } else {
+      cap = capView(pid, d.name, o, 'duty_cycle');
+      const throttle = throttleByDutyCycle({
+        host,
+        pid,
+        startTicks: d.startTicks,
+        share: o.share,
+        periodMs: deps.dutyPeriodMs ?? DEFAULT_DUTY_PERIOD_MS,
+        scheduler,
+        isFrozen: deps.isFrozen,
+        onGone: () => void lift(pid, 'the process exited'),
+      });
+      undo = async () => throttle.unsubscribe();
+    }
+    const ends$ = merge(o.until$ ?? NEVER, o.durationMs === null ? NEVER : timer(o.durationMs, scheduler)).pipe(take(1));
+    // Held before the end is subscribed: an until$ that has already fired lifts it at once.
+    const end = new Subscription();
+    held.set(pid, { cap, undo, end, dir: applied?.file.dir });
+    logger.info(`${describeCap(cap)} (${o.reason})`);
+    end.add(ends$.subscribe(() => void lift(pid, cap.until !== null && scheduler.now() >= cap.until ? 'its time is up' : 'the incident resolved')));
+    return { outcome: 'capped', cap };
+  };
+
   return {
     plan: async (pid, o) => {
       const d = await decide(pid, o);
@@ -153,44 +206,10 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
       const method: CapMethod = typeof d.file === 'string' ? 'duty_cycle' : d.file.version === 2 ? 'cgroup_v2' : 'cgroup_v1';
       return { outcome: 'capped', cap: capView(pid, d.name, o, method, typeof d.file === 'string' ? undefined : d.file.cgroup) };
     },
-    cap: async (pid, o) => {
-      const d = await decide(pid, o);
-      if ('outcome' in d) return d;
-      let cap: CpuCap;
-      let undo: () => Promise<void>;
-      let applied: AppliedCap | null = null;
-      if (typeof d.file !== 'string') {
-        try {
-          applied = await applyCpuCap(d.file, o.share);
-        } catch (err) {
-          logger.info(`cgroup ${d.file.cgroup} cannot be capped, throttling pid ${pid} alone`, { error: (err as Error).message });
-        }
-      } else logger.debug(`pid ${pid}: ${d.file}; throttling it by duty cycle`);
-      if (applied) {
-        const a = applied;
-        cap = capView(pid, d.name, o, a.file.version === 2 ? 'cgroup_v2' : 'cgroup_v1', a.file.cgroup);
-        undo = () => restoreCpuCap(a);
-      } else {
-        cap = capView(pid, d.name, o, 'duty_cycle');
-        const throttle = throttleByDutyCycle({
-          host,
-          pid,
-          startTicks: d.startTicks,
-          share: o.share,
-          periodMs: deps.dutyPeriodMs ?? DEFAULT_DUTY_PERIOD_MS,
-          scheduler,
-          isFrozen: deps.isFrozen,
-          onGone: () => void lift(pid, 'the process exited'),
-        });
-        undo = async () => throttle.unsubscribe();
-      }
-      const ends$ = merge(o.until$ ?? NEVER, o.durationMs === null ? NEVER : timer(o.durationMs, scheduler)).pipe(take(1));
-      // Held before the end is subscribed: an until$ that has already fired lifts it at once.
-      const end = new Subscription();
-      held.set(pid, { cap, undo, end });
-      logger.info(`${describeCap(cap)} (${o.reason})`);
-      end.add(ends$.subscribe(() => void lift(pid, cap.until !== null && scheduler.now() >= cap.until ? 'its time is up' : 'the incident resolved')));
-      return { outcome: 'capped', cap };
+    cap: (pid, o) => {
+      const p = serial.then(() => capNow(pid, o));
+      serial = p.catch(() => undefined);
+      return p;
     },
     lift,
     list: () => [...held.values()].map((h) => h.cap).sort((a, b) => a.since - b.since),

@@ -178,3 +178,23 @@ test('a cap ends by itself after its duration, and when the process exits', asyn
     await killBurners();
   }
 });
+
+test('two incidents at once about one process, or about two processes of one cgroup, cap it once, and the cgroup gets its own limit back', { skip: v1Unavailable ?? false }, async () => {
+  const dir = testCgroup();
+  const a = await burner();
+  const b = await burner();
+  writeFileSync(join(dir, 'cgroup.procs'), String(a));
+  writeFileSync(join(dir, 'cgroup.procs'), String(b));
+  const capper = createCpuCapper({ host, logger: memoryLogger(), spareNow: () => () => null });
+  try {
+    const o = { share: 0.2, durationMs: null, reason: 'cpu hog' };
+    const [first, second, other] = await Promise.all([capper.cap(a, o), capper.cap(a, o), capper.cap(b, o)]);
+    assert.deepEqual([first.outcome, second.outcome, other.outcome], ['capped', 'already', 'already']);
+    assert.equal(capper.list().length, 1);
+    assert.equal(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
+  } finally {
+    await capper.stop();
+    await killBurners();
+  }
+  assert.equal(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8').trim(), '-1', 'no cap left behind in the cgroup');
+});
