@@ -43,7 +43,7 @@ const classOf = (r: ConnectionRate) => `rl_${r.count}_${r.per}`;
 const limitedSet = (r: ConnectionRate, family: 4 | 6) => `${classOf(r)}_v${family}`;
 const meterSet = (r: ConnectionRate, family: 4 | 6) => `${classOf(r)}_m${family}`;
 
-export const RATE_LIMIT_CHAIN = 'rate_limit';
+const RATE_LIMIT_CHAIN = 'rate_limit';
 
 /**
  * The batch that creates the sets and the chain for these rates; idempotent (adds what

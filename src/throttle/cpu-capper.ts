@@ -87,7 +87,7 @@ interface Held {
   end: Subscription;
 }
 
-export const DEFAULT_DUTY_PERIOD_MS = 100;
+const DEFAULT_DUTY_PERIOD_MS = 100;
 
 export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
   const { host, logger } = deps;

@@ -28,7 +28,7 @@ export interface DutyCycleThrottleOptions {
 }
 
 /** Is `pid` still the process that started at `startTicks`? */
-export const sameProcess = (host: Host, pid: number, startTicks: number): boolean => {
+const sameProcess = (host: Host, pid: number, startTicks: number): boolean => {
   try {
     return parsePidStat(host.readProcSync(pid, 'stat'))?.startTicks === startTicks;
   } catch {
