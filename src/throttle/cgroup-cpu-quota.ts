@@ -9,84 +9,51 @@
  * be written. A cgroup already capped tighter is left as it is. `restore` puts back the
  * value found, so lifting a cap leaves the cgroup as the operator had it.
  *
- * Files are read and written directly under the cgroup root (`/sys/fs/cgroup`, or where
- * a sidecar mounts the host's); which process is in which cgroup comes through the
- * Host's proc root.
+ * Which process is in which cgroup, and where the cgroup filesystems are mounted, come
+ * through the Host's proc root; the limit files are then read and written where
+ * PanicMode sees them mounted.
  */
 import { readFile, writeFile, access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parseCgroupLayout } from '../exec/cgroup-layout.js';
 import type { Host } from '../host/host.js';
-
-/** Where the cgroup filesystems are mounted on an ordinary host. */
-export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 
 /** The v1 cpu period and v2 default period, µs. */
 const PERIOD_US = 100_000;
 /** The kernel refuses a quota under 1 ms. */
 const MIN_QUOTA_US = 1_000;
 
-export interface ProcCgroups {
-  /** the v2 path (`0::/path`), or null */
-  unified: string | null;
-  /** v1 controller → path (`4:cpu,cpuacct:/path` gives cpu and cpuacct) */
-  v1: Map<string, string>;
-}
-
-/** Pure: parses `/proc/<pid>/cgroup`. */
-export const parseProcCgroup = (text: string): ProcCgroups => {
-  const out: ProcCgroups = { unified: null, v1: new Map() };
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
-    if (!m) continue;
-    if (m[1] === '0' && m[2] === '') out.unified = m[3]!;
-    else for (const c of m[2]!.split(',')) if (c) out.v1.set(c, m[3]!);
-  }
-  return out;
-};
-
 /** A writable CPU limit for one cgroup. */
 export interface CpuLimitFile {
   version: 1 | 2;
   /** the cgroup's directory */
   dir: string;
-  /** the cgroup's path as /proc shows it (`/system.slice/x.service`) */
-  cgroup: string;
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);
-const hasCpuController = async (dir: string) => (await readFile(join(dir, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/).includes('cpu');
+/** A root cgroup is the top of its mount: its parent is not a cgroup (no cgroup.procs). */
+const isRootCgroup = async (dir: string) => !(await exists(join(dirname(dir), 'cgroup.procs')));
 
 /**
- * The cpu limit of the cgroup `pid` is in, or why there is none (root cgroup, no cpu
- * controller for it). v2 is preferred where its tree has the cpu controller.
+ * The cpu limit of the cgroup `pid` is in, or why there is none (the root cgroup, no
+ * cpu controller for it). Where its cgroups are comes from PanicMode's own mountinfo
+ * and the process's cgroup file (exec/cgroup-layout.ts: hybrid, v1, pure v2, bind
+ * mounts); v2 is preferred where its cgroup has the cpu controller (a `cpu.max`).
  */
-export const locateCpuLimit = async (host: Host, pid: number, cgroupRoot = DEFAULT_CGROUP_ROOT): Promise<CpuLimitFile | string> => {
-  let text: string;
+export const locateCpuLimit = async (host: Host, pid: number): Promise<CpuLimitFile | string> => {
+  let layout;
   try {
-    text = host.readProcSync(pid, 'cgroup');
+    layout = parseCgroupLayout(host.readProcSync(host.pid, 'mountinfo'), host.readProcSync(pid, 'cgroup'));
   } catch {
     return `pid ${pid} is gone`;
   }
-  const cg = parseProcCgroup(text);
-  if (cg.unified !== null) {
-    for (const mount of [cgroupRoot, join(cgroupRoot, 'unified')]) {
-      if (!(await hasCpuController(mount))) continue;
-      if (cg.unified === '/') return 'the process is in the root cgroup (no cpu.max there)';
-      const dir = join(mount, cg.unified);
-      if (await exists(join(dir, 'cpu.max'))) return { version: 2, dir, cgroup: cg.unified };
-    }
+  let inRoot = false;
+  for (const [version, dir, file] of [[2, layout.v2, 'cpu.max'], [1, layout.v1.cpu, 'cpu.cfs_quota_us']] as const) {
+    if (!dir) continue;
+    if (await isRootCgroup(dir)) inRoot = true;
+    else if (await exists(join(dir, file))) return { version, dir };
   }
-  const path = cg.v1.get('cpu');
-  if (path !== undefined) {
-    for (const name of ['cpu', 'cpu,cpuacct', 'cpuacct,cpu']) {
-      const mount = join(cgroupRoot, name);
-      if (!(await exists(join(mount, 'cpu.cfs_quota_us')))) continue;
-      if (path === '/') return 'the process is in the root cpu cgroup (no quota there)';
-      const dir = join(mount, path);
-      if (await exists(join(dir, 'cpu.cfs_quota_us'))) return { version: 1, dir, cgroup: path };
-    }
-  }
-  return 'no cpu controller for its cgroup';
+  return inRoot ? 'the process is in the root cgroup (no quota there)' : 'no cpu controller for its cgroup';
 };
 
 /** The pids in a cgroup (its `cgroup.procs`). */

@@ -14,7 +14,7 @@ import { asyncScheduler, merge, NEVER, Subscription, take, timer, type Observabl
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
 import { parsePidStat } from '../collectors/processes.js';
-import { applyCpuCap, cgroupMembers, locateCpuLimit, restoreCpuCap, DEFAULT_CGROUP_ROOT, type AppliedCap, type CpuLimitFile } from './cgroup-cpu-quota.js';
+import { applyCpuCap, cgroupMembers, locateCpuLimit, restoreCpuCap, type AppliedCap, type CpuLimitFile } from './cgroup-cpu-quota.js';
 import { throttleByDutyCycle } from './duty-cycle-throttle.js';
 import { formatDuration } from '../config/duration.js';
 
@@ -30,7 +30,7 @@ export interface CpuCap {
   /** share of one CPU, (0, 1) */
   share: number;
   method: CapMethod;
-  /** the capped cgroup (cgroup methods) */
+  /** the capped cgroup's directory (cgroup methods) */
   cgroup?: string;
   since: number;
   /** when it lifts by itself; null = when its incident resolves */
@@ -73,8 +73,6 @@ export interface CpuCapperDeps {
   /** true when another part holds `pid` frozen (a throttle then never continues it) */
   isFrozen?: (pid: number) => boolean;
   scheduler?: SchedulerLike;
-  /** default /sys/fs/cgroup */
-  cgroupRoot?: string;
   /** one run + stop cycle of the fallback, ms; default 100 */
   dutyPeriodMs?: number;
 }
@@ -104,17 +102,17 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
 
   /** The cgroup to cap, or why the victim gets a duty cycle instead. */
   const cgroupFor = async (pid: number, spare: Spare): Promise<CpuLimitFile | string> => {
-    const file = await locateCpuLimit(host, pid, deps.cgroupRoot ?? DEFAULT_CGROUP_ROOT);
+    const file = await locateCpuLimit(host, pid);
     if (typeof file === 'string') return file;
     let members: number[];
     try {
       members = await cgroupMembers(file);
     } catch (err) {
-      return `cgroup ${file.cgroup} unreadable: ${(err as Error).message}`;
+      return `cgroup ${file.dir} unreadable: ${(err as Error).message}`;
     }
     for (const m of members) {
       const why = m === host.pid ? 'PanicMode itself' : m === pid ? null : spare(m);
-      if (why) return `cgroup ${file.cgroup} also holds pid ${m} (${why})`;
+      if (why) return `cgroup ${file.dir} also holds pid ${m} (${why})`;
     }
     return file;
   };
@@ -169,12 +167,12 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
       try {
         applied = await applyCpuCap(d.file, o.share);
       } catch (err) {
-        logger.info(`cgroup ${d.file.cgroup} cannot be capped, throttling pid ${pid} alone`, { error: (err as Error).message });
+        logger.info(`cgroup ${d.file.dir} cannot be capped, throttling pid ${pid} alone`, { error: (err as Error).message });
       }
     } else logger.debug(`pid ${pid}: ${d.file}; throttling it by duty cycle`);
     if (applied) {
       const a = applied;
-      cap = capView(pid, d.name, o, a.file.version === 2 ? 'cgroup_v2' : 'cgroup_v1', a.file.cgroup);
+      cap = capView(pid, d.name, o, a.file.version === 2 ? 'cgroup_v2' : 'cgroup_v1', a.file.dir);
       undo = () => restoreCpuCap(a);
     } else {
       cap = capView(pid, d.name, o, 'duty_cycle');
@@ -204,7 +202,7 @@ export const createCpuCapper = (deps: CpuCapperDeps): CpuCapper => {
       const d = await decide(pid, o);
       if ('outcome' in d) return d;
       const method: CapMethod = typeof d.file === 'string' ? 'duty_cycle' : d.file.version === 2 ? 'cgroup_v2' : 'cgroup_v1';
-      return { outcome: 'capped', cap: capView(pid, d.name, o, method, typeof d.file === 'string' ? undefined : d.file.cgroup) };
+      return { outcome: 'capped', cap: capView(pid, d.name, o, method, typeof d.file === 'string' ? undefined : d.file.dir) };
     },
     cap: (pid, o) => {
       const p = serial.then(() => capNow(pid, o));

@@ -9,7 +9,7 @@ import { Subject } from 'rxjs';
 import { createHost, type Host } from '../../src/host/host.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { createCpuCapper, describeCap } from '../../src/throttle/cpu-capper.js';
-import { applyCpuCap, locateCpuLimit, parseCpuMax, parseProcCgroup, quotaFor, restoreCpuCap } from '../../src/throttle/cgroup-cpu-quota.js';
+import { applyCpuCap, locateCpuLimit, parseCpuMax, quotaFor, restoreCpuCap } from '../../src/throttle/cgroup-cpu-quota.js';
 import { spawnBurner, burningPid, measureShare, procState, stoppedFraction, type Burner } from './cpu-burner.js';
 
 const host = createHost();
@@ -48,11 +48,7 @@ const testCgroup = () => {
   return dir;
 };
 
-test('cgroup files parse: v1 controller lists, the v2 line, cpu.max and quotas', () => {
-  const cg = parseProcCgroup('12:cpu,cpuacct:/user.slice\n4:memory:/x\n1:name=systemd:/user.slice/s\n0::/user.slice/session-3.scope\n');
-  assert.equal(cg.unified, '/user.slice/session-3.scope');
-  assert.equal(cg.v1.get('cpu'), '/user.slice');
-  assert.equal(cg.v1.get('cpuacct'), '/user.slice');
+test('cpu.max and quotas', () => {
   assert.equal(parseCpuMax('max 100000'), null);
   assert.equal(parseCpuMax('25000 100000\n'), 0.25);
   assert.equal(quotaFor(0.25), 25_000);
@@ -63,19 +59,21 @@ test('cgroup v2 (a pure-v2 tree as production has it): cpu.max written, a tighte
   const root = mkdtempSync(join(tmpdir(), 'pm-cgroup2-'));
   try {
     writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+    writeFileSync(join(root, 'cgroup.procs'), '1\n');
     mkdirSync(join(root, 'app.service'));
     writeFileSync(join(root, 'app.service', 'cpu.max'), 'max 100000\n');
-    const fake: Host = { ...host, readProcSync: (...parts) => (parts[1] === 'cgroup' ? '0::/app.service\n' : host.readProcSync(...parts)) };
-    const file = await locateCpuLimit(fake, 4242, root);
-    assert.deepEqual(file, { version: 2, dir: join(root, 'app.service'), cgroup: '/app.service' });
+    // The agent's mountinfo (a cgroup2 mount at the temp tree) and the victim's cgroup file.
+    const mountinfo = `30 25 0:26 / ${root} rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n`;
+    const fakeHost = (cgroup: string): Host => ({ ...host, readProcSync: (...parts) => (parts[1] === 'mountinfo' ? mountinfo : parts[1] === 'cgroup' ? cgroup : host.readProcSync(...parts)) });
+    const file = await locateCpuLimit(fakeHost('0::/app.service\n'), 4242);
+    assert.deepEqual(file, { version: 2, dir: join(root, 'app.service') });
     if (typeof file === 'string') return;
     const cap = await applyCpuCap(file, 0.3);
     assert.equal(readFileSync(join(root, 'app.service', 'cpu.max'), 'utf8'), '30000 100000');
     assert.equal((await applyCpuCap(file, 0.5)).written, false, 'a cgroup capped tighter already is left alone');
     await restoreCpuCap(cap);
     assert.equal(readFileSync(join(root, 'app.service', 'cpu.max'), 'utf8'), 'max 100000');
-    const inRoot: Host = { ...host, readProcSync: () => '0::/\n' };
-    assert.match(String(await locateCpuLimit(inRoot, 1, root)), /root cgroup/);
+    assert.match(String(await locateCpuLimit(fakeHost('0::/\n'), 4242)), /root cgroup/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -92,9 +90,9 @@ test('v1 cpu controller (this host): a burner in a cgroup of its own is capped b
     assert.equal(r.outcome, 'capped');
     if (r.outcome !== 'capped') return;
     assert.equal(r.cap.method, 'cgroup_v1');
-    assert.equal(r.cap.cgroup, dir.slice(V1_CPU.length));
+    assert.equal(r.cap.cgroup, dir);
     assert.equal(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8').trim(), '20000');
-    assert.match(describeCap(r.cap), /^capped sh \(pid \d+\) at 20% of a CPU by cgroup \/pmtest-/);
+    assert.match(describeCap(r.cap), /^capped sh \(pid \d+\) at 20% of a CPU by cgroup \/sys\/fs\/cgroup\/cpu\/pmtest-/);
     const throttledBefore = throttled(dir);
     const capped = await measureShare(pid, 2000);
     t.diagnostic(`burner share before ${(before * 100).toFixed(1)} %, capped at 20 %: ${(capped * 100).toFixed(1)} %`);
