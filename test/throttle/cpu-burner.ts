@@ -32,7 +32,8 @@ export const spawnBurner = (maxSeconds = 60): Burner => {
 
 /** The busy loop itself: timeout's child (the process that burns). */
 export const burningPid = async (burner: Burner): Promise<number> => {
-  for (let i = 0; i < 200; i++) {
+  // up to 10 s: a machine under a fork bomb (other tests) can take that long to fork
+  for (let i = 0; i < 1000; i++) {
     const children = readFileSync(`/proc/${burner.pid}/task/${burner.pid}/children`, 'utf8').trim();
     if (children) return Number(children.split(/\s+/)[0]);
     await sleep(10);
