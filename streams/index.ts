@@ -6,6 +6,7 @@ export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, 
 export { concatMapLatest } from './concatMapLatest.js';
 export { countExceeds, type CountExceeded, type CountExceedsOptions } from './countExceeds.js';
 export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';
+export { dutyCycle, type DutyCycleOptions, type DutyPhase } from './dutyCycle.js';
 export { escalate, type EscalateOptions } from './escalate.js';
 export { hysteresis, hysteresisStep, type HysteresisOptions, type Transition } from './hysteresis.js';
 export { KeyedWindowCounter, type KeyedWindowCounterOptions } from './keyedWindowCounter.js';

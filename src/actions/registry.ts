@@ -22,6 +22,10 @@ import { massFreezeTopAction } from './mass-freeze-top.js';
 import { massFreezeClusterAction } from './mass-freeze-cluster.js';
 import { processBehaviour } from '../config/process-actions.js';
 import { massFreezeClusterAction as clusterName, type ActionDefinitionConfig } from '../config/schema.js';
+import { rateLimitAction, type RateLimitActionOptions } from './rate-limit.js';
+import type { RateLimiter } from '../firewall/rate-limiter.js';
+import { parseConnectionRate, type ConnectionRate } from '../firewall/connection-rate.js';
+import type { Observable } from 'rxjs';
 
 export interface BuiltActions {
   registry: Map<string, Action>;
@@ -38,9 +42,15 @@ export interface ActionDeps {
   processes: ProcessActionDeps;
   /** mass_freeze.yaml beside the config (or its defaults) */
   massFreeze: MassFreezePolicy;
+  /** rate_limit's per-source connection limits, or why there are none */
+  connectionLimiter?: RateLimiter | string;
+  /** rate_limit's CPU caps for process incidents (capper and victim choice), or why there are none */
+  cpuCaps?: RateLimitActionOptions['processes'];
+  /** keys of incidents as they resolve (a CPU cap lifts with its incident) */
+  resolvedKeys$?: Observable<string>;
 }
 
-const notYet = ['rate_limit', 'restart_process'];
+const notYet = ['restart_process'];
 
 /** A process action from its definition (absent: the built-in's defaults). */
 const processAction = (name: string, def: ActionDefinitionConfig | undefined, config: Config, deps: ActionDeps): Action | undefined => {
@@ -74,6 +84,44 @@ const processAction = (name: string, def: ActionDefinitionConfig | undefined, co
 /** freeze_top_process / kill_process: a process under 10 % of a core is not a hog (the next "top" once the hog stops is `htop`). */
 export const DEFAULT_MIN_CPU = 10;
 
+/** The parameters of one rate-limiting action. */
+export interface RateLimitDefinition {
+  rate: ConnectionRate;
+  /** ms; null = until lifted */
+  durationMs: number | null;
+  /** share of one CPU, (0, 1) */
+  cpuShare: number;
+}
+
+/** rate_limit's defaults: the example config's 10/s, a ban's length, a quarter of a CPU. */
+const DEFAULT_RATE = '10/s';
+const DEFAULT_CPU_PERCENT = 25;
+
+/**
+ * The rate-limiting actions of a config: the built-in `rate_limit` (given its parameters
+ * by an `actions: rate_limit: {type: firewall}` entry) and every `type: firewall` entry
+ * with a `rate`, which limits instead of banning.
+ */
+export const rateLimitDefinitions = (config: Config): Map<string, RateLimitDefinition> => {
+  const out = new Map<string, RateLimitDefinition>();
+  const defs = Object.entries(config.actions).filter(([name, def]) => def.type === 'firewall' && (def.rate !== undefined || name === 'rate_limit'));
+  if (!config.actions.rate_limit) defs.push(['rate_limit', { type: 'firewall' }]);
+  for (const [name, def] of defs) {
+    out.set(name, {
+      rate: parseConnectionRate(def.rate ?? DEFAULT_RATE, `actions.${name}.rate`),
+      durationMs: def.duration ?? config.firewall.ban_duration ?? null,
+      cpuShare: (def.cpu ?? DEFAULT_CPU_PERCENT) / 100,
+    });
+  }
+  return out;
+};
+
+/** The rates of the rate-limiting actions enabled monitors name: the nft sets the limiter needs. */
+export const usedConnectionRates = (config: Config): ConnectionRate[] => {
+  const used = new Set(config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions));
+  return [...rateLimitDefinitions(config)].filter(([name]) => used.has(name)).map(([, d]) => d.rate);
+};
+
 export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => {
   const registry = new Map<string, Action>();
   const unavailable = new Map<string, string>();
@@ -87,10 +135,24 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
   blockIp('block_ip', config.firewall.ban_duration);
   registry.set('snapshot', snapshotAction(config.storage.snapshot_dir, deps.host, timeout));
 
+  const limits = rateLimitDefinitions(config);
+  for (const [name, d] of limits) {
+    registry.set(
+      name,
+      rateLimitAction({
+        name,
+        ...d,
+        connections: deps.connectionLimiter ?? 'no connection limiter (firewall.enabled is false)',
+        processes: deps.cpuCaps ?? 'no CPU capper built',
+        resolvedKeys$: deps.resolvedKeys$,
+      }),
+    );
+  }
   for (const [name, def] of Object.entries(config.actions)) {
+    if (limits.has(name)) continue;
     if (def.type === 'script' && def.action) {
       registry.set(name, scriptAction(name, def.action, deps.host, def.timeout ?? timeout, { args: def.args, env: def.env }));
-    } else if (def.type === 'firewall' && name !== 'rate_limit') {
+    } else if (def.type === 'firewall') {
       blockIp(name, def.duration ?? config.firewall.ban_duration);
     } else if (def.type === 'system') {
       registry.set(name, snapshotAction(config.storage.snapshot_dir, deps.host, def.timeout ?? timeout));

@@ -18,7 +18,7 @@ const readsPaths = new Set(['disk_usage', 'file_monitor', 'auth_failures', 'log_
 /** The definition keys each action type acts on (`type` aside). */
 const actionKeys: Record<ActionDefinitionConfig['type'], readonly string[]> = {
   script: ['action', 'args', 'env', 'timeout'],
-  firewall: ['duration', 'rate'],
+  firewall: ['duration', 'rate', 'cpu'],
   process: ['action', ...new Set(Object.values(processKeys).flat())],
   system: ['capture', 'timeout'],
 };
@@ -53,10 +53,9 @@ export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): st
   const problems = Object.keys(def)
     .filter((k) => k !== 'type' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
     .map((k) => `${at}.${k}: a ${def.type} action does not use ${k} (it uses ${acts.join(', ')})`);
-  // A firewall action with a rate would ban instead of limiting: only rate_limit is
-  // accepted with it (warned about: rate limiting is not built yet).
-  if (def.type === 'firewall' && def.rate !== undefined && name !== 'rate_limit') {
-    problems.push(`${at}.rate: rate limiting is not available yet, and this action would ban the address for its duration instead; remove rate (or name the action rate_limit, which is logged and skipped)`);
+  // cpu caps a process incident's victim: only a limiting action (rate_limit, or one with a rate) does that; a ban would ignore it.
+  if (def.type === 'firewall' && def.cpu !== undefined && def.rate === undefined && name !== 'rate_limit') {
+    problems.push(`${at}.cpu: only a rate-limiting action caps a process's CPU (name it rate_limit or give it a rate); this one bans`);
   }
   return problems;
 };
@@ -83,7 +82,6 @@ export const inertKeyWarnings = (config: Config): string[] => {
   });
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.capture !== undefined) out.push(`actions.${name}.capture is ignored: a snapshot always captures processes, sockets, memory, disks and uptime`);
-    if (def.rate !== undefined) out.push(`actions.${name}.rate is ignored: rate limiting is not available yet (${name} is logged and skipped)`);
   }
   if (config.storage.log_dir !== undefined) out.push('storage.log_dir is ignored: PanicMode logs to stderr (the journal under systemd) and writes no log files');
   if (config.storage.state_file !== undefined) out.push('storage.state_file is ignored: deduplication state is kept in the incident database (storage.incident_db)');

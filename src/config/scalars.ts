@@ -7,6 +7,7 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { parseCidr } from '../firewall/address.js';
+import { connectionRateProblem } from '../firewall/connection-rate.js';
 import { SECRET_PLACEHOLDER } from './secrets.js';
 
 const leaf = <A>(name: string, is: (u: unknown) => u is A, check?: (a: A) => string | undefined): t.Type<A, A, unknown> =>
@@ -158,7 +159,7 @@ export const bindAddress = leaf('an address like "127.0.0.1:8765"', (u): u is st
 
 /** A rate like `10/s`, `600/m`, `1000/h`. */
 export const rate = leaf('a rate like "10/s"', (u): u is string => typeof u === 'string', (s) =>
-  /^\d+(\.\d+)?\/(s|m|h)$/.test(s.trim()) ? undefined : `expected a rate like "10/s" (per s, m or h), got ${JSON.stringify(s)}`,
+  connectionRateProblem(s) ?? undefined,
 );
 
 /** A map of string to string (HTTP headers, labels). Numbers are taken as strings. */

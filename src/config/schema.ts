@@ -130,8 +130,10 @@ export const ActionDefinition = struct({
   action: optional(text),
   /** firewall: how long a block lasts (see banDuration) */
   duration: optional(banDuration),
-  /** firewall: connection rate limit, `10/s` */
+  /** firewall: new connections per source, `10/s`; with it the action limits instead of banning (rate_limit: default 10/s) */
   rate: optional(rate),
+  /** firewall with rate (rate_limit): the % of one CPU a process incident's victim is capped at (default 25) */
+  cpu: optional(wholeNumberBetween(1, 99)),
   /** system: what a snapshot captures (logs, processes, connections, files, ...) */
   capture: optional(list(text, 'a list of names')),
   /** script: extra arguments */
