@@ -88,10 +88,57 @@ export interface ProcessInfo {
   rssBytes: number;
 }
 
+/** A process in state Z (exited, not reaped) and the parent that has not reaped it. */
+export interface ZombieProcess {
+  pid: number;
+  ppid: number;
+  name: string;
+  /** the parent's name ('' when the parent was not in the table) */
+  parentName: string;
+}
+
+/** One process tree: a process and how many descendants it has (itself not counted). */
+export interface ProcessTree {
+  pid: number;
+  name: string;
+  descendants: number;
+}
+
 export interface ProcessSample {
   count: number;
   topByCpu: ProcessInfo[];
   topByMemory: ProcessInfo[];
+  /** processes in state Z (all of them, however long the list) */
+  zombieCount?: number;
+  /** the first zombies by pid, at most MAX_LISTED_ZOMBIES (process-tree-facts.ts); absent on hand-built samples */
+  zombies?: ZombieProcess[];
+  /**
+   * The largest process trees, by descendants, each the deepest process that holds most
+   * of its tree (not its parent shell, not init): where a fork bomb grows. Absent on
+   * hand-built samples.
+   */
+  trees?: ProcessTree[];
+}
+
+/**
+ * PSI (pressure stall information, `<proc>/pressure/{cpu,memory,io}`): the share of
+ * wall time in which some (or all, `full`) runnable tasks were stalled waiting for the
+ * resource, averaged over 10 s and 60 s, 0–100. NaN for a line the kernel does not
+ * write (`cpu full` before Linux 5.13).
+ */
+export interface PressureSample {
+  cpuSomeAvg10: number;
+  cpuSomeAvg60: number;
+  cpuFullAvg10: number;
+  cpuFullAvg60: number;
+  memorySomeAvg10: number;
+  memorySomeAvg60: number;
+  memoryFullAvg10: number;
+  memoryFullAvg60: number;
+  ioSomeAvg10: number;
+  ioSomeAvg60: number;
+  ioFullAvg10: number;
+  ioFullAvg60: number;
 }
 
 export interface SelfSample {
@@ -112,6 +159,7 @@ export interface Metrics {
   cpu: CpuSample | null;
   memory: MemorySample | null;
   load: LoadSample | null;
+  pressure: PressureSample | null;
   disk: DiskUsageSample | null;
   diskIo: DiskIoSample | null;
   network: NetworkSample | null;
@@ -139,6 +187,7 @@ export const emptyMetrics = (ts: number): Metrics => ({
   cpu: null,
   memory: null,
   load: null,
+  pressure: null,
   disk: null,
   diskIo: null,
   network: null,

@@ -1,0 +1,65 @@
+/**
+ * Zombies and process trees from one process table (pure, on hand-made tables in the
+ * shape readProcessTable returns).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { processTreeFacts, MAX_LISTED_ZOMBIES } from '../../src/collectors/process-tree-facts.js';
+import type { ProcStat } from '../../src/collectors/processes.js';
+
+const proc = (pid: number, ppid: number, name: string, state = 'S'): ProcStat => ({ pid, ppid, name, state, cpuTicks: 0, startTicks: pid, rssBytes: 0 });
+const table = (...ps: ProcStat[]) => new Map(ps.map((p) => [p.pid, p]));
+
+/** init → sshd → sshd → bash → bomb, and a binary fork tree of `depth` levels under bomb (pids from 1000). */
+const bombHost = (depth: number) => {
+  const ps = [proc(1, 0, 'systemd'), proc(2, 0, 'kthreadd'), proc(3, 2, 'kworker/0:0'), proc(700, 1, 'sshd'), proc(800, 700, 'sshd'), proc(801, 800, 'bash'), proc(900, 801, 'bomb')];
+  let level = [900];
+  let next = 1000;
+  for (let d = 0; d < depth; d++) {
+    const children: number[] = [];
+    for (const parent of level) for (let k = 0; k < 2; k++) { ps.push(proc(next, parent, 'bomb')); children.push(next++); }
+    level = children;
+  }
+  return table(...ps);
+};
+
+test('zombies: counted, listed by pid with the parent that does not reap them', () => {
+  const f = processTreeFacts(table(proc(1, 0, 'systemd'), proc(50, 1, 'worker'), proc(52, 50, 'job', 'Z'), proc(51, 50, 'job', 'Z'), proc(60, 99, 'orphan', 'Z'), proc(70, 1, 'nginx', 'R')));
+  assert.equal(f.zombieCount, 3);
+  assert.deepEqual(f.zombies, [
+    { pid: 51, ppid: 50, name: 'job', parentName: 'worker' },
+    { pid: 52, ppid: 50, name: 'job', parentName: 'worker' },
+    { pid: 60, ppid: 99, name: 'orphan', parentName: '' },
+  ]);
+});
+
+test('zombies: thousands are counted, the first few listed', () => {
+  const ps = [proc(1, 0, 'systemd'), proc(50, 1, 'leaker')];
+  for (let i = 0; i < 3000; i++) ps.push(proc(1000 + i, 50, 'job', 'Z'));
+  const f = processTreeFacts(table(...ps));
+  assert.equal(f.zombieCount, 3000);
+  assert.equal(f.zombies.length, MAX_LISTED_ZOMBIES);
+  assert.equal(f.zombies[0]!.pid, 1000);
+});
+
+test('trees: a fork tree is listed at its root, not at the shell and sshd above it; init and kthreadd are never trees', () => {
+  const f = processTreeFacts(bombHost(8)); // 2 + 4 + ... + 256 = 510 descendants
+  assert.deepEqual(f.trees[0], { pid: 900, name: 'bomb', descendants: 510 });
+  assert.ok(!f.trees.some((t) => [1, 2, 700, 800, 801].includes(t.pid)), JSON.stringify(f.trees));
+  // its two halves are trees of their own (each half the root's)
+  assert.deepEqual(f.trees.slice(1, 3).map((t) => t.descendants), [254, 254]);
+});
+
+test('trees: an ordinary host lists its few parents; a chain is listed near its top', () => {
+  const f = processTreeFacts(table(proc(1, 0, 'systemd'), proc(10, 1, 'nginx'), proc(11, 10, 'nginx'), proc(12, 10, 'nginx'), proc(20, 1, 'cron')));
+  assert.deepEqual(f.trees, [{ pid: 10, name: 'nginx', descendants: 2 }]);
+  const chain = [proc(1, 0, 'systemd')];
+  for (let pid = 100; pid < 400; pid++) chain.push(proc(pid, pid === 100 ? 1 : pid - 1, 'chain'));
+  const c = processTreeFacts(table(...chain));
+  assert.ok(c.trees[0]!.descendants >= 290, JSON.stringify(c.trees));
+});
+
+test('a table with a parent loop (a broken fixture) still ends', () => {
+  const f = processTreeFacts(table(proc(5, 6, 'a'), proc(6, 5, 'b')));
+  assert.equal(f.trees.length <= 2, true);
+});
