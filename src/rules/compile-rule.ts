@@ -18,7 +18,7 @@ import type { RuleSpec } from './rule-spec.js';
 import { breaches } from '../../streams/threshold.js';
 import { sustainedFor, type Sustained } from '../../streams/sustainedFor.js';
 import { hysteresis } from '../../streams/hysteresis.js';
-import type { Subject, SubjectDetails } from './subject.js';
+import type { Measured, Subject, SubjectDetails } from './subject.js';
 
 export interface CompileOptions {
   /** consecutive clear ticks before `resolved` (default 3) */
@@ -62,24 +62,33 @@ export interface Evaluation {
 }
 
 /**
- * Snapshots to per-subject evaluations: each subject the spec selects, then one `gone`
- * evaluation per subject of the previous tick that is missing from this one. A
- * snapshot whose metric is unavailable (`select` gives null) yields nothing: the
- * rule neither fires nor resolves on a degraded collector. Hand-written rather than
- * `mergeMap` over an array: an inner subscription per tick costs the rule benchmark
- * about a third of its throughput.
+ * Snapshots to per-subject evaluations: each subject the spec selects (or its measure
+ * gives), then one `gone` evaluation per subject of the previous tick that is missing
+ * from this one. A snapshot whose metric is unavailable (subjects null) yields nothing:
+ * the rule neither fires nor resolves on a degraded collector.
  */
-export const subjectEvaluations =
-  (spec: RuleSpec): OperatorFunction<Metrics, Evaluation> =>
+export const subjectEvaluations = (spec: RuleSpec): OperatorFunction<Metrics, Evaluation> =>
+  spec.measure
+    ? (metrics$) => metrics$.pipe(spec.measure, evaluations((x: Measured) => x.m, (x) => x.subjects))
+    : evaluations((m: Metrics) => m, spec.select);
+
+/**
+ * The evaluations of each element's subjects. Hand-written rather than `mergeMap` over
+ * an array: an inner subscription per tick costs the rule benchmark about a third of
+ * its throughput.
+ */
+const evaluations =
+  <T>(metricsOf: (x: T) => Metrics, subjectsOf: (x: T) => Subject[] | null): OperatorFunction<T, Evaluation> =>
   (source) =>
     new Observable<Evaluation>((subscriber) => {
       let previous: Subject[] = [];
       return source.subscribe({
-        next: (m) => {
+        next: (x) => {
           let out: Evaluation[];
           try {
-            const subjects = spec.select(m);
+            const subjects = subjectsOf(x);
             if (subjects === null) return;
+            const m = metricsOf(x);
             out = [];
             for (const s of subjects) out.push({ m, s, gone: false });
             // the common case (one subject, the host: key '') needs no set
@@ -112,7 +121,7 @@ export const compileRule = (spec: RuleSpec, options: CompileOptions = {}): Opera
   const breach = breaches({ limit: spec.threshold, comparison: spec.comparison, inclusive: spec.inclusive });
   const held = (e: Evaluation) => !e.gone && breach(e.s.value);
   const incidentOf = (state: 'firing' | 'resolved', e: Evaluation): Incident =>
-    state === 'firing' ? toIncident(spec, e.s, e.m.ts, 'firing', spec.annotate?.(e.m, e.s)) : toIncident(spec, e.s, e.m.ts, 'resolved');
+    state === 'firing' ? toIncident(spec, e.s, e.m.ts, 'firing', spec.annotate?.(e.m, e.s) ?? e.s.details) : toIncident(spec, e.s, e.m.ts, 'resolved');
 
   if (spec.durationMs <= 0) {
     return (metrics$) =>

@@ -60,6 +60,7 @@ export const runInVirtualTime = (config: Config, tc: RuleTestCase, intervalMs: n
     cpu: perTick(p.cpu, intervalMs, ticks),
     rssMb: perTick(p.rss_mb, intervalMs, ticks),
     children: p.children ? perTick(p.children, intervalMs, ticks) : [],
+    state: p.state ?? 'R',
   }));
   // Inputs stay open after their last value (NEVER): the agent runs on, its windows too.
   const metrics$ = concat(
