@@ -1,14 +1,14 @@
 /**
  * What the process anomaly rules need from one process table beyond the top lists:
- * the zombies with the parents that do not reap them, and the largest process trees
- * (where a fork bomb grows). Pure, one pass over the table plus a walk of a few
- * candidates: about 1 µs per process, beside the ~12 µs it takes to read one.
+ * how many zombies there are and which parents do not reap them, and the largest
+ * process trees (where a fork bomb grows). Pure, O(n): one pass counts children, one
+ * pass sums subtrees leaves first, then a few candidates are compared.
  */
-import type { ProcessTree, ZombieProcess } from '../model/metrics.js';
+import type { ProcessTree, ZombieParent } from '../model/metrics.js';
 import type { ProcStat } from './processes.js';
 
-/** A host with thousands of zombies names the first ones; the count says how many. */
-export const MAX_LISTED_ZOMBIES = 50;
+/** A host with zombies under hundreds of parents names the worst ones; the count says how many zombies in all. */
+export const LISTED_ZOMBIE_PARENTS = 20;
 /** How many trees a sample lists. */
 export const LISTED_TREES = 5;
 /**
@@ -21,35 +21,62 @@ const DOMINANT_SHARE = 0.8;
 
 export interface ProcessTreeFacts {
   zombieCount: number;
-  zombies: ZombieProcess[];
+  zombieParents: ZombieParent[];
   trees: ProcessTree[];
 }
 
 /** The whole host's roots: init (1), kthreadd (2) and the idle task (0) are never "a tree". */
 const isHostRoot = (pid: number): boolean => pid <= 2;
 
-/** Pure: zombies and largest trees of one table. */
+/** Keeps the `n` largest `[pid, count]` by count (then lower pid), without sorting the whole table. */
+const largest = (entries: Iterable<[number, number]>, n: number): [number, number][] => {
+  const top: [number, number][] = [];
+  const before = (a: [number, number], b: [number, number]) => a[1] > b[1] || (a[1] === b[1] && a[0] < b[0]);
+  for (const e of entries) {
+    if (top.length === n && !before(e, top[n - 1]!)) continue;
+    let i = Math.min(top.length, n - 1);
+    if (top.length < n) top.push(e);
+    while (i > 0 && before(e, top[i - 1]!)) {
+      top[i] = top[i - 1]!;
+      i--;
+    }
+    top[i] = e;
+  }
+  return top;
+};
+
+/** Pure: zombie count and parents, and the largest trees, of one table. */
 export const processTreeFacts = (processes: ReadonlyMap<number, ProcStat>): ProcessTreeFacts => {
-  const zombies: ZombieProcess[] = [];
   let zombieCount = 0;
-  // descendants per pid: each process adds one to every ancestor (ppid links; a parent
-  // missing from the table ends the walk). Depth is small on real hosts; a chain bomb
-  // of depth d costs d per process, bounded below by the table's size.
-  const descendants = new Map<number, number>();
+  const zombiesOf = new Map<number, number>();
+  const children = new Map<number, number>();
   for (const p of processes.values()) {
     if (p.state === 'Z') {
       zombieCount++;
-      zombies.push({ pid: p.pid, ppid: p.ppid, name: p.name, parentName: processes.get(p.ppid)?.name ?? '' });
+      zombiesOf.set(p.ppid, (zombiesOf.get(p.ppid) ?? 0) + 1);
     }
-    let up = processes.get(p.ppid);
-    for (let hops = 0; up !== undefined && !isHostRoot(up.pid) && hops < processes.size; hops++) {
-      descendants.set(up.pid, (descendants.get(up.pid) ?? 0) + 1);
-      up = processes.get(up.ppid);
-    }
+    if (processes.has(p.ppid)) children.set(p.ppid, (children.get(p.ppid) ?? 0) + 1);
   }
-  zombies.sort((a, b) => a.pid - b.pid);
 
-  const candidates = [...descendants].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, LISTED_TREES * 2);
+  // descendants per pid, leaves first: a process is summed into its parent once all of
+  // its own children have been (a parent missing from the table ends a branch; a ppid
+  // loop, impossible in procfs, is simply never summed)
+  const descendants = new Map<number, number>();
+  const leaves: number[] = [];
+  for (const p of processes.values()) if (!children.has(p.pid)) leaves.push(p.pid);
+  const waiting = new Map(children);
+  while (leaves.length > 0) {
+    const pid = leaves.pop()!;
+    const ppid = processes.get(pid)!.ppid;
+    if (!processes.has(ppid)) continue;
+    descendants.set(ppid, (descendants.get(ppid) ?? 0) + (descendants.get(pid) ?? 0) + 1);
+    const left = waiting.get(ppid)! - 1;
+    waiting.set(ppid, left);
+    if (left === 0) leaves.push(ppid);
+  }
+  for (const pid of [0, 1, 2]) descendants.delete(pid);
+
+  const candidates = largest(descendants, LISTED_TREES * 2);
   const isAncestor = (ancestor: number, pid: number): boolean => {
     let up = processes.get(pid);
     for (let hops = 0; up !== undefined && !isHostRoot(up.pid) && hops < processes.size; hops++) {
@@ -60,10 +87,13 @@ export const processTreeFacts = (processes: ReadonlyMap<number, ProcStat>): Proc
   };
   const trees: ProcessTree[] = [];
   for (const [pid, n] of candidates) {
+    if (isHostRoot(pid)) continue;
     const dominated = candidates.some(([other, m]) => other !== pid && m >= n * DOMINANT_SHARE && isAncestor(pid, other));
     if (dominated) continue;
     trees.push({ pid, name: processes.get(pid)?.name ?? '', descendants: n });
     if (trees.length === LISTED_TREES) break;
   }
-  return { zombieCount, zombies: zombies.slice(0, MAX_LISTED_ZOMBIES), trees };
+
+  const zombieParents = largest(zombiesOf, LISTED_ZOMBIE_PARENTS).map(([pid, zombies]) => ({ pid, name: processes.get(pid)?.name ?? '', zombies }));
+  return { zombieCount, zombieParents, trees };
 };

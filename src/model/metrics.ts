@@ -88,13 +88,13 @@ export interface ProcessInfo {
   rssBytes: number;
 }
 
-/** A process in state Z (exited, not reaped) and the parent that has not reaped it. */
-export interface ZombieProcess {
+/** A parent with zombie children (exited, not reaped): acting on it is what clears them. */
+export interface ZombieParent {
   pid: number;
-  ppid: number;
+  /** its name ('' when it was not in the table) */
   name: string;
-  /** the parent's name ('' when the parent was not in the table) */
-  parentName: string;
+  /** how many of its children are zombies */
+  zombies: number;
 }
 
 /** One process tree: a process and how many descendants it has (itself not counted). */
@@ -108,10 +108,10 @@ export interface ProcessSample {
   count: number;
   topByCpu: ProcessInfo[];
   topByMemory: ProcessInfo[];
-  /** processes in state Z (all of them, however long the list) */
+  /** processes in state Z; absent on hand-built samples */
   zombieCount?: number;
-  /** the first zombies by pid, at most MAX_LISTED_ZOMBIES (process-tree-facts.ts); absent on hand-built samples */
-  zombies?: ZombieProcess[];
+  /** the parents of those zombies, most zombies first, at most LISTED_ZOMBIE_PARENTS (process-tree-facts.ts) */
+  zombieParents?: ZombieParent[];
   /**
    * The largest process trees, by descendants, each the deepest process that holds most
    * of its tree (not its parent shell, not init): where a fork bomb grows. Absent on

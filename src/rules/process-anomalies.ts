@@ -156,18 +156,11 @@ const processGrowth = (): SubjectMeasure =>
 /** zombie_processes: the host's zombie count; the details name their parents. */
 const zombies = (m: Metrics): Subject[] | null => {
   const p = m.processes;
-  if (!p || p.zombieCount === undefined || p.zombies === undefined) return null;
-  const byParent = new Map<number, { name: string; n: number }>();
-  for (const z of p.zombies) {
-    const e = byParent.get(z.ppid) ?? { name: z.parentName, n: 0 };
-    e.n++;
-    byParent.set(z.ppid, e);
-  }
-  const parents = [...byParent].sort((a, b) => b[1].n - a[1].n);
+  if (!p || p.zombieCount === undefined || p.zombieParents === undefined) return null;
   const details: SubjectDetails = {
-    details: parents.length === 0 ? '' : 'not reaped by: ' + parents.slice(0, 10).map(([ppid, e]) => `${e.name || '?'} (pid ${ppid}) ${e.n}`).join(', '),
-    // the parents: acting on them is what clears their zombies (never init: it reaps on its own)
-    pids: parents.map(([ppid]) => ppid).filter((pid) => pid > 1),
+    details: p.zombieParents.length === 0 ? '' : 'not reaped by: ' + p.zombieParents.slice(0, 10).map((z) => `${z.name || '?'} (pid ${z.pid}) ${z.zombies}`).join(', '),
+    // the parents: acting on them is what clears their zombies (never init: it is PanicMode's to spare, and reaps on its own)
+    pids: p.zombieParents.map((z) => z.pid).filter((pid) => pid > 1),
   };
   return [{ key: '', value: p.zombieCount, details }];
 };

@@ -3,13 +3,13 @@
  * and RSS as series (one value per interval, `_` or the series' end: the process is
  * gone), its state (Z: a zombie) and how many children it has. Each tick they become
  * the snapshot's `processes` section as the collector fills it — a count, the top
- * processes by CPU and by memory, the zombies with their parents' names, and the
+ * processes by CPU and by memory, the zombies' count and parents, and the
  * process trees (a fixture with children is a tree of that many descendants) — so
  * process rules and the pids a rule names (a process action's target) can be tested.
  * Every tick is a new read of the process table, as if the table were read every
  * interval.
  */
-import type { Metrics, ProcessInfo, ProcessTree, ZombieProcess } from '../model/metrics.js';
+import type { Metrics, ProcessInfo, ProcessTree, ZombieParent } from '../model/metrics.js';
 import { LISTED_TREES } from '../collectors/process-tree-facts.js';
 
 /** The collector keeps this many top processes per ordering. */
@@ -46,17 +46,22 @@ export const applyProcesses = (m: Metrics, fixtures: readonly ProcessFixture[], 
     if (n > 0) trees.push({ pid: f.pid, name: f.name, descendants: n });
   }
   const nameOf = new Map(alive.map((p) => [p.pid, p.name]));
-  const zombies: ZombieProcess[] = alive
-    .filter((p) => p.state === 'Z')
-    .map((p) => ({ pid: p.pid, ppid: p.ppid, name: p.name, parentName: nameOf.get(p.ppid) ?? '' }))
-    .sort((a, b) => a.pid - b.pid);
+  const parents = new Map<number, ZombieParent>();
+  let zombieCount = 0;
+  for (const p of alive) {
+    if (p.state !== 'Z') continue;
+    zombieCount++;
+    const z = parents.get(p.ppid) ?? { pid: p.ppid, name: nameOf.get(p.ppid) ?? '', zombies: 0 };
+    z.zombies++;
+    parents.set(p.ppid, z);
+  }
   const count = m.processes?.count;
   m.processes = {
     count: count ?? alive.length + children,
     topByCpu: [...alive].sort((a, b) => b.cpuPercent - a.cpuPercent).slice(0, TOP),
     topByMemory: [...alive].sort((a, b) => b.rssBytes - a.rssBytes).slice(0, TOP),
-    zombieCount: zombies.length,
-    zombies,
+    zombieCount,
+    zombieParents: [...parents.values()].sort((a, b) => b.zombies - a.zombies || a.pid - b.pid),
     trees: trees.sort((a, b) => b.descendants - a.descendants || a.pid - b.pid).slice(0, LISTED_TREES),
   };
 };

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { processTreeFacts, MAX_LISTED_ZOMBIES } from '../../src/collectors/process-tree-facts.js';
+import { processTreeFacts, LISTED_ZOMBIE_PARENTS } from '../../src/collectors/process-tree-facts.js';
 import type { ProcStat } from '../../src/collectors/processes.js';
 
 const proc = (pid: number, ppid: number, name: string, state = 'S'): ProcStat => ({ pid, ppid, name, state, cpuTicks: 0, startTicks: pid, rssBytes: 0 });
@@ -23,23 +23,33 @@ const bombHost = (depth: number) => {
   return table(...ps);
 };
 
-test('zombies: counted, listed by pid with the parent that does not reap them', () => {
+test('zombies: counted, their parents named, most zombies first', () => {
   const f = processTreeFacts(table(proc(1, 0, 'systemd'), proc(50, 1, 'worker'), proc(52, 50, 'job', 'Z'), proc(51, 50, 'job', 'Z'), proc(60, 99, 'orphan', 'Z'), proc(70, 1, 'nginx', 'R')));
   assert.equal(f.zombieCount, 3);
-  assert.deepEqual(f.zombies, [
-    { pid: 51, ppid: 50, name: 'job', parentName: 'worker' },
-    { pid: 52, ppid: 50, name: 'job', parentName: 'worker' },
-    { pid: 60, ppid: 99, name: 'orphan', parentName: '' },
+  assert.deepEqual(f.zombieParents, [
+    { pid: 50, name: 'worker', zombies: 2 },
+    { pid: 99, name: '', zombies: 1 },
   ]);
 });
 
-test('zombies: thousands are counted, the first few listed', () => {
-  const ps = [proc(1, 0, 'systemd'), proc(50, 1, 'leaker')];
-  for (let i = 0; i < 3000; i++) ps.push(proc(1000 + i, 50, 'job', 'Z'));
+test('zombies: thousands under hundreds of parents are counted; the worst parents are named, whatever their pids', () => {
+  const ps = [proc(1, 0, 'init')];
+  let pid = 1000;
+  // 300 zombies under init (a container init that does not reap), one each under 100 parents, then 7 under a late parent
+  for (let i = 0; i < 300; i++) ps.push(proc(pid++, 1, 'sh', 'Z'));
+  for (let i = 0; i < 100; i++) {
+    const parent = pid++;
+    ps.push(proc(parent, 1, 'p'), proc(pid++, parent, 'c', 'Z'));
+  }
+  ps.push(proc(90_000, 1, 'leaker'));
+  for (let i = 0; i < 7; i++) ps.push(proc(90_001 + i, 90_000, 'job', 'Z'));
   const f = processTreeFacts(table(...ps));
-  assert.equal(f.zombieCount, 3000);
-  assert.equal(f.zombies.length, MAX_LISTED_ZOMBIES);
-  assert.equal(f.zombies[0]!.pid, 1000);
+  assert.equal(f.zombieCount, 407);
+  assert.equal(f.zombieParents.length, LISTED_ZOMBIE_PARENTS);
+  assert.deepEqual(f.zombieParents.slice(0, 2), [
+    { pid: 1, name: 'init', zombies: 300 },
+    { pid: 90_000, name: 'leaker', zombies: 7 },
+  ]);
 });
 
 test('trees: a fork tree is listed at its root, not at the shell and sshd above it; init and kthreadd are never trees', () => {

@@ -18,7 +18,7 @@ const read = (rssMb: number): ProcessSample => ({
   topByCpu: [],
   topByMemory: [{ pid: 42, ppid: 1, name: 'leaky', uid: 0, state: 'R', cpuPercent: 1, rssBytes: rssMb * MB }],
   zombieCount: 0,
-  zombies: [],
+  zombieParents: [],
   trees: [],
 });
 /** a snapshot at `ts` holding `p`, read `age` ms before */
