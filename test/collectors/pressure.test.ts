@@ -13,6 +13,11 @@ import { createPressureCollector, parsePsi } from '../../src/collectors/pressure
 import { isNoDataError } from '../../src/collectors/collector.js';
 import { CollectorError } from '../../src/errors.js';
 import { fixtureRoot } from './fixture-host.js';
+import { firstValueFrom, timeout } from 'rxjs';
+import { metricsStream } from '../../src/collectors/metrics-stream.js';
+import { memoryLogger } from '../../src/log/logger.js';
+import { compileMonitors } from '../../src/rules/compile-monitors.js';
+import { compileRule } from '../../src/rules/compile-rule.js';
 
 test('parsePsi: some and full lines, avg10 and avg60', () => {
   const f = parsePsi('memory', 'some avg10=12.50 avg60=3.04 avg300=0.71 total=91823\nfull avg10=8.00 avg60=1.10 avg300=0.20 total=5012\n');
@@ -44,4 +49,30 @@ test('a broken file fails with a CollectorError; a root without PSI is "no data 
   const dir = mkdtempSync(join(tmpdir(), 'pm-nopsi-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   await assert.rejects(createPressureCollector().read(createHost(dir)), (e: unknown) => isNoDataError(e));
+});
+
+test("this machine's own PSI, through the real proc root (skipped where the kernel has none)", async (t) => {
+  const host = createHost();
+  let s;
+  try {
+    s = await createPressureCollector().read(host);
+  } catch (err) {
+    if (isNoDataError(err)) return t.skip('no PSI on this kernel');
+    throw err;
+  }
+  for (const [k, v] of Object.entries(s)) {
+    // NaN only for cpu full before Linux 5.13
+    if (Number.isNaN(v)) assert.match(k, /^cpuFull/);
+    else assert.ok(v >= 0 && v <= 100, `${k} = ${v}`);
+  }
+});
+
+test('a memory_pressure monitor fires from the real /proc/pressure/memory through the metrics stream (threshold 0, inclusive)', async (t) => {
+  if (!(await createPressureCollector().read(createHost()).then(() => true, (e: unknown) => (isNoDataError(e) ? false : Promise.reject(e))))) return t.skip('no PSI');
+  const spec = compileMonitors([{ name: 'Memory pressure', type: 'memory_pressure', psi: 'some', threshold: 0, inclusive: true, actions: [] }]).rules[0]!;
+  const metrics$ = metricsStream(createHost(), { intervalMs: 200, timeoutMs: 1000, collectors: [createPressureCollector()], logger: memoryLogger() });
+  const incident = await firstValueFrom(metrics$.pipe(compileRule(spec), timeout(10_000)));
+  assert.equal(incident.status, 'firing');
+  assert.ok(incident.metadata.currentValue >= 0 && incident.metadata.currentValue <= 100);
+  assert.match(incident.description, /^memory pressure \(avg10\) [\d.]+% ≥ 0%$/);
 });
