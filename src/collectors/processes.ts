@@ -125,7 +125,7 @@ export const deriveProcesses = (
     topByCpu: prev && seconds > 0 ? topN(infos, n, byCpu) : [],
     topByMemory: topN(infos, n, byMemory),
     // zombies and process trees for the anomaly rules (process-tree-facts.ts)
-    ...processTreeFacts(cur.processes),
+    ...processTreeFacts(cur.processes, prev?.processes),
   };
 };
 

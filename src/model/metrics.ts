@@ -113,9 +113,9 @@ export interface ProcessSample {
   /** the parents of those zombies, most zombies first, at most LISTED_ZOMBIE_PARENTS (process-tree-facts.ts) */
   zombieParents?: ZombieParent[];
   /**
-   * The largest process trees, by descendants, each the deepest process that holds most
-   * of its tree (not its parent shell, not init): where a fork bomb grows. Absent on
-   * hand-built samples.
+   * Process trees, each at the deepest process that holds most of its tree (not its
+   * parent shell, not init): the largest, then those that grew the most since the read
+   * before — where a fork bomb grows. Absent on hand-built samples.
    */
   trees?: ProcessTree[];
 }

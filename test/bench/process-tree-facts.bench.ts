@@ -2,7 +2,8 @@
  * What the process anomaly facts (zombie parents, largest trees) add to one read of
  * the process table: processTreeFacts over synthetic tables shaped like real hosts —
  * services with workers, login sessions a few levels deep, a container init with
- * unreaped zombies — and one with a 2,000-process fork tree. Prints ms per table and
+ * unreaped zombies — and one with a 2,000-process fork tree, each read against the one
+ * before (sizes and growth; the previous read's sizes are remembered). Prints ms per table and
  * µs per process (the read itself costs ~12 µs per process, see processes.ts).
  *
  *   node --import tsx test/bench/process-tree-facts.bench.ts [--procs N] [--runs N]
@@ -57,10 +58,13 @@ for (const [label, table] of [
   [`${PROCS} processes`, host(PROCS, 0)],
   [`${PROCS} processes, 2,000 of them a fork tree`, host(PROCS, 2000)],
 ] as const) {
-  for (let i = 0; i < 20; i++) processTreeFacts(table); // warm up
+  // each run a new read (a copy of the table) against the previous one, as the collector calls it
+  const reads = Array.from({ length: 2 }, () => new Map(table));
+  for (let i = 0; i < 20; i++) processTreeFacts(new Map(table), reads[0]); // warm up
+  const copies = Array.from({ length: RUNS }, () => new Map(table));
   const t0 = performance.now();
-  let facts = processTreeFacts(table);
-  for (let i = 1; i < RUNS; i++) facts = processTreeFacts(table);
+  let facts = processTreeFacts(copies[0]!, reads[1]);
+  for (let i = 1; i < RUNS; i++) facts = processTreeFacts(copies[i]!, copies[i - 1]);
   const ms = (performance.now() - t0) / RUNS;
   console.log(`${label}: ${ms.toFixed(2)} ms per table, ${((ms * 1000) / table.size).toFixed(2)} µs per process; zombies ${facts.zombieCount}, largest tree ${facts.trees[0]?.name} ${facts.trees[0]?.descendants}`);
 }

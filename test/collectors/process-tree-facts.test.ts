@@ -73,3 +73,26 @@ test('a table with a parent loop (a broken fixture) still ends', () => {
   const f = processTreeFacts(table(proc(5, 6, 'a'), proc(6, 5, 'b')));
   assert.equal(f.trees.length <= 2, true);
 });
+
+test('trees: a tree growing fast is listed beside larger ones, given the previous read; a recycled pid is a new tree', () => {
+  const base = [proc(1, 0, 'init')];
+  for (let s = 0; s < 6; s++) {
+    const root = 100 + s * 1000;
+    base.push(proc(root, 1, 'farm'));
+    for (let c = 1; c <= 600; c++) base.push(proc(root + c, root, 'w'));
+  }
+  const withTree = (children: number, start = 50_000) => {
+    const t = table(...base, { ...proc(50_000, 1, 'bomb'), startTicks: start });
+    for (let c = 1; c <= children; c++) t.set(60_000 + c, proc(60_000 + c, 50_000, 'bomb'));
+    return t;
+  };
+  const before = withTree(10);
+  const now = withTree(150);
+  assert.ok(!processTreeFacts(now).trees.some((t) => t.pid === 50_000), 'by size alone it is not among the 5 largest');
+  const f = processTreeFacts(now, before);
+  assert.deepEqual(f.trees.slice(0, 5).map((t) => t.descendants), [600, 600, 600, 600, 600]);
+  assert.deepEqual(f.trees.find((t) => t.pid === 50_000), { pid: 50_000, name: 'bomb', descendants: 150 });
+  // the same pid started anew since the previous read: all of its 150 are growth
+  assert.ok(processTreeFacts(withTree(150, 1), withTree(150, 2)).trees.some((t) => t.pid === 50_000));
+  assert.ok(!processTreeFacts(withTree(150), withTree(150)).trees.some((t) => t.pid === 50_000), 'no growth, not listed');
+});

@@ -84,3 +84,17 @@ test('memory leak: a child whose RSS grows 5 MB every 200 ms is flagged with its
   assert.match(incident.description, new RegExp(`RSS growth of node \\(pid ${leaker}\\)`));
   assert.ok(!seen.some((i) => (i.metadata.pids ?? []).includes(calm)), 'the steady process is no leak');
 });
+
+test('process growth: a tree that starts 150 processes in about 1.5 s is a fork bomb at its root', async (t) => {
+  // bounded: 15 batches of 10 `sleep 20`, 100 ms apart; the whole group is killed at the end
+  const root = spawnGroup(t, 'sh', ['-c', 'i=0; while [ $i -lt 15 ]; do for j in 0 1 2 3 4 5 6 7 8 9; do sleep 20 & done; i=$((i+1)); sleep 0.1; done; wait']);
+  const incident = await firstValueFrom(
+    incidentsOf({ name: 'Fork bomb', type: 'process_growth', threshold: 20, actions: ['freeze_top_process'] }, 300).pipe(
+      filter((i) => i.status === 'firing' && i.key.includes(`(pid ${root})`)),
+      timeout(20_000),
+    ),
+  );
+  assert.ok(incident.metadata.currentValue > 20, `${incident.metadata.currentValue} processes/s`);
+  assert.deepEqual(incident.metadata.pids, [root]);
+  assert.match(incident.metadata.details, new RegExp(`^sh \\(pid ${root}\\) has \\d+ descendants$`));
+});
