@@ -5,7 +5,9 @@
  *   the parents that do not reap them (acting on a parent — kill, restart — is what
  *   clears its zombies; a zombie itself cannot be killed).
  * - `memory_leak`: per process, its RSS growth in MB/min, counted only while the RSS
- *   rose at each of its last `samples` reads (`trend`); 0 otherwise.
+ *   rose at each of its last `samples` reads (`trend`); 0 otherwise. It follows the
+ *   processes the table's top lists name (10 by memory and 10 by CPU by default): a
+ *   leak that matters grows into them.
  * - `process_cpu_spike`: per process, its CPU % when above `multiplier` × the moving
  *   average of its own last `samples` reads (`spike`); 0 otherwise. The threshold is the
  *   floor: a jump from 2 % to 7 % is no incident.
