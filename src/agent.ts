@@ -24,7 +24,7 @@ import { reportDetectorStop } from './rules/detector-stopped.js';
 import { selfIncident } from './model/self-incident.js';
 import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
 import { createIncidentHandler } from './incidents/incident-handler.js';
-import { createActionExecutor, executorLimits } from './actions/executor.js';
+import { createActionExecutor, executorLimits, type ActionRunRecord } from './actions/executor.js';
 import { buildActions } from './actions/registry.js';
 import type { Incident } from './model/incident.js';
 import type { Metrics } from './model/metrics.js';
@@ -41,6 +41,7 @@ import { sshMonitors } from './auth/ssh-monitors.js';
 import { logFailureMonitors } from './auth/log-failure-monitors.js';
 import { fileMonitors } from './files/file-monitors.js';
 import { inertKeyWarnings } from './config/key-effects.js';
+import { forkBombDefence } from './processes/fork-bomb-defence.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -128,19 +129,20 @@ const startPipeline = async (
 
   const actions = buildActions(config, { host, logger: logger.child('actions'), firewall });
   for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
+  const recordRun = (run: ActionRunRecord) => {
+    void db
+      .insertInto('action_runs')
+      .values(run)
+      .execute()
+      .catch((err) => log.error('action record failed', { error: (err as Error).message }));
+  };
   const executor = createActionExecutor({
     actions: actions.registry,
     dryRun: config.dry_run,
     ...executorLimits(config.circuit_breakers),
     logger: logger.child('actions'),
     scheduler,
-    record: (run) => {
-      void db
-        .insertInto('action_runs')
-        .values(run)
-        .execute()
-        .catch((err) => log.error('action record failed', { error: (err as Error).message }));
-    },
+    record: recordRun,
   });
 
   // The alert path outlives detection at shutdown: incidents still being handled must
@@ -191,8 +193,18 @@ const startPipeline = async (
   const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh'), scheduler });
   const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures'), scheduler });
   const files = fileMonitors(config, { logger: logger.child('file_monitor'), scheduler });
+  // Fork-bomb defence (anomaly.fork_bomb): on its own 100 ms cadence, not the check
+  // interval; it freezes and kills by itself (a bomb does not wait for the handler) and
+  // reports each bomb as an incident. spare/onFrozen: the protected-process rule and
+  // the frozen registry of process actions, once wired.
+  const forkBomb =
+    config.anomaly.enabled && config.anomaly.fork_bomb.enabled
+      ? forkBombDefence({ host, options: config.anomaly.fork_bomb, dryRun: config.dry_run, record: recordRun, logger: logger.child('fork_bomb'), scheduler })
+      : null;
+
   const detectors: Detector[] = [
     ...rules.detectors,
+    ...(forkBomb ? [{ name: 'anomaly: fork bomb', incidents$: forkBomb.incidents$.pipe(flow()) }] : []),
     ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
     { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval, scheduler }), flow()) },
   ];
@@ -269,6 +281,8 @@ const startPipeline = async (
       const deadline = now() + timeoutMs;
       const left = () => Math.max(0, deadline - now());
       detection.unsubscribe(); // sources stop: no new incidents
+      // a fork bomb being frozen or killed is finished, not left half-frozen
+      if (forkBomb) await firstValueFrom(race(from(forkBomb.settled()), timer(left(), scheduler)));
       await ctl?.close();
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());

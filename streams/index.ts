@@ -12,6 +12,7 @@ export { hysteresis, type HysteresisOptions, type Transition } from './hysteresi
 export { keyedHistory, type History, type KeyedHistoryOptions } from './keyedHistory.js';
 export { KeyedWindowCounter, type KeyedWindowCounterOptions } from './keyedWindowCounter.js';
 export { rateLimit, type RateLimited, type RateLimitOptions } from './rateLimit.js';
+export { riseRateExceeds, type RiseExceeded, type RiseRateExceedsOptions } from './riseRateExceeds.js';
 export { spike, type Spike, type SpikeOptions } from './spike.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
 export { sustainedFor, type Sustained, type SustainedForOptions } from './sustainedFor.js';

@@ -7,7 +7,7 @@ import type { AlertRouteConfig, Config, MonitorConfig } from './schema.js';
 import { builtinActions, massFreezeClusterAction } from './schema.js';
 import { suggest } from './suggest.js';
 import { monitorFilterProblems } from '../auth/filters/monitor-filter.js';
-import { actionKeyProblems, monitorKeyProblems, sectionProblems } from './key-effects.js';
+import { actionKeyProblems, forkBombProblems, monitorKeyProblems, sectionProblems } from './key-effects.js';
 
 const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
 
@@ -142,6 +142,7 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
     problems.push(...actionKeyProblems(name, def));
   }
   if (trusted('http_api')) problems.push(...sectionProblems(decoded));
+  if (trusted('anomaly')) problems.push(...forkBombProblems(decoded));
 
   const alerts = decoded.alerts;
   for (const severity of ['critical', 'warning', 'info', 'emergency'] as const) {

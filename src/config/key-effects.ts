@@ -79,6 +79,14 @@ export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): st
 export const sectionProblems = (config: Config): string[] =>
   config.http_api.token !== undefined ? ['http_api.token: the HTTP API is not served yet, so there is nothing to protect with a token; remove it until the API exists'] : [];
 
+/** Problems with `anomaly.fork_bomb` keys that would do nothing. */
+export const forkBombProblems = (config: Config): string[] => {
+  const f = config.anomaly.fork_bomb;
+  return !f.kill && f.grace > 0
+    ? ['anomaly.fork_bomb.grace: the time a frozen bomb waits before it is killed, but kill is false (it stays frozen): remove grace or set kill: true']
+    : [];
+};
+
 /** Start-up warnings: keys that are accepted for compatibility but do nothing, each by its place. */
 export const inertKeyWarnings = (config: Config): string[] => {
   const out: string[] = [];

@@ -22,7 +22,7 @@ import { struct, optional, withDefault, list, dict, type OptionalType } from './
 import { collectorParts, collectorRegistry } from '../collectors/registry.js';
 import {
   bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, numberBetween, oneOf, percent, port, positiveCount, rate, str, stringish,
-  stringMap, stringOrList, text, wholeBetween,
+  stringMap, stringOrList, text, wholeNumberBetween,
 } from './scalars.js';
 import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
 
@@ -122,7 +122,7 @@ export const Monitor = struct({
    * (default 5); process_cpu_spike: reads in its moving average, this one included
    * (default 5). From 2 (one read is no trend) to 100 (25 min of 15 s reads).
    */
-  samples: optional(wholeBetween(2, 100)),
+  samples: optional(wholeNumberBetween(2, 100)),
   /** process_cpu_spike: how many times its own average the CPU must reach (default 3; below 1.1 every jitter is a spike) */
   multiplier: optional(numberBetween(1.1, 100)),
   /** cpu_pressure, memory_pressure, io_pressure: the PSI line (default: full for memory and io, as systemd-oomd; some for cpu) */
@@ -161,6 +161,33 @@ export const ActionDefinition = struct({
 
 // ─── anomaly ────────────────────────────────────────────────────────────────
 
+/**
+ * `anomaly.fork_bomb`: the fast fork-bomb defence (src/processes/fork-bomb-defence.ts).
+ * Under `anomaly:` rather than a monitor type because it needs no rule: like the other
+ * anomalies it is on by default, and it runs on its own cadence (`interval`), not the
+ * check interval, since a bomb fills the pid table within seconds.
+ */
+export const ForkBomb = struct({
+  enabled: withDefault(bool, true),
+  /**
+   * processes started per second in one tree, over which it is a bomb; the host's task
+   * count must also rise this fast in two intervals running before the table is read.
+   * 10/s is a shell loop; 100,000/s more than any kernel forks.
+   */
+  rate: withDefault(wholeNumberBetween(10, 100_000), 200),
+  /**
+   * how often the host's task count is read (one 30-byte proc file): below 20ms the
+   * reads themselves cost; above 10s a bomb fills the pid table before it is seen
+   */
+  interval: withDefault(timerDuration('20ms', '10s'), ms(100)),
+  /** the fewest processes a bomb tree holds (the seed's fork_bomb_threshold: more than 50 children); 2..100,000 */
+  min_tree_size: withDefault(wholeNumberBetween(2, 100_000), 50),
+  /** kill the tree once it is frozen; false leaves it frozen (SIGSTOP) for an operator to look at and thaw */
+  kill: withDefault(bool, true),
+  /** how long the tree stays frozen before it is killed (0s: at once; at most 1h) */
+  grace: withDefault(timerDuration('0s', '1h'), ms(0)),
+});
+
 export const Anomaly = struct({
   enabled: withDefault(bool, true),
   cpu_spike_threshold: withDefault(percent, 95),
@@ -169,6 +196,7 @@ export const Anomaly = struct({
   suspicious_ip_threshold: withDefault(nonNegative, 3),
   high_load_threshold: withDefault(nonNegative, 10.0),
   suspicious_connections_per_ip: withDefault(nonNegative, 50),
+  fork_bomb: withDefault(ForkBomb, () => (ForkBomb.decode({}) as { right: t.TypeOf<typeof ForkBomb> }).right),
 });
 
 // ─── alerts ─────────────────────────────────────────────────────────────────
@@ -505,6 +533,7 @@ export type PerformanceConfig = Config['performance'];
 export type MonitorConfig = t.TypeOf<typeof Monitor>;
 export type ActionDefinitionConfig = t.TypeOf<typeof ActionDefinition>;
 export type AnomalyConfig = Config['anomaly'];
+export type ForkBombConfig = AnomalyConfig['fork_bomb'];
 export type AlertsConfig = Config['alerts'];
 export type AlertRouteConfig = t.TypeOf<typeof AlertRoute>;
 export type ContactConfig = t.TypeOf<typeof Contact>;

@@ -18,7 +18,7 @@ const arg = (name: string, dflt: number): number => {
 const PROCS = arg('procs', 5000);
 const RUNS = arg('runs', 200);
 
-const proc = (pid: number, ppid: number, name: string, state = 'S'): ProcStat => ({ pid, ppid, name, state, cpuTicks: 0, startTicks: pid, rssBytes: 0 });
+const proc = (pid: number, ppid: number, name: string, state = 'S'): ProcStat => ({ pid, ppid, pgid: pid, sid: pid, name, state, cpuTicks: 0, startTicks: pid, rssBytes: 0 });
 
 /** init, kthreadd with kernel threads, services with workers, sessions sshd → sshd → bash → tools, zombies under init. */
 const host = (n: number, bomb: number): Map<number, ProcStat> => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { processTreeFacts, LISTED_ZOMBIE_PARENTS } from '../../src/collectors/process-tree-facts.js';
 import type { ProcStat } from '../../src/collectors/processes.js';
 
-const proc = (pid: number, ppid: number, name: string, state = 'S'): ProcStat => ({ pid, ppid, name, state, cpuTicks: 0, startTicks: pid, rssBytes: 0 });
+const proc = (pid: number, ppid: number, name: string, state = 'S'): ProcStat => ({ pid, ppid, pgid: pid, sid: pid, name, state, cpuTicks: 0, startTicks: pid, rssBytes: 0 });
 const table = (...ps: ProcStat[]) => new Map(ps.map((p) => [p.pid, p]));
 
 /** init → sshd → sshd → bash → bomb, and a binary fork tree of `depth` levels under bomb (pids from 1000). */

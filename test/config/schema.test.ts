@@ -114,7 +114,7 @@ test('embedded default decodes: dry-run, console alerts, SSH rule, storage under
     if (process.getuid?.() !== 0) assert.equal(c.firewall.ctl_socket, '/tmp/pm-state-test/ctl.sock');
     assert.deepEqual(
       { ...c.anomaly },
-      { enabled: true, cpu_spike_threshold: 95, memory_spike_threshold: 95, connection_spike_threshold: 10000, suspicious_ip_threshold: 3, high_load_threshold: 10, suspicious_connections_per_ip: 50 },
+      { enabled: true, cpu_spike_threshold: 95, memory_spike_threshold: 95, connection_spike_threshold: 10000, suspicious_ip_threshold: 3, high_load_threshold: 10, suspicious_connections_per_ip: 50, fork_bomb: { enabled: true, rate: 200, interval: 100, min_tree_size: 50, kill: true, grace: 0 } },
     );
     assert.deepEqual({ ...c.circuit_breakers }, { max_failures: 5, failure_window: 60_000, open_duration: 30_000, max_concurrency: 5, timeout: 10_000 });
     assert.equal(c.performance.cpu_limit, 5);
