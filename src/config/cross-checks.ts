@@ -137,9 +137,10 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
   for (const [name, def] of Object.entries(definitions)) {
     const at = `actions.${name}`;
     if (def.type === 'script' && !def.action) problems.push(`${at}.action: a script action needs action: <path of the script>`);
-    if (def.type === 'process' && def.action && !['freeze', 'kill', 'restart'].includes(def.action))
-      problems.push(`${at}.action: expected one of freeze, kill, restart, got "${def.action}"`);
     problems.push(...actionKeyProblems(name, def));
+    // the kill waits `grace` and then up to 1 s for SIGKILL, inside the action's time limit
+    if (def.grace !== undefined && def.grace + 1_000 >= decoded.circuit_breakers.timeout)
+      problems.push(`${at}.grace: ${def.grace} ms plus a second for SIGKILL must end within circuit_breakers.timeout (${decoded.circuit_breakers.timeout} ms), every protective action's time limit: shorten grace or raise the limit`);
   }
   if (trusted('http_api')) problems.push(...sectionProblems(decoded));
   if (trusted('anomaly')) problems.push(...forkBombProblems(decoded));

@@ -6,6 +6,7 @@
  * (`inertKeyWarnings`), so the operator is told without their config breaking.
  */
 import type { ActionDefinitionConfig, Config, MonitorConfig } from './schema.js';
+import { processBehaviour, processKeys } from './process-actions.js';
 
 /** Monitor types that count events in `window`. */
 const countsInWindow = new Set(['auth_failures', 'log_failures']);
@@ -33,7 +34,7 @@ const thresholdRanges: Record<string, { min: number; max: number; minExclusive?:
 const actionKeys: Record<ActionDefinitionConfig['type'], readonly string[]> = {
   script: ['action', 'args', 'env', 'timeout'],
   firewall: ['duration', 'rate'],
-  process: ['action', 'count'],
+  process: ['action', ...new Set(Object.values(processKeys).flat())],
   system: ['capture', 'timeout'],
 };
 
@@ -63,6 +64,14 @@ export const monitorKeyProblems = (at: string, m: MonitorConfig): string[] => {
 /** Problems with keys the action definition at `actions.<name>` sets but its type does not act on. */
 export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): string[] => {
   const at = `actions.${name}`;
+  if (def.type === 'process') {
+    const b = processBehaviour(name, def.action);
+    if (typeof b !== 'string') return [`${at}.${b.problem}`];
+    const acts = processKeys[b];
+    return Object.keys(def)
+      .filter((k) => k !== 'type' && k !== 'action' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
+      .map((k) => `${at}.${k}: a ${b} process action does not use ${k}${acts.length ? ` (it uses ${acts.join(', ')})` : ''}`);
+  }
   const acts = actionKeys[def.type];
   const problems = Object.keys(def)
     .filter((k) => k !== 'type' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
@@ -97,7 +106,6 @@ export const inertKeyWarnings = (config: Config): string[] => {
   });
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.capture !== undefined) out.push(`actions.${name}.capture is ignored: a snapshot always captures processes, sockets, memory, disks and uptime`);
-    if (def.count !== undefined) out.push(`actions.${name}.count is ignored: process actions are not available yet`);
     if (def.rate !== undefined) out.push(`actions.${name}.rate is ignored: rate limiting is not available yet (${name} is logged and skipped)`);
   }
   if (config.storage.log_dir !== undefined) out.push('storage.log_dir is ignored: PanicMode logs to stderr (the journal under systemd) and writes no log files');

@@ -184,3 +184,14 @@ export const stringMap = new t.Type<Record<string, string>, Record<string, strin
   },
   (a) => a,
 );
+
+/** A regular expression (JavaScript syntax), checked to compile; kept as its source text. */
+export const regex = leaf('a regular expression', (u): u is string => typeof u === 'string', (s) => {
+  if (s === '') return 'an empty regular expression matches everything';
+  try {
+    new RegExp(s);
+    return undefined;
+  } catch (err) {
+    return `not a valid regular expression: ${(err as Error).message}`;
+  }
+});

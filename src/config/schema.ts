@@ -21,7 +21,7 @@ import { MAX_RECIDIVE_WINDOW_MS } from '../firewall/recidive.js';
 import { struct, optional, withDefault, list, dict, type OptionalType } from './struct.js';
 import { collectorParts, collectorRegistry } from '../collectors/registry.js';
 import {
-  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, numberBetween, oneOf, percent, port, positiveCount, rate, str, stringish,
+  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, numberBetween, oneOf, percent, port, positiveCount, rate, regex, str, stringish,
   stringMap, stringOrList, text, wholeNumberBetween,
 } from './scalars.js';
 import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
@@ -153,10 +153,27 @@ export const ActionDefinition = struct({
   args: optional(list(str, 'a list of strings')),
   /** script: extra environment */
   env: optional(stringMap),
-  /** script/system: how long it may run (the child's kill timer; an hour is generous) */
+  /** script/system: how long it may run; process (kill): the on_kill hook's (the child's kill timer; an hour is generous) */
   timeout: optional(timerDuration('100ms', '1h')),
-  /** process: how many top processes */
+  /** process (freeze, kill): how many top processes (default 1) */
   count: optional(positiveCount),
+  /** process (freeze, kill): a process below this CPU % is never chosen (default 0) */
+  min_cpu: optional(percent),
+  /** process (freeze, kill): regex on name and full cmdline; matching processes are chosen first */
+  prefer: optional(regex),
+  /** process (freeze, kill): regex on name and full cmdline; matching processes are chosen last */
+  avoid: optional(regex),
+  /**
+   * process (kill): SIGTERM → SIGKILL wait (default 5s). At most 5m: the kill is one
+   * protective action, and must also end within circuit_breakers.timeout (cross-checks.ts)
+   */
+  grace: optional(durationBetween('0s', '5m')),
+  /** process (kill): the process only, its process group, or its whole cgroup */
+  scope: optional(oneOf(['process', 'group', 'cgroup'] as const)),
+  /** process (kill): a program run once per killed process, with PANIC_* (PANIC_PID, ...) */
+  on_kill: optional(text),
+  /** process (freezing ones): thaw the processes it froze after this long (a timer; default: until ctl thaw) */
+  thaw_after: optional(timerDuration('1s', '7d')),
 });
 
 // ─── anomaly ────────────────────────────────────────────────────────────────
@@ -515,6 +532,8 @@ export const ConfigCodec = struct(
     http_api: defaults(HttpApi),
     firewall: defaults(Firewall),
     processes: withDefault(list(SupervisedProcess, 'a list of supervised processes'), () => []),
+    /** process names no process action ever stops or kills (besides the built-in protections: spare.ts) */
+    process_whitelist: withDefault(list(text, 'a list of process names'), () => []),
     /** per-user tracking is not built yet: the section is checked, and warned about at start (key-effects.ts) */
     users: optional(Users),
     websocket: defaults(WebSocket),

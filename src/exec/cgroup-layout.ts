@@ -45,7 +45,7 @@ const parseMounts = (mountinfo: string): CgroupMount[] =>
   });
 
 /** `/proc/<pid>/cgroup`: hierarchy id, controllers (comma list; empty for v2), path. */
-const parseMembership = (cgroup: string): { controllers: string[]; path: string }[] =>
+export const parseMembership = (cgroup: string): { controllers: string[]; path: string }[] =>
   cgroup.split('\n').flatMap((line) => {
     const m = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
     return m ? [{ controllers: m[2] === '' ? [] : m[2]!.split(','), path: m[3]! }] : [];

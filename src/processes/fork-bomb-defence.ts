@@ -41,8 +41,11 @@ export interface ForkBombDefenceDeps {
   options: ForkBombConfig;
   /** find and report, signal nothing */
   dryRun: boolean;
-  /** the protected-process rule (process-actions' spare); PID 1, PanicMode and its ancestors are spared whatever it says */
-  spare?: (pid: number) => string | null;
+  /**
+   * The protected-process rule (actions/spare.ts) over the table a detection read;
+   * PID 1, PanicMode and its ancestors are spared whatever it says.
+   */
+  spareIn?: (table: ReadonlyMap<number, ProcStat>) => (pid: number) => string | null;
   /** processes left frozen (`kill: false`, or surviving the kill), for the frozen registry */
   onFrozen?: (pids: number[], reason: string) => void;
   /** each freeze and kill, for `action_runs` */
@@ -234,7 +237,8 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     log.debug('fork-bomb defence: tasks rising fast', { read: table.size, since_pid: narrowed ? sincePid : 'all', bombs: bombs.length });
     if (bombs.length === 0) return [];
     const own = ownLineage((pid) => table.get(pid) ?? readOne(host, pid), host.pid);
-    const spare = (pid: number) => own.get(pid) ?? deps.spare?.(pid) ?? null;
+    const rule = deps.spareIn?.(table);
+    const spare = (pid: number) => own.get(pid) ?? rule?.(pid) ?? null;
     const responseDeps: ResponseDeps = {
       host,
       scan,

@@ -61,7 +61,7 @@ const defended = async () => {
     host,
     options,
     dryRun: false,
-    spare: (pid) => {
+    spareIn: () => (pid) => {
       if (!bomb) return 'no bomb yet';
       try {
         return parsePidStat(host.readProcSync(pid, 'stat'))?.sid === bomb.sid ? null : 'not the bench bomb';

@@ -69,7 +69,8 @@ test('compat mass_freeze.yaml decodes as a MassFreezePolicy, and clusters are ch
   assert.equal(p.mode, 'all');
   assert.equal(p.top_cpu.count, 5);
   assert.equal(p.top_cpu.min_cpu_to_freeze, 50);
-  assert.deepEqual(p.cluster.definitions.website, ['nginx', 'php-fpm', 'mysqld', 'apache2']);
+  // the compat list form decodes to a selector of names (mass-freeze.ts ClusterSelector)
+  assert.deepEqual(p.cluster.definitions.website, { names: ['nginx', 'php-fpm', 'mysqld', 'apache2'] });
   assert.equal(p.cluster.service_aliases.webserver, 'nginx.service');
   assert.ok(p.whitelist_processes.includes('sshd'));
   assert.equal(p.freeze_timeout, 30_000);
