@@ -51,6 +51,12 @@ export const percent = leaf('a percentage (0-100)', (u): u is number => typeof u
   n < 0 || n > 100 ? `expected a percentage (0-100), got ${n}` : undefined,
 );
 
+/** A number from `min` to `max` (a key's own range). */
+export const numberBetween = (min: number, max: number) =>
+  leaf(`a number from ${min} to ${max}`, (u): u is number => typeof u === 'number' && Number.isFinite(u), (n) =>
+    n < min || n > max ? `expected a number from ${min} to ${max}, got ${n}` : undefined,
+  );
+
 /** A TCP port 1..65535. */
 export const port = leaf('a port number (1-65535)', (u): u is number => typeof u === 'number' && Number.isFinite(u), (n) =>
   !Number.isInteger(n) || n < 1 || n > 65535 ? `expected a port number (1-65535), got ${n}` : undefined,
