@@ -160,3 +160,13 @@ test('an agent that died on its own, a ctl list that fails or disagrees, a SIGTE
   assert.match(messages(v2), /ctl list shows 1 bans the firewall does not hold: 203\.0\.113\.99/);
   assert.match(messages(v2), /took 13\.5 s to exit after SIGTERM \(budget 12\.0 s\)/);
 });
+
+test('a ban due to end as ctl list is asked is being lifted, not omitted; one far from its end is', () => {
+  const r = clean();
+  // bans end at T0 + 11 000 (+10 ms each) and their unblock calls are logged then
+  const atExpiry = checkInvariants(truth, { ...r, ctlList: { at: T0 + 10_995, bans: [] } });
+  assert.deepEqual(invariantsOf(atExpiry), []);
+  const early = checkInvariants(truth, { ...r, ctlList: { at: T0 + 8_000, bans: [] } });
+  assert.deepEqual(invariantsOf(early), ['ctl list']);
+  assert.match(messages(early), /ctl list omits 3 of the 3 bans in force/);
+});
