@@ -41,6 +41,7 @@ import { sshMonitors } from './auth/ssh-monitors.js';
 import { logFailureMonitors } from './auth/log-failure-monitors.js';
 import { fileMonitors } from './files/file-monitors.js';
 import { inertKeyWarnings } from './config/key-effects.js';
+import { createSupervisor } from './supervision/supervisor.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -126,7 +127,15 @@ const startPipeline = async (
     }
   }
 
-  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall });
+  // Supervision (processes:): each service checked every check_interval, restarted within
+  // its budget (state in SQLite, written behind); restart_process goes through it too.
+  const supervisor = config.processes.some((p) => p.enabled)
+    ? await createSupervisor(config.processes, {
+        host, db, logger: logger.child('supervision'), scheduler, intervalMs: config.performance.check_interval, commandTimeoutMs: config.circuit_breakers.timeout,
+      })
+    : null;
+
+  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, supervisor });
   for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
   const executor = createActionExecutor({
     actions: actions.registry,
@@ -195,6 +204,7 @@ const startPipeline = async (
     ...rules.detectors,
     ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
     { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval, scheduler }), flow()) },
+    ...(supervisor ? [{ name: 'process supervision', incidents$: supervisor.incidents$.pipe(flow()) }] : []),
   ];
 
   // Each detector is supervised on its own: a source that keeps failing (no auth log
@@ -243,7 +253,6 @@ const startPipeline = async (
   // rather than let an operator believe they are on.
   if (config.http_api.enabled) log.warn(`http_api is enabled but not served yet: nothing listens on ${config.http_api.bind}`);
   if (config.websocket.enabled) log.warn('websocket is enabled but not served yet');
-  if (config.processes.length > 0) log.warn(`processes: ${config.processes.length} supervised services configured, but process supervision is not available yet`);
   for (const warning of inertKeyWarnings(config)) log.warn(warning);
 
   if (opened.fallbackReason) {
@@ -259,6 +268,7 @@ const startPipeline = async (
     ssh_monitors: ssh.incidents.length,
     log_failures_monitors: jails.incidents.length,
     file_monitors: files.incidents.length,
+    supervised: config.processes.filter((p) => p.enabled).length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,
@@ -269,6 +279,7 @@ const startPipeline = async (
       const deadline = now() + timeoutMs;
       const left = () => Math.max(0, deadline - now());
       detection.unsubscribe(); // sources stop: no new incidents
+      await supervisor?.settled(); // its last state is in SQLite before a reload reads it
       await ctl?.close();
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());

@@ -12,6 +12,8 @@ import type { BanManager } from '../firewall/ban-manager.js';
 import { blockIpAction } from './block-ip.js';
 import { scriptAction } from './run-script.js';
 import { snapshotAction } from './snapshot.js';
+import { restartProcessAction } from './restart-process.js';
+import type { Supervisor } from '../supervision/supervisor.js';
 
 export interface BuiltActions {
   registry: Map<string, Action>;
@@ -24,9 +26,11 @@ export interface ActionDeps {
   logger: Logger;
   /** the ban manager behind block_ip; null when `firewall.enabled` is false */
   firewall: BanManager | null;
+  /** the supervisor behind restart_process; null when no `processes:` are configured */
+  supervisor?: Pick<Supervisor, 'restartFor'> | null;
 }
 
-const notYet = ['freeze_top_process', 'mass_freeze', 'mass_freeze_top', 'kill_process', 'rate_limit', 'restart_process'];
+const notYet = ['freeze_top_process', 'mass_freeze', 'mass_freeze_top', 'kill_process', 'rate_limit'];
 
 export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => {
   const registry = new Map<string, Action>();
@@ -40,6 +44,8 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
   };
   blockIp('block_ip', config.firewall.ban_duration);
   registry.set('snapshot', snapshotAction(config.storage.snapshot_dir, deps.host, timeout));
+  if (deps.supervisor) registry.set('restart_process', restartProcessAction(deps.supervisor));
+  else unavailable.set('restart_process', 'no enabled service under processes: to restart');
 
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.type === 'script' && def.action) {
@@ -53,7 +59,7 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
   // `run_script` with no definition of its own has nothing to run.
   if (!registry.has('run_script')) unavailable.set('run_script', 'no `actions: run_script: {type: script, action: PATH}` defined');
 
-  const used = new Set(config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions));
+  const used = new Set([...config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions), ...config.processes.filter((p) => p.enabled).flatMap((p) => p.actions)]);
   for (const name of used) {
     if (registry.has(name) || unavailable.has(name) || name.startsWith('alert_')) continue;
     if (notYet.includes(name) || name.startsWith('mass_freeze_cluster:')) {
