@@ -131,7 +131,7 @@ const startPipeline = async (
   // its budget (state in SQLite, written behind); restart_process goes through it too.
   const supervisor = config.processes.some((p) => p.enabled)
     ? await createSupervisor(config.processes, {
-        host, db, logger: logger.child('supervision'), scheduler, intervalMs: config.performance.check_interval, commandTimeoutMs: config.circuit_breakers.timeout,
+        host, db, logger: logger.child('supervision'), scheduler, intervalMs: config.performance.check_interval, commandTimeoutMs: config.circuit_breakers.timeout, dryRun: config.dry_run,
       })
     : null;
 

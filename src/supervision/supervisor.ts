@@ -31,10 +31,10 @@ import type { Incident } from '../model/incident.js';
 import type { ActionOutcome } from '../actions/action.js';
 import { crashLoop, type CrashLoop } from '../../streams/crashLoop.js';
 import { createRestartStateWriter, loadRestartStates, type RestartState } from '../storage/restart-state-repository.js';
-import { findService, finderOf, runningPid, stillRunning, type ServiceFinder } from './service-finder.js';
+import { findService, finderOf, runningPid, stillRunning, type Instance, type ServiceFinder } from './service-finder.js';
 import { readUsage } from './service-usage.js';
 import { serviceLimits, type LimitInput } from './service-limits.js';
-import { startService, stopInstance } from './service-launcher.js';
+import { startService, stopInstance, type Started } from './service-launcher.js';
 import { crashLoopOver, crashLooping, serviceDown, serviceUp, startFailed } from './supervision-incidents.js';
 
 export interface SupervisorDeps {
@@ -48,6 +48,15 @@ export interface SupervisorDeps {
   commandTimeoutMs: number;
   /** why a pid must not be signalled (the never-touched rule), or null; default none */
   spare?: (pid: number) => string | null;
+  /** `dry_run`: a service found gone is reported, not started (restart_process says what it would do) */
+  dryRun?: boolean;
+  /** how services are started and stopped; default service-launcher.ts (tests run it in virtual time with a fake) */
+  launcher?: Launcher;
+}
+
+export interface Launcher {
+  start(entry: SupervisedProcessConfig): Promise<Started>;
+  stop(instance: Instance, timeoutMs: number): Promise<void>;
 }
 
 export interface Supervisor {
@@ -90,6 +99,10 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
   const { host, logger, scheduler } = deps;
   const now = () => scheduler.now();
   const spare = deps.spare ?? (() => null);
+  const launcher: Launcher = deps.launcher ?? {
+    start: (entry) => startService(entry, host, deps.commandTimeoutMs),
+    stop: (instance, timeoutMs) => stopInstance(host, instance, timeoutMs, scheduler),
+  };
   const writer = createRestartStateWriter(deps.db, now, (err) => logger.error('restart state not written (kept in memory)', { error: (err as Error).message }));
   let stored = new Map<string, RestartState>();
   try {
@@ -142,7 +155,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
 
   const launch = async (s: Service, at: number): Promise<boolean> => {
     try {
-      const started = await startService(s.entry, host, deps.commandTimeoutMs);
+      const started = await launcher.start(s.entry);
       s.launchedAt = at;
       const stat = started.pid === null ? null : runningPid(host, started.pid);
       if (stat) Object.assign(s.state, { pid: stat.pid, startTicks: stat.startTicks, startedAt: at });
@@ -194,12 +207,18 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
       s.limits$.next({ gone: { service: entry.name, at } });
       Object.assign(state, { pid: null, startTicks: null });
       persist(s);
-      const next = !entry.auto_restart ? 'auto_restart is off' : state.cooldownUntil !== null && at < state.cooldownUntil ? 'in cooldown after a crash loop' : 'restarting';
+      const next = !entry.auto_restart
+        ? 'auto_restart is off'
+        : deps.dryRun
+          ? 'dry run: not restarted'
+          : state.cooldownUntil !== null && at < state.cooldownUntil
+            ? 'in cooldown after a crash loop'
+            : 'restarting';
       logger.warn('service is not running', { service: entry.name, pid });
       s.down = true;
       raise(serviceDown(entry.name, pid, at, next));
     }
-    if (!entry.auto_restart) return;
+    if (!entry.auto_restart || deps.dryRun) return;
     if (s.launchedAt !== null && at - s.launchedAt < entry.start_timeout) return; // still starting
     if (state.cooldownUntil !== null) {
       if (at < state.cooldownUntil) return;
@@ -228,7 +247,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     if (!withinBudget(s, at)) return `${entry.name} not restarted: crash loop, cooldown`;
     s.busy = true;
     try {
-      await stopInstance(host, { pid, startTicks: state.startTicks! }, entry.stop_timeout, scheduler);
+      await launcher.stop({ pid, startTicks: state.startTicks! }, entry.stop_timeout);
       s.limits$.next({ gone: { service: entry.name, at: now() } });
       Object.assign(state, { pid: null, startTicks: null });
       return (await launch(s, now())) ? `restarted ${entry.name} (was pid ${pid}${state.pid ? `, now ${state.pid}` : ''})` : `stopped ${entry.name} (pid ${pid}); its start failed`;
