@@ -26,7 +26,7 @@ export type LimitName = 'cpu_percent' | 'memory_mb' | 'open_files' | 'threads' |
 
 interface Evaluation {
   limit: LimitName;
-  /** null on a gone input */
+  /** 0 on a gone input */
   value: number;
   threshold: number;
   at: number;
@@ -49,14 +49,17 @@ const CLEAR_SAMPLES = 3;
 /** Pure: the evaluations of one input, one per configured limit (CPU from the previous sample of the same process). */
 const evaluate = (limits: ProcessLimitsConfig) => {
   let previous: ServiceSample | null = null;
+  /** the process of the latest sample: a gone input resolves its incidents */
+  let lastPid = 0;
   const configured = (Object.keys(measures) as (keyof typeof measures)[]).filter((k) => limits[k] !== undefined);
   return (input: LimitInput): Evaluation[] => {
     if ('gone' in input) {
       previous = null;
       const all: LimitName[] = limits.cpu_percent !== undefined ? ['cpu_percent', ...configured] : configured;
-      return all.map((limit) => ({ limit, value: 0, threshold: 0, at: input.gone.at, pid: 0, gone: true }));
+      return all.map((limit) => ({ limit, value: 0, threshold: 0, at: input.gone.at, pid: lastPid, gone: true }));
     }
     const s = input.sample;
+    lastPid = s.pid;
     const out: Evaluation[] = [];
     if (limits.cpu_percent !== undefined) {
       const before = previous;
@@ -82,7 +85,9 @@ const describe = (service: string, e: Evaluation): string => {
 };
 
 const toIncident = (entry: SupervisedProcessConfig, e: Evaluation, status: 'firing' | 'resolved'): Incident => ({
-  key: `process_limit|${entry.name}|${e.limit}`,
+  // per instance: a restarted service over its limit again is a new problem (dedup would
+  // otherwise hold back its restart_process for the window)
+  key: `process_limit|${entry.name}|${e.limit}|${e.pid}`,
   name: `${entry.name} ${e.limit}`,
   severity: monitorSeverity(entry),
   description: status === 'firing' ? describe(entry.name, e) : e.gone ? `${entry.name}: not running any more (${e.limit})` : `${entry.name}: back under ${e.limit} ${e.threshold}`,
@@ -92,7 +97,7 @@ const toIncident = (entry: SupervisedProcessConfig, e: Evaluation, status: 'firi
     threshold: e.threshold,
     currentValue: e.value,
     details: `supervised service ${entry.name}`,
-    ...(e.pid > 0 ? { pids: [e.pid] } : {}),
+    pids: [e.pid],
   },
   ts: e.at,
   status,

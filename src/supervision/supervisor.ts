@@ -185,6 +185,8 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     }
     if (stat !== null) {
       if (stat.pid !== state.pid || stat.startTicks !== state.startTicks) {
+        // another instance than the one known (restarted behind our back): the old one's limits resolve
+        if (state.pid !== null) s.limits$.next({ gone: { service: entry.name, at } });
         Object.assign(state, { pid: stat.pid, startTicks: stat.startTicks, startedAt: s.launchedAt ?? at });
         persist(s);
       }

@@ -40,7 +40,7 @@ describe('serviceLimits', () => {
       const input = cold('a|', { a: sample(0, 600) });
       expectObservable(input.pipe(serviceLimits(entry({ memory_mb: 512 })))).toBe('a|', {
         a: {
-          key: 'process_limit|web|memory_mb',
+          key: 'process_limit|web|memory_mb|42',
           name: 'web memory_mb',
           severity: 'critical',
           description: 'web: RSS 600 MB > 512 MB (pid 42)',
