@@ -279,10 +279,10 @@ const startPipeline = async (
       const deadline = now() + timeoutMs;
       const left = () => Math.max(0, deadline - now());
       detection.unsubscribe(); // sources stop: no new incidents
-      await supervisor?.settled(); // its last state is in SQLite before a reload reads it
       await ctl?.close();
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());
+      await supervisor?.settled(); // its last state (a restart_process included) is in SQLite before a reload reads it
       await firewall?.stop();
       alerts$.complete();
       await writer.close();

@@ -204,6 +204,12 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
       return;
     }
     // not running
+    const starting = s.launchedAt !== null && at - s.launchedAt < entry.start_timeout;
+    if (state.pid !== null && starting) {
+      // its launcher exited before the service showed up (a daemon forking): not a crash yet
+      Object.assign(state, { pid: null, startTicks: null });
+      persist(s);
+    }
     if (state.pid !== null) {
       const pid = state.pid;
       s.limits$.next({ gone: { service: entry.name, at } });
@@ -221,7 +227,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
       raise(serviceDown(entry.name, pid, at, next));
     }
     if (!entry.auto_restart || deps.dryRun) return;
-    if (s.launchedAt !== null && at - s.launchedAt < entry.start_timeout) return; // still starting
+    if (starting) return;
     if (state.cooldownUntil !== null) {
       if (at < state.cooldownUntil) return;
       state.cooldownUntil = null;

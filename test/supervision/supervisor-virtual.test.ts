@@ -7,6 +7,9 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { isRight } from 'fp-ts/lib/Either.js';
 import { SupervisedProcess, type SupervisedProcessConfig } from '../../src/config/schema.js';
@@ -186,6 +189,24 @@ describe('supervisor (virtual time)', () => {
     assert.equal(firing(s.incidents, 'down').length, 1);
     await s.stop();
     await w.opened.close();
+  });
+
+  test('a daemon whose launcher exits first is given start_timeout to write its pidfile: no down, no second start', async () => {
+    const w = await world();
+    const dir = mkdtempSync(join(tmpdir(), 'pm-pidfile-'));
+    try {
+      const pidfile = join(dir, 'web.pid');
+      w.setLifetime(100); // the launcher forks the daemon and exits
+      w.scheduler.schedule(() => writeFileSync(pidfile, `${w.procs.spawn('web-daemon', 'web-daemon')}\n`), 1500);
+      const s = await w.supervise([entry({ pidfile, start_timeout: '3s' })]);
+      await w.runTo(10_000);
+      assert.equal(w.starts.length, 1);
+      assert.equal(firing(s.incidents, 'down').length, 0);
+      await s.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await w.opened.close();
+    }
   });
 
   test('restart_process restarts the service named by the incident pid, within its budget; other pids are skipped', async () => {
