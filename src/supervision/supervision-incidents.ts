@@ -18,8 +18,8 @@ const incident = (service: string, kind: string, severity: Severity, status: 'fi
 });
 
 /** The service's process is gone (found dead at a check). */
-export const serviceDown = (service: string, pid: number, ts: number, next: string): Incident =>
-  incident(service, 'down', 'warning', 'firing', `${service} (pid ${pid}) is not running; ${next}`, ts, 0, pid);
+export const serviceDown = (service: string, pid: number | null, ts: number, next: string): Incident =>
+  incident(service, 'down', 'warning', 'firing', `${service}${pid === null ? '' : ` (pid ${pid})`} is not running; ${next}`, ts, 0, pid ?? undefined);
 
 /** Running again, as `pid`. */
 export const serviceUp = (service: string, pid: number, ts: number): Incident =>

@@ -205,29 +205,30 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     }
     // not running
     const starting = s.launchedAt !== null && at - s.launchedAt < entry.start_timeout;
-    if (state.pid !== null && starting) {
-      // its launcher exited before the service showed up (a daemon forking): not a crash yet
-      Object.assign(state, { pid: null, startTicks: null });
-      persist(s);
-    }
+    const restarts = entry.auto_restart && !deps.dryRun;
+    const reportDown = (pid: number | null) => {
+      const next = !entry.auto_restart
+        ? 'auto_restart is off'
+        : deps.dryRun
+          ? 'dry run: not started'
+          : state.cooldownUntil !== null && at < state.cooldownUntil
+            ? 'in cooldown after a crash loop'
+            : 'restarting';
+      logger.warn('service is not running', { service: entry.name, pid: pid ?? 'none found', next });
+      s.down = true;
+      raise(serviceDown(entry.name, pid, at, next));
+    };
     if (state.pid !== null) {
       const pid = state.pid;
       s.limits$.next({ gone: { service: entry.name, at } });
       Object.assign(state, { pid: null, startTicks: null });
       persist(s);
-      const next = !entry.auto_restart
-        ? 'auto_restart is off'
-        : deps.dryRun
-          ? 'dry run: not restarted'
-          : state.cooldownUntil !== null && at < state.cooldownUntil
-            ? 'in cooldown after a crash loop'
-            : 'restarting';
-      logger.warn('service is not running', { service: entry.name, pid });
-      s.down = true;
-      raise(serviceDown(entry.name, pid, at, next));
+      // a launcher that exits before its daemon shows up is not a crash (yet): start_timeout
+      if (!starting) reportDown(pid);
+    } else if (!restarts && !s.down) {
+      reportDown(null); // configured, not running, and nothing will start it: said once
     }
-    if (!entry.auto_restart || deps.dryRun) return;
-    if (starting) return;
+    if (!restarts || starting) return;
     if (state.cooldownUntil !== null) {
       if (at < state.cooldownUntil) return;
       state.cooldownUntil = null;

@@ -82,8 +82,8 @@ const world = async () => {
       scheduler.frame = next;
     }
   };
-  const supervise = async (entries: SupervisedProcessConfig[]) => {
-    const sup = await createSupervisor(entries, { host: procs.host, db: opened.db, logger: memoryLogger(), scheduler, intervalMs: 1000, commandTimeoutMs: 10_000, launcher });
+  const supervise = async (entries: SupervisedProcessConfig[], dryRun = false) => {
+    const sup = await createSupervisor(entries, { host: procs.host, db: opened.db, logger: memoryLogger(), scheduler, intervalMs: 1000, commandTimeoutMs: 10_000, launcher, dryRun });
     const incidents: Incident[] = [];
     const sub = sup.incidents$.subscribe((i) => incidents.push(i));
     return { sup, incidents, stop: async () => (sub.unsubscribe(), await sup.settled()) };
@@ -207,6 +207,19 @@ describe('supervisor (virtual time)', () => {
       rmSync(dir, { recursive: true, force: true });
       await w.opened.close();
     }
+  });
+
+  test('dry run, or auto_restart off: a service not running is reported once and not started', async () => {
+    const w = await world();
+    const dry = await w.supervise([entry({})], true);
+    const off = await w.supervise([entry({ name: 'db', auto_restart: false })]);
+    await w.runTo(10_000);
+    assert.equal(w.starts.length, 0);
+    assert.deepEqual(firing(dry.incidents, 'down').map((i) => i.description), ['web is not running; dry run: not started']);
+    assert.deepEqual(firing(off.incidents, 'down').map((i) => i.description), ['db is not running; auto_restart is off']);
+    await dry.stop();
+    await off.stop();
+    await w.opened.close();
   });
 
   test('restart_process restarts the service named by the incident pid, within its budget; other pids are skipped', async () => {
