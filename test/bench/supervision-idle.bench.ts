@@ -12,6 +12,11 @@
  *   node --import tsx test/bench/supervision-idle.bench.ts
  *   PANICMODE_IDLE_SECONDS=90 (default; at least 60) · the first 15 s are start-up, not measured
  *
+ * A second figure does not depend on what else the host runs: the work of one check of
+ * the 5 services, timed in this process over the same (still running) services — the
+ * liveness read of each and the limit reads of the two with limits — and what it costs
+ * at one check per 5 s.
+ *
  * Every service is started by the agent in a process group of its own, marked
  * PANICMODE_SERVICE=<name>; all of them are killed at the end, whatever happened.
  */
@@ -21,6 +26,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfigYaml } from '../../src/config/default-config.js';
 import { killServices, servicePids } from '../supervision/service-processes.js';
+import { createHost } from '../../src/host/host.js';
+import { stillRunning } from '../../src/supervision/service-finder.js';
+import { readUsage } from '../../src/supervision/service-usage.js';
 
 const seconds = Math.max(60, Number(process.env.PANICMODE_IDLE_SECONDS ?? 90));
 const SETTLE_MS = 15_000;
@@ -106,6 +114,28 @@ try {
     console.log(`  ${a.name.padEnd(14)} ${pct.toFixed(3)} % of one core (${after[i]! - before[i]!} ticks)`);
   });
   if (servicePids(names).length !== running) console.log(`  note: ${servicePids(names).length} service processes at the end (restarted during the run?)`);
+
+  // One check's work, timed here over the same services (the agent does this every 5 s).
+  const host = createHost();
+  const instances = servicePids(names).map((pid) => {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { pid, startTicks: Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]) };
+  });
+  const limitsOf = [undefined, { memory_mb: 512, cpu_percent: 90 }, undefined, { open_files: 100, threads: 10, children: 10 }, undefined];
+  const ROUNDS = 2000;
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  for (let r = 0; r < ROUNDS; r++) {
+    instances.forEach((inst, i) => {
+      const stat = stillRunning(host, inst);
+      if (stat) readUsage(host, 'bench', stat, r, limitsOf[i]);
+    });
+  }
+  const cpu = process.cpuUsage(c0);
+  const perCheckUs = (cpu.user + cpu.system) / ROUNDS;
+  console.log(
+    `  one check of ${instances.length} services: ${perCheckUs.toFixed(0)} µs of CPU (${(((performance.now() - w0) * 1000) / ROUNDS).toFixed(0)} µs wall) → ${((perCheckUs / 5_000_000) * 100).toFixed(4)} % of one core at one check per 5 s`,
+  );
 } finally {
   cleanup();
 }
