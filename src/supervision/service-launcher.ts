@@ -33,13 +33,18 @@ export const lookupUser = (passwd: string, user: string): { uid: number; gid: nu
 /** What a start did: the pid it launched (a start_command), or null (systemd starts it). */
 export interface Started {
   pid: number | null;
+  /**
+   * true once the launched process has exited with status 0: a launcher that forked its
+   * daemon and left (not a crash); false while it runs, or when it died otherwise
+   */
+  exitedCleanly(): boolean;
 }
 
 export const startService = async (entry: SupervisedProcessConfig, host: Host, timeoutMs: number): Promise<Started> => {
   if (entry.systemd_unit) {
     const r = await host.exec('systemctl', ['restart', entry.systemd_unit], { timeoutMs });
     if (r.code !== 0) throw new ActionError('restart_process', `systemctl restart ${entry.systemd_unit} failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
-    return { pid: null };
+    return { pid: null, exitedCleanly: () => false };
   }
   const ids = entry.user === undefined ? null : lookupUser(readFileSync('/etc/passwd', 'utf8'), entry.user);
   if (entry.user !== undefined && ids === null) throw new ActionError('restart_process', `${entry.name}: no user "${entry.user}" in /etc/passwd`);
@@ -50,11 +55,13 @@ export const startService = async (entry: SupervisedProcessConfig, host: Host, t
     env: { ...process.env, ...entry.env, PANICMODE_SERVICE: entry.name },
     ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
   });
+  let clean = false;
+  child.once('exit', (code) => (clean = code === 0));
   return new Promise((resolve, reject) => {
     child.once('error', (err) => reject(new ActionError('restart_process', `${entry.name}: cannot start "${entry.start_command}": ${err.message}`, { cause: err })));
     child.once('spawn', () => {
       child.unref();
-      resolve({ pid: child.pid ?? null });
+      resolve({ pid: child.pid ?? null, exitedCleanly: () => clean });
     });
   });
 };

@@ -91,6 +91,8 @@ interface Service {
   busy: boolean;
   /** when PanicMode last started it (the start_timeout grace) */
   launchedAt: number | null;
+  /** what that start launched */
+  launched: Started | null;
 }
 
 const freshState = (service: string): RestartState => ({ service, restarts: [], cooldownUntil: null, pid: null, startTicks: null, startedAt: null });
@@ -117,7 +119,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     .filter((e) => e.enabled)
     .map((entry) => {
       const state = stored.get(entry.name) ?? freshState(entry.name);
-      const s: Service = { entry, finder: finderOf(entry), state, episode: 0, attempts$: new Subject(), looped: null, looping: false, down: false, limits$: new Subject(), busy: false, launchedAt: null };
+      const s: Service = { entry, finder: finderOf(entry), state, episode: 0, attempts$: new Subject(), looped: null, looping: false, down: false, limits$: new Subject(), busy: false, launchedAt: null, launched: null };
       s.attempts$.pipe(crashLoop(entry.max_restarts, entry.restart_window, { keyOf: (a) => String(a.episode), timeOf: (a) => a.at })).subscribe((loop) => (s.looped = loop));
       return s;
     });
@@ -157,6 +159,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     try {
       const started = await launcher.start(s.entry);
       s.launchedAt = at;
+      s.launched = started;
       const stat = started.pid === null ? null : runningPid(host, started.pid);
       if (stat) Object.assign(s.state, { pid: stat.pid, startTicks: stat.startTicks, startedAt: at });
       persist(s);
@@ -190,7 +193,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
         Object.assign(state, { pid: stat.pid, startTicks: stat.startTicks, startedAt: s.launchedAt ?? at });
         persist(s);
       }
-      s.limits$.next({ sample: readUsage(host, entry.name, stat, at, entry.limits) });
+      if (entry.limits) s.limits$.next({ sample: readUsage(host, entry.name, stat, at, entry.limits) });
       // up again only once it has run stable_after: a crash loop is one `down`, not a pair per restart
       if ((state.restarts.length > 0 || s.looping || s.down) && state.startedAt !== null && at - state.startedAt >= entry.stable_after) {
         state.restarts = [];
@@ -223,8 +226,10 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
       s.limits$.next({ gone: { service: entry.name, at } });
       Object.assign(state, { pid: null, startTicks: null });
       persist(s);
-      // a launcher that exits before its daemon shows up is not a crash (yet): start_timeout
-      if (!starting) reportDown(pid);
+      // a launcher that forked its daemon and exited 0 is not a crash; the daemon has
+      // start_timeout to show up
+      const launcherLeft = starting && s.launched !== null && pid === s.launched.pid && s.launched.exitedCleanly();
+      if (!launcherLeft) reportDown(pid);
     } else if (!restarts && !s.down) {
       reportDown(null); // configured, not running, and nothing will start it: said once
     }

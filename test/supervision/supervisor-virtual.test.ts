@@ -62,12 +62,15 @@ const world = async () => {
   const starts: number[] = [];
   /** how long each started instance lives (ms); Infinity: runs */
   let lifetime = Infinity;
+  /** how it ends: 0 is a launcher that forked its daemon and left */
+  let exitCode = 1;
   const launcher: Launcher = {
     start: async () => {
       const pid = procs.spawn('web-server', 'web-server --port 8080');
       starts.push(scheduler.now());
-      if (lifetime !== Infinity) scheduler.schedule(() => procs.exit(pid), lifetime);
-      return { pid };
+      let clean = false;
+      if (lifetime !== Infinity) scheduler.schedule(() => (procs.exit(pid), (clean = exitCode === 0)), lifetime);
+      return { pid, exitedCleanly: () => clean };
     },
     stop: async (instance) => procs.exit(instance.pid),
   };
@@ -88,7 +91,7 @@ const world = async () => {
     const sub = sup.incidents$.subscribe((i) => incidents.push(i));
     return { sup, incidents, stop: async () => (sub.unsubscribe(), await sup.settled()) };
   };
-  return { scheduler, procs, opened, starts, launcher, runTo, supervise, setLifetime: (ms: number) => (lifetime = ms) };
+  return { scheduler, procs, opened, starts, launcher, runTo, supervise, setLifetime: (ms: number, code = 1) => ((lifetime = ms), (exitCode = code)) };
 };
 
 const firing = (incidents: Incident[], kind: string) => incidents.filter((i) => i.key.endsWith(`|${kind}`) && i.status === 'firing');
@@ -196,7 +199,7 @@ describe('supervisor (virtual time)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pm-pidfile-'));
     try {
       const pidfile = join(dir, 'web.pid');
-      w.setLifetime(100); // the launcher forks the daemon and exits
+      w.setLifetime(100, 0); // the launcher forks the daemon and exits 0
       w.scheduler.schedule(() => writeFileSync(pidfile, `${w.procs.spawn('web-daemon', 'web-daemon')}\n`), 1500);
       const s = await w.supervise([entry({ pidfile, start_timeout: '3s' })]);
       await w.runTo(10_000);
@@ -207,6 +210,17 @@ describe('supervisor (virtual time)', () => {
       rmSync(dir, { recursive: true, force: true });
       await w.opened.close();
     }
+  });
+
+  test('a service that dies (not 0) within start_timeout is reported down, and started again after start_timeout', async () => {
+    const w = await world();
+    w.setLifetime(500, 137); // killed half a second after each start
+    const s = await w.supervise([entry({ start_timeout: '3s', max_restarts: 10 })]);
+    await w.runTo(3_500);
+    assert.deepEqual(w.starts, [0, 3000]);
+    assert.equal(firing(s.incidents, 'down').length, 1);
+    await s.stop();
+    await w.opened.close();
   });
 
   test('dry run, or auto_restart off: a service not running is reported once and not started', async () => {
