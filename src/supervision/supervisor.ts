@@ -261,7 +261,8 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     if (!withinBudget(s, at)) return `${entry.name} not restarted: crash loop, cooldown`;
     s.busy = true;
     try {
-      await launcher.stop({ pid, startTicks: state.startTicks! }, entry.stop_timeout);
+      // `systemctl restart` stops the unit itself (signalling it here would race systemd's own Restart=)
+      if (!entry.systemd_unit) await launcher.stop({ pid, startTicks: state.startTicks! }, entry.stop_timeout);
       s.limits$.next({ gone: { service: entry.name, at: now() } });
       Object.assign(state, { pid: null, startTicks: null });
       return (await launch(s, now())) ? `restarted ${entry.name} (was pid ${pid}${state.pid ? `, now ${state.pid}` : ''})` : `stopped ${entry.name} (pid ${pid}); its start failed`;

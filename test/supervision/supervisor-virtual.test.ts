@@ -60,6 +60,7 @@ const world = async () => {
   const procs = new FakeProcs(() => scheduler.now());
   const opened = await openDatabase(':memory:');
   const starts: number[] = [];
+  const stops: number[] = [];
   /** how long each started instance lives (ms); Infinity: runs */
   let lifetime = Infinity;
   /** how it ends: 0 is a launcher that forked its daemon and left */
@@ -72,7 +73,10 @@ const world = async () => {
       if (lifetime !== Infinity) scheduler.schedule(() => (procs.exit(pid), (clean = exitCode === 0)), lifetime);
       return { pid, exitedCleanly: () => clean };
     },
-    stop: async (instance) => procs.exit(instance.pid),
+    stop: async (instance) => {
+      stops.push(instance.pid);
+      procs.exit(instance.pid);
+    },
   };
   /** Runs virtual time up to `t` ms, 100 ms at a time, letting each check's promises settle. */
   const runTo = async (t: number) => {
@@ -91,7 +95,7 @@ const world = async () => {
     const sub = sup.incidents$.subscribe((i) => incidents.push(i));
     return { sup, incidents, stop: async () => (sub.unsubscribe(), await sup.settled()) };
   };
-  return { scheduler, procs, opened, starts, launcher, runTo, supervise, setLifetime: (ms: number, code = 1) => ((lifetime = ms), (exitCode = code)) };
+  return { scheduler, procs, opened, starts, stops, launcher, runTo, supervise, setLifetime: (ms: number, code = 1) => ((lifetime = ms), (exitCode = code)) };
 };
 
 const firing = (incidents: Incident[], kind: string) => incidents.filter((i) => i.key.endsWith(`|${kind}`) && i.status === 'firing');
@@ -251,6 +255,18 @@ describe('supervisor (virtual time)', () => {
     const now = [...w.procs.procs.keys()].find((p) => p !== 1)!;
     assert.match((await s.sup.restartFor([now], false)).summary, /crash loop/, 'the third start within a minute breaks a budget of 2');
     assert.equal(firing(s.incidents, 'crash_loop').length, 1);
+    await s.stop();
+    await w.opened.close();
+  });
+
+  test('restart_process of a systemd unit leaves the stopping to systemctl restart', async () => {
+    const w = await world();
+    const s = await w.supervise([entry({ start_command: undefined, systemd_unit: 'web.service', cmdline: '^web-server' })]);
+    await w.runTo(1_500);
+    const pid = [...w.procs.procs.keys()].find((p) => p !== 1)!;
+    assert.equal((await s.sup.restartFor([pid], false)).outcome, 'ok');
+    assert.deepEqual(w.stops, []);
+    assert.equal(w.starts.length, 2);
     await s.stop();
     await w.opened.close();
   });
