@@ -96,3 +96,45 @@ export const findService = async (host: Host, finder: ServiceFinder): Promise<Pr
   for (const p of candidates) if (oldest === null || p.startTicks < oldest.startTicks || (p.startTicks === oldest.startTicks && p.pid < oldest.pid)) oldest = p;
   return oldest;
 };
+
+/** Pure: the process group (field 5) from a /proc/<pid>/stat text, or null. */
+export const parsePgrp = (stat: string): number | null => {
+  const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  return Number.isInteger(pgrp) ? pgrp : null;
+};
+
+/** Does the pid lead its own process group (as every start_command does)? false once gone. */
+export const leadsGroup = (host: Host, pid: number): boolean => {
+  try {
+    return parsePgrp(host.readProcSync(pid, 'stat')) === pid;
+  } catch {
+    return false;
+  }
+};
+
+/** The environment variable naming the service, set for every start_command (service-launcher.ts). */
+export const SERVICE_MARKER_VAR = 'PANICMODE_SERVICE';
+
+/**
+ * The running process a PanicMode started as `service`: its environment holds the marker
+ * and it leads its own process group (its children inherit the marker but not the group,
+ * so the orphaned workers of a crashed instance are not taken for it), or null. One read
+ * of every process's environment: run once, when an agent starts without knowing the
+ * instance (its record of a start was lost to a kill -9 before it was written).
+ */
+export const findByMarker = async (host: Host, service: string): Promise<ProcStat | null> => {
+  const marker = `\0${SERVICE_MARKER_VAR}=${service}\0`;
+  const table = await readProcessTable(host);
+  let oldest: ProcStat | null = null;
+  for (const p of table.processes.values()) {
+    if (p.pid === host.pid || !running(p)) continue;
+    let env: string;
+    try {
+      env = `\0${host.readProcSync(p.pid, 'environ')}`;
+    } catch {
+      continue;
+    }
+    if (env.includes(marker) && leadsGroup(host, p.pid) && (oldest === null || p.startTicks < oldest.startTicks)) oldest = p;
+  }
+  return oldest;
+};

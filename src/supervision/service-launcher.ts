@@ -3,8 +3,8 @@
  *
  * A `start_command` runs under `/bin/sh -c` (a service line as monit writes it) in a
  * process group of its own (detached), as the entry's user, in its working directory,
- * with `PANICMODE_SERVICE=<name>` added to its environment (so an operator can tell who
- * started it), stdio to /dev/null, and unreferenced: it outlives PanicMode, and a
+ * with `PANICMODE_SERVICE=<name>` added to its environment (an operator can tell who
+ * started it, and an agent that lost its record of the start finds it by that), stdio to /dev/null, and unreferenced: it outlives PanicMode, and a
  * restarted PanicMode finds it again (supervisor.ts). A `systemd_unit` is handed to
  * `systemctl restart`, which also stops the old instance.
  *
@@ -18,7 +18,7 @@ import { firstValueFrom, filter, interval, map, race, take, timer, type Schedule
 import type { Host } from '../host/host.js';
 import type { SupervisedProcessConfig } from '../config/schema.js';
 import { ActionError } from '../errors.js';
-import { runningPid, type Instance } from './service-finder.js';
+import { leadsGroup, runningPid, SERVICE_MARKER_VAR, type Instance } from './service-finder.js';
 
 /** Pure: uid and gid of `user` (a name or a uid) from an /etc/passwd text, or null. */
 export const lookupUser = (passwd: string, user: string): { uid: number; gid: number } | null => {
@@ -52,7 +52,7 @@ export const startService = async (entry: SupervisedProcessConfig, host: Host, t
     detached: true,
     stdio: 'ignore',
     cwd: entry.working_dir ?? '/',
-    env: { ...process.env, ...entry.env, PANICMODE_SERVICE: entry.name },
+    env: { ...process.env, ...entry.env, [SERVICE_MARKER_VAR]: entry.name },
     ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
   });
   let clean = false;
@@ -64,17 +64,6 @@ export const startService = async (entry: SupervisedProcessConfig, host: Host, t
       resolve({ pid: child.pid ?? null, exitedCleanly: () => clean });
     });
   });
-};
-
-/** The process group a pid leads, or null (pgrp is field 5 of stat). */
-const leadsGroup = (host: Host, pid: number): boolean => {
-  try {
-    const text = host.readProcSync(pid, 'stat');
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return Number(rest[2]) === pid;
-  } catch {
-    return false;
-  }
 };
 
 const signal = (host: Host, pid: number, group: boolean, sig: NodeJS.Signals): void => {

@@ -20,7 +20,7 @@
  * keeps a cooldown (without alerting again), counts the restarts of the episode, and
  * finds the instance it had started instead of starting a second one. (A kill -9 in the
  * milliseconds between a start and its write loses that start's record: the next agent
- * finds the service only by its pidfile, cmdline or name.)
+ * then finds the service by its PANICMODE_SERVICE marker, searched once at its first miss.)
  */
 import { exhaustMap, from, Observable, Subject, Subscription, timer, type SchedulerLike } from 'rxjs';
 import type { Host } from '../host/host.js';
@@ -31,7 +31,7 @@ import type { Incident } from '../model/incident.js';
 import type { ActionOutcome } from '../actions/action.js';
 import { crashLoop, type CrashLoop } from '../../streams/crashLoop.js';
 import { createRestartStateWriter, loadRestartStates, type RestartState } from '../storage/restart-state-repository.js';
-import { findService, finderOf, runningPid, stillRunning, type Instance, type ServiceFinder } from './service-finder.js';
+import { findByMarker, findService, finderOf, runningPid, stillRunning, type Instance, type ServiceFinder } from './service-finder.js';
 import { readUsage } from './service-usage.js';
 import { serviceLimits, type LimitInput } from './service-limits.js';
 import { startService, stopInstance, type Started } from './service-launcher.js';
@@ -93,6 +93,8 @@ interface Service {
   launchedAt: number | null;
   /** what that start launched */
   launched: Started | null;
+  /** processes were searched for its PANICMODE_SERVICE marker (once, at the first miss) */
+  markerSearched: boolean;
 }
 
 const freshState = (service: string): RestartState => ({ service, restarts: [], cooldownUntil: null, pid: null, startTicks: null, startedAt: null });
@@ -119,7 +121,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     .filter((e) => e.enabled)
     .map((entry) => {
       const state = stored.get(entry.name) ?? freshState(entry.name);
-      const s: Service = { entry, finder: finderOf(entry), state, episode: 0, attempts$: new Subject(), looped: null, looping: false, down: false, limits$: new Subject(), busy: false, launchedAt: null, launched: null };
+      const s: Service = { entry, finder: finderOf(entry), state, episode: 0, attempts$: new Subject(), looped: null, looping: false, down: false, limits$: new Subject(), busy: false, launchedAt: null, launched: null, markerSearched: false };
       s.attempts$.pipe(crashLoop(entry.max_restarts, entry.restart_window, { keyOf: (a) => String(a.episode), timeOf: (a) => a.at })).subscribe((loop) => (s.looped = loop));
       return s;
     });
@@ -182,6 +184,11 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
       s.busy = true;
       try {
         stat = await findService(host, s.finder);
+        // a start this agent's predecessor made but could not record (killed in between)
+        if (stat === null && !s.markerSearched && entry.start_command) {
+          s.markerSearched = true;
+          stat = await findByMarker(host, entry.name);
+        }
       } finally {
         s.busy = false;
       }

@@ -15,7 +15,7 @@ import { isRight } from 'fp-ts/lib/Either.js';
 import { SupervisedProcess, type SupervisedProcessConfig } from '../../src/config/schema.js';
 import { createHost } from '../../src/host/host.js';
 import { lookupUser, startService, stopInstance } from '../../src/supervision/service-launcher.js';
-import { runningPid } from '../../src/supervision/service-finder.js';
+import { findByMarker, runningPid } from '../../src/supervision/service-finder.js';
 import { waitFor } from '../e2e/agent-process.js';
 import { groupOf, killServices, servicePids, stateOf } from './service-processes.js';
 
@@ -69,6 +69,8 @@ test('stop: SIGTERM to the group; what ignores it is killed after stop_timeout, 
   const e = entry({ name: `stubborn-${tag}`, start_command: "trap '' TERM; sleep 293 & sleep 293 & wait; wait" });
   const { pid } = await startService(e, host, 5000);
   await waitFor(() => servicePids([e.name]).length === 3, 10_000, 'the service and its two children');
+  // an agent that lost its record finds the service itself by its marker, not a child
+  assert.equal((await findByMarker(host, e.name))?.pid, pid);
   const s = runningPid(host, pid!)!;
   const t0 = Date.now();
   await stopInstance(host, { pid: s.pid, startTicks: s.startTicks }, 700, asyncScheduler);

@@ -21,7 +21,7 @@ import { createSupervisor, type Launcher } from '../../src/supervision/superviso
 
 /** A process table: pid → name, cmdline, start time; the stat line is made from it. */
 class FakeProcs {
-  readonly procs = new Map<number, { name: string; cmdline: string; startTicks: number; state: string }>();
+  readonly procs = new Map<number, { name: string; cmdline: string; startTicks: number; state: string; pgrp?: number; env?: string[] }>();
   private nextPid = 1000;
   constructor(private readonly clock: () => number) {
     this.procs.set(1, { name: 'init', cmdline: '/sbin/init', startTicks: 0, state: 'S' });
@@ -43,7 +43,8 @@ class FakeProcs {
       const p = this.procs.get(Number(pid));
       if (!p) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
       if (file === 'cmdline') return p.cmdline.split(' ').join('\0') + '\0';
-      if (file === 'stat') return `${pid} (${p.name}) ${p.state} 1 ${pid} ${pid} 0 -1 0 0 0 0 0 5 5 0 0 20 0 1 0 ${p.startTicks} 1000000 250 0`;
+      if (file === 'stat') return `${pid} (${p.name}) ${p.state} 1 ${p.pgrp ?? pid} ${pid} 0 -1 0 0 0 0 0 5 5 0 0 20 0 1 0 ${p.startTicks} 1000000 250 0`;
+      if (file === 'environ') return (p.env ?? ['PATH=/usr/bin']).map((e) => `${e}\0`).join('');
       throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
     },
   } as unknown as Host;
@@ -194,6 +195,31 @@ describe('supervisor (virtual time)', () => {
     await w.runTo(3_500);
     assert.equal(w.starts.length, 1);
     assert.equal(firing(s.incidents, 'down').length, 1);
+    await s.stop();
+    await w.opened.close();
+  });
+
+  test('an agent that lost its record of a start finds the service by its marker, not an orphaned worker of it', async () => {
+    const w = await world();
+    const env = ['PATH=/usr/bin', 'PANICMODE_SERVICE=web'];
+    // an orphaned worker of an older instance (older, not a group leader), then the instance started last
+    w.procs.procs.set(500, { name: 'sleep', cmdline: 'sleep 300', startTicks: 1, state: 'S', pgrp: 499, env });
+    w.procs.procs.set(600, { name: 'sleep', cmdline: 'sleep 300', startTicks: 2, state: 'S', env });
+    const s = await w.supervise([entry({ start_command: 'exec sleep 300', match: 'no-such-name' })]);
+    await w.runTo(3_500);
+    assert.equal(w.starts.length, 0, 'found by its marker: not started again');
+    await s.stop();
+    const row = await w.opened.db.selectFrom('restart_state').selectAll().executeTakeFirstOrThrow();
+    assert.equal(row.pid, 600);
+    await w.opened.close();
+  });
+
+  test('an orphaned worker with the marker alone is not the service: it is started', async () => {
+    const w = await world();
+    w.procs.procs.set(500, { name: 'sleep', cmdline: 'sleep 300', startTicks: 1, state: 'S', pgrp: 499, env: ['PANICMODE_SERVICE=web'] });
+    const s = await w.supervise([entry({ start_command: 'exec sleep 300', match: 'no-such-name' })]);
+    await w.runTo(1_500);
+    assert.equal(w.starts.length, 1);
     await s.stop();
     await w.opened.close();
   });
