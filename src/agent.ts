@@ -9,7 +9,7 @@
  *                                                             (owed in SQLite until in the outbox)
  */
 import { hostname } from 'node:os';
-import { asyncScheduler, catchError, EMPTY, firstValueFrom, from, interval, race, Subject, Subscription, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, firstValueFrom, from, interval, race, Subject, Subscription, timer, type Observable, type SchedulerLike } from 'rxjs';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createHost, type Host } from './host/host.js';
@@ -17,18 +17,15 @@ import { openDatabase, type OpenedDatabase } from './storage/database.js';
 import { createIncidentWriter } from './storage/incidents-repository.js';
 import { loadDedupState, pruneDedupState, saveDedupEntry } from './storage/dedup-repository.js';
 import { pruneOldRows } from './storage/retention.js';
-import { ruleDetectors, type Detector } from './pipeline/rule-detectors.js';
+import { createDetection } from './pipeline/detection-pipeline.js';
 import { selfCheckNotes } from './rules/self-check-rules.js';
 import { metricsStalled } from './rules/metrics-stalled.js';
-import { reportDetectorStop } from './rules/detector-stopped.js';
 import { selfIncident } from './model/self-incident.js';
-import { incidentFlow, type PendingAlert } from './incidents/incident-flow.js';
-import { createIncidentHandler } from './incidents/incident-handler.js';
-import { createActionExecutor, executorLimits } from './actions/executor.js';
+import type { PendingAlert } from './incidents/incident-flow.js';
+import type { ActionRunRecord } from './actions/executor.js';
 import { buildActions } from './actions/registry.js';
 import type { Incident } from './model/incident.js';
 import type { Metrics } from './model/metrics.js';
-import { supervise } from '../streams/supervise.js';
 import { dedup, DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
 import { metricsStream } from './collectors/metrics-stream.js';
 import { createCollectors } from './collectors/registry.js';
@@ -41,6 +38,15 @@ import { sshMonitors } from './auth/ssh-monitors.js';
 import { logFailureMonitors } from './auth/log-failure-monitors.js';
 import { fileMonitors } from './files/file-monitors.js';
 import { inertKeyWarnings } from './config/key-effects.js';
+import { forkBombDefence } from './processes/fork-bomb-defence.js';
+import { spareFrom } from './actions/spare.js';
+import { viewOf } from './actions/process-view.js';
+import { createFrozenRegistry, type FrozenRegistry } from './actions/frozen-registry.js';
+import { createVictimLedger, type VictimLedger } from './actions/victim-ledger.js';
+import { userNames } from './actions/user-name.js';
+import { defaultMassFreezePolicy, type MassFreezePolicy } from './config/mass-freeze.js';
+import { deleteFrozen, loadFrozen, saveFrozen } from './storage/frozen-repository.js';
+import { readProcessTable } from './collectors/processes.js';
 import { createSupervisor } from './supervision/supervisor.js';
 
 export interface AgentDeps {
@@ -52,6 +58,8 @@ export interface AgentDeps {
    * outbox. Default `asyncScheduler` (the wall clock); a TestScheduler runs it in virtual time.
    */
   scheduler?: SchedulerLike;
+  /** mass_freeze.yaml (loaded and checked by `run`); default: the policy's defaults */
+  massFreeze?: MassFreezePolicy;
 }
 
 export interface RunningAgent {
@@ -61,7 +69,7 @@ export interface RunningAgent {
    * swaps in a new (already validated) config without losing queued alerts; waits for
    * a reload or stop in progress; after stop, does nothing
    */
-  reload(config: Config): Promise<void>;
+  reload(config: Config, massFreeze?: MassFreezePolicy): Promise<void>;
 }
 
 interface Pipeline {
@@ -70,7 +78,7 @@ interface Pipeline {
 
 const startPipeline = async (
   config: Config,
-  shared: { host: Host; logger: Logger; opened: OpenedDatabase; scheduler: SchedulerLike },
+  shared: { host: Host; logger: Logger; opened: OpenedDatabase; scheduler: SchedulerLike; frozen: FrozenRegistry; victims: VictimLedger; massFreeze: MassFreezePolicy },
 ): Promise<Pipeline> => {
   const { host, logger, opened, scheduler } = shared;
   const now = () => scheduler.now();
@@ -111,7 +119,7 @@ const startPipeline = async (
       circuit: config.circuit_breakers,
       logger: logger.child('firewall'),
       dryRun: config.dry_run,
-      now,
+      scheduler,
       onStorageFailure: (message) =>
         raiseStorageFailure('self_check:storage_bans', 'PanicMode bans not recorded', `bans stay in force but cannot be recorded in ${opened.path} (lifted on time from memory, written when it has room): ${message}`),
     });
@@ -119,74 +127,70 @@ const startPipeline = async (
     if (report.added.length + report.removed.length + report.expired.length > 0) {
       log.info('firewall reconciled with the database', { restored: report.added.length, removed: report.removed.length, expired: report.expired.length });
     }
-    try {
-      ctl = await startCtlSocket({ path: config.firewall.ctl_socket, handler: firewall, logger: logger.child('ctl') });
-    } catch (err) {
-      // The control socket is auxiliary: without it the agent still detects and blocks.
-      log.warn('control socket unavailable; `panicmode ctl` will not reach this agent', { error: (err as Error).message });
-    }
+  }
+  // The control socket serves bans (when the firewall is on) and frozen processes (always).
+  try {
+    ctl = await startCtlSocket({ path: config.firewall.ctl_socket, handler: { bans: firewall, frozen: shared.frozen }, logger: logger.child('ctl') });
+  } catch (err) {
+    // The control socket is auxiliary: without it the agent still detects and acts.
+    log.warn('control socket unavailable; `panicmode ctl` will not reach this agent', { error: (err as Error).message });
   }
 
+  // ── process actions ──────────────────────────────────────────────────────────
+  const processDeps = {
+    host, logger: logger.child('actions'), frozen: shared.frozen, victims: shared.victims, userName: userNames(), now,
+    wait: (ms: number) => firstValueFrom(timer(ms, scheduler)).then(() => undefined),
+  };
   // Supervision (processes:): each service checked every check_interval, restarted within
-  // its budget (state in SQLite, written behind); restart_process goes through it too.
+  // its budget (state in SQLite, written behind); restart_process goes through it too and
+  // spares what every process action spares.
   const supervisor = config.processes.some((p) => p.enabled)
     ? await createSupervisor(config.processes, {
         host, db, logger: logger.child('supervision'), scheduler, intervalMs: config.performance.check_interval, commandTimeoutMs: config.circuit_breakers.timeout, dryRun: config.dry_run,
+        spare: async (pid) => spareFrom(viewOf(host, await readProcessTable(host)), { whitelist: config.process_whitelist })(pid),
       })
     : null;
-
-  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, supervisor });
+  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, processes: processDeps, massFreeze: shared.massFreeze, supervisor });
   for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
-  const executor = createActionExecutor({
-    actions: actions.registry,
-    dryRun: config.dry_run,
-    ...executorLimits(config.circuit_breakers),
-    logger: logger.child('actions'),
-    scheduler,
-    record: (run) => {
-      void db
-        .insertInto('action_runs')
-        .values(run)
-        .execute()
-        .catch((err) => log.error('action record failed', { error: (err as Error).message }));
-    },
-  });
+  const recordRun = (run: ActionRunRecord) => {
+    void db
+      .insertInto('action_runs')
+      .values(run)
+      .execute()
+      .catch((err) => log.error('action record failed', { error: (err as Error).message }));
+  };
 
   // The alert path outlives detection at shutdown: incidents still being handled must
   // reach the outbox, so it is completed (not unsubscribed) once the handler is idle.
   const alerts$ = new Subject<PendingAlert>();
   const alertPath = await startAlertPath(alerts$, { db, alerting, logger: logger.child('alerts'), scheduler });
 
-  const handler = createIncidentHandler({
-    executor,
-    alert: (incident, actionsTaken) => alerts$.next({ incident, actionsTaken }),
-    record: (incident) => {
+  for (const note of selfCheckNotes(config.performance)) log.warn(note);
+  const start = now();
+  await pruneDedupState(db, start, DEFAULT_DEDUP_WINDOW_MS);
+  const dedupInitial = await loadDedupState(db, start, DEFAULT_DEDUP_WINDOW_MS);
+
+  // The decision path (executor, handler, incident flow, supervised detectors) is the
+  // one virtual-time tests run (src/pipeline/detection-pipeline.ts); the agent adds
+  // storage and the alert path at its edges.
+  const { handler, executor, start: startDetection } = createDetection(config, {
+    scheduler,
+    actions: actions.registry,
+    logger,
+    recordIncident: (incident) => {
       writer.write(incident);
       alertPath.owe(incident);
     },
-    logger: logger.child('incidents'),
-    scheduler,
+    recordAction: recordRun,
+    unavailable: actions.unavailable,
+    alert: (a) => alerts$.next(a),
+    dedupInitial,
+    onDedupRecord: (key, ts) => void saveDedupEntry(db, key, ts).catch(() => undefined),
   });
   handlerReady = true;
   for (const incident of early.splice(0)) handler.handle(incident);
 
   // Detection
-  for (const note of selfCheckNotes(config.performance)) log.warn(note);
-
-  const start = now();
-  await pruneDedupState(db, start, DEFAULT_DEDUP_WINDOW_MS);
-  const dedupInitial = await loadDedupState(db, start, DEFAULT_DEDUP_WINDOW_MS);
-  const flow = (escalateAfter?: number) =>
-    incidentFlow({
-      dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
-      dedupInitial,
-      onDedupRecord: (key, ts) => void saveDedupEntry(db, key, ts).catch(() => undefined),
-      // a ban is deduplicated only once it happened (incident-flow.ts)
-      awaitsProtection: (i) => i.status === 'firing' && i.actions.some((a) => actions.registry.get(a)?.kind === 'protective'),
-      escalateAfter,
-      scheduler,
-    });
-
   const metrics$: Observable<Metrics> = metricsStream(host, {
     intervalMs: config.performance.check_interval,
     collectors: createCollectors(config.collectors),
@@ -194,49 +198,28 @@ const startPipeline = async (
     logger: logger.child('collectors'),
     scheduler,
   });
-
-  const rules = ruleDetectors(config, metrics$, flow);
-  for (const { monitor, reason } of rules.unavailable) log.warn(`monitor "${monitor.name}": ${reason}; it will not fire`);
   const ssh = sshMonitors(config, { host, db, logger: logger.child('ssh'), scheduler });
   const jails = logFailureMonitors(config, { db, logger: logger.child('log_failures'), scheduler });
   const files = fileMonitors(config, { logger: logger.child('file_monitor'), scheduler });
-  const detectors: Detector[] = [
-    ...rules.detectors,
-    ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, incidents$: incidents$.pipe(flow(monitor.escalate_after)) })),
-    { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval, scheduler }), flow()) },
-    ...(supervisor ? [{ name: 'process supervision', incidents$: supervisor.incidents$.pipe(flow()) }] : []),
-  ];
-
-  // Each detector is supervised on its own: a source that keeps failing (no auth log
-  // and no journal, say) is retried with backoff, reported, and finally given up alone,
-  // while every other rule goes on.
-  for (const d of detectors) {
-    detection.add(
-      d.incidents$
-        .pipe(
-          reportDetectorStop(d.name, now),
-          supervise({
-            scheduler,
-            onFailure: (err, attempt, delayMs) => {
-              const message = (err as Error)?.message ?? String(err);
-              log.error(`"${d.name}" failed`, { attempt, retry_in_ms: delayMs ?? 'giving up', error: message });
-              handler.handle(
-                selfIncident(
-                  `PanicMode rule stopped: ${d.name}`,
-                  delayMs === null
-                    ? `"${d.name}" failed ${attempt} times in a row and is stopped until restart: ${message}`
-                    : `"${d.name}" failed (${attempt}), retrying in ${Math.round(delayMs / 1000)}s: ${message}`,
-                  `self_check:stream:${d.name}`,
-                  now(),
-                ),
-              );
-            },
-          }),
-          catchError(() => EMPTY),
-        )
-        .subscribe((incident) => handler.handle(incident)),
-    );
-  }
+  // Fork-bomb defence (anomaly.fork_bomb): on its own 100 ms cadence, not the check
+  // interval; it freezes and kills by itself (a bomb does not wait for the handler),
+  // sparing what process actions spare, and reports each bomb as an incident.
+  const forkBomb =
+    config.anomaly.enabled && config.anomaly.fork_bomb.enabled
+      ? forkBombDefence({
+          host, options: config.anomaly.fork_bomb, dryRun: config.dry_run, record: recordRun, logger: logger.child('fork_bomb'), scheduler,
+          spareIn: (table) => spareFrom(viewOf(host, { processes: new Map(table) }), { whitelist: config.process_whitelist }),
+          onFrozen: (pids, reason) => shared.frozen.onFrozen(pids, reason, 'fork_bomb'),
+        })
+      : null;
+  const rules = startDetection(metrics$, [
+    ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, escalateAfter: monitor.escalate_after, incidents$ })),
+    ...(forkBomb ? [{ name: 'anomaly: fork bomb', incidents$: forkBomb.incidents$ }] : []),
+    { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval, scheduler })) },
+    ...(supervisor ? [{ name: 'process supervision', incidents$: supervisor.incidents$ }] : []),
+  ]);
+  detection.add(rules.subscription);
+  for (const { monitor, reason } of rules.unavailable) log.warn(`monitor "${monitor.name}": ${reason}; it will not fire`);
 
   // Retention: old incidents, action runs and ban history are deleted on a schedule.
   const prune = () =>
@@ -279,6 +262,8 @@ const startPipeline = async (
       const deadline = now() + timeoutMs;
       const left = () => Math.max(0, deadline - now());
       detection.unsubscribe(); // sources stop: no new incidents
+      // a fork bomb being frozen or killed is finished, not left half-frozen
+      if (forkBomb) await firstValueFrom(race(from(forkBomb.settled()), timer(left(), scheduler)));
       await ctl?.close();
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());
@@ -301,7 +286,15 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
   let config = initial;
   let opened = await openDatabase(config.storage.incident_db);
   if (opened.fallbackReason) logger.error('storage fallback to memory', { reason: opened.fallbackReason });
-  const shared = () => ({ host, logger, opened, scheduler });
+  // Frozen processes outlive a reload (and, through storage, a restart).
+  const frozen = createFrozenRegistry({
+    host, logger: logger.child('frozen'), scheduler,
+    store: { save: (rows) => saveFrozen(opened.db, rows), remove: (keys) => deleteFrozen(opened.db, keys) },
+  });
+  await loadFrozen(opened.db).then(frozen.restore, (err) => logger.warn('frozen processes of a previous run not read', { error: (err as Error).message }));
+  const victims = createVictimLedger();
+  let massFreeze = deps.massFreeze ?? defaultMassFreezePolicy();
+  const shared = () => ({ host, logger, opened, scheduler, frozen, victims, massFreeze });
   let pipeline: Pipeline | null = await startPipeline(config, shared());
 
   // One pipeline at a time: a reload and a stop never overlap (each waits for the one
@@ -321,10 +314,11 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
       return oneAtATime(async () => {
         await pipeline?.stop(Math.max(0, deadline - scheduler.now()));
         pipeline = null;
+        frozen.close();
         await opened.close();
       });
     },
-    reload: (next) =>
+    reload: (next, nextMassFreeze) =>
       oneAtATime(async () => {
         if (stopped || !pipeline) return;
         await pipeline.stop(10_000);
@@ -335,6 +329,7 @@ export const startAgent = async (initial: Config, deps: AgentDeps): Promise<Runn
           opened = await openDatabase(next.storage.incident_db);
         }
         config = next;
+        if (nextMassFreeze) massFreeze = nextMassFreeze;
         pipeline = await startPipeline(config, shared());
       }),
   };

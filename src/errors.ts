@@ -62,5 +62,13 @@ export class StorageError extends PanicModeError {
   }
 }
 
+/** `panicmode exec`: a job's cgroup, process group or snapshot could not be set up or undone. */
+export class ExecError extends PanicModeError {
+  override name = 'ExecError';
+  constructor(what: 'CGROUP' | 'SPAWN' | 'SNAPSHOT' | 'RESTORE', message: string, options?: { cause?: unknown }) {
+    super(`PANICMODE_ERR_EXEC_${what}`, message, options);
+  }
+}
+
 /** Exit codes of the `panicmode` command. */
 export const ExitCode = { ok: 0, runtime: 1, usage: 2 } as const;

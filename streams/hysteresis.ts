@@ -71,9 +71,9 @@ export interface HysteresisOptions<T> {
  * evaluated, it stays firing until it is evaluated clear — a collector that fell silent
  * does not "resolve" an alarm. Send an `isGone` evaluation for a subject that went away.
  *
- * A hand-written state machine rather than `scan`: one pass decides per key whether to
- * emit nothing, a firing or a resolved, and the rule benchmark (20 rules, every tick)
- * pays for every extra layer.
+ * A hand-written state machine (`hysteresisStep`, below) rather than `scan`: one pass
+ * decides per key whether to emit nothing, a firing or a resolved, and the rule
+ * benchmark (20 rules, every tick) pays for every extra layer.
  * Memory: only keys currently firing are held. Completion emits nothing more.
  * A throwing `keyOf`/`isFiring`/`isClear` errors the stream.
  *
@@ -82,53 +82,14 @@ export interface HysteresisOptions<T> {
  *   isClear: (m) => m.usedPct < 85, clearAfter: 3 }))
  */
 export function hysteresis<T>(opts: HysteresisOptions<T>): OperatorFunction<T, Transition<T>> {
-  const keyOf = opts.keyOf ?? (() => '');
-  const { isFiring } = opts;
-  const isClear = opts.isClear ?? ((v: T) => !isFiring(v));
-  const clearAfter = Math.max(1, opts.clearAfter ?? 1);
-  const clearAfterMs = opts.clearAfterMs ?? 0;
-  const isGone = opts.isGone ?? (() => false);
-  const repeat = opts.repeat ?? false;
-  const scheduler = opts.scheduler ?? asyncScheduler;
-  const timeOf = opts.timeOf ?? (() => scheduler.now());
-
   return (source) =>
     new Observable<Transition<T>>((subscriber) => {
-      const firing = new Map<string, { since: number; clearTicks: number; clearSince: number | null }>();
-
+      const step = hysteresisStep(opts);
       return source.subscribe({
         next: (value) => {
-          let out: Transition<T> | null = null;
+          let out: Transition<T> | null;
           try {
-            // the common case, nothing firing and nothing to fire, costs no map lookup
-            if (firing.size === 0 && !isFiring(value)) return;
-            const key = keyOf(value);
-            const st = firing.get(key);
-            if (!st) {
-              if (isFiring(value) && !isGone(value)) {
-                const at = timeOf(value);
-                firing.set(key, { since: at, clearTicks: 0, clearSince: null });
-                out = { key, state: 'firing', value, since: at, at };
-              }
-            } else if (isGone(value)) {
-              firing.delete(key);
-              out = { key, state: 'resolved', value, since: st.since, at: timeOf(value) };
-            } else if (isFiring(value)) {
-              st.clearTicks = 0;
-              st.clearSince = null;
-              if (repeat) out = { key, state: 'firing', value, since: st.since, at: timeOf(value) };
-            } else if (!isClear(value)) {
-              st.clearTicks = 0;
-              st.clearSince = null;
-            } else {
-              const at = timeOf(value);
-              st.clearTicks++;
-              st.clearSince ??= at;
-              if (st.clearTicks >= clearAfter && at - st.clearSince >= clearAfterMs) {
-                firing.delete(key);
-                out = { key, state: 'resolved', value, since: st.since, at };
-              }
-            }
+            out = step(value);
           } catch (err) {
             subscriber.error(err);
             return;
@@ -139,4 +100,57 @@ export function hysteresis<T>(opts: HysteresisOptions<T>): OperatorFunction<T, T
         complete: () => subscriber.complete(),
       });
     });
+}
+
+/**
+ * The state machine `hysteresis` runs, one per subscription: an evaluation in, the
+ * transition it causes (or null) out. Exported so a rule can run it inside its own
+ * operator together with `sustainedForStep` (src/rules/compile-rule.ts: one hop per
+ * rule instead of four, which the 20-rule benchmark needs); this is its only implementation.
+ * A throwing `keyOf`/`isFiring`/`isClear`/`timeOf` throws out of the step.
+ */
+export function hysteresisStep<T>(opts: HysteresisOptions<T>): (value: T) => Transition<T> | null {
+  const keyOf = opts.keyOf ?? (() => '');
+  const { isFiring } = opts;
+  const isClear = opts.isClear ?? ((v: T) => !isFiring(v));
+  const clearAfter = Math.max(1, opts.clearAfter ?? 1);
+  const clearAfterMs = opts.clearAfterMs ?? 0;
+  const isGone = opts.isGone ?? (() => false);
+  const repeat = opts.repeat ?? false;
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const timeOf = opts.timeOf ?? (() => scheduler.now());
+  const firing = new Map<string, { since: number; clearTicks: number; clearSince: number | null }>();
+
+  return (value) => {
+    // the common case, nothing firing and nothing to fire, costs no map lookup
+    if (firing.size === 0 && !isFiring(value)) return null;
+    const key = keyOf(value);
+    const st = firing.get(key);
+    if (!st) {
+      if (!isFiring(value) || isGone(value)) return null;
+      const at = timeOf(value);
+      firing.set(key, { since: at, clearTicks: 0, clearSince: null });
+      return { key, state: 'firing', value, since: at, at };
+    }
+    if (isGone(value)) {
+      firing.delete(key);
+      return { key, state: 'resolved', value, since: st.since, at: timeOf(value) };
+    }
+    if (isFiring(value)) {
+      st.clearTicks = 0;
+      st.clearSince = null;
+      return repeat ? { key, state: 'firing', value, since: st.since, at: timeOf(value) } : null;
+    }
+    if (!isClear(value)) {
+      st.clearTicks = 0;
+      st.clearSince = null;
+      return null;
+    }
+    const at = timeOf(value);
+    st.clearTicks++;
+    st.clearSince ??= at;
+    if (st.clearTicks < clearAfter || at - st.clearSince < clearAfterMs) return null;
+    firing.delete(key);
+    return { key, state: 'resolved', value, since: st.since, at };
+  };
 }

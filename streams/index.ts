@@ -8,10 +8,11 @@ export { countExceeds, type CountExceeded, type CountExceedsOptions } from './co
 export { crashLoop, type CrashLoop, type CrashLoopOptions } from './crashLoop.js';
 export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';
 export { escalate, type EscalateOptions } from './escalate.js';
-export { hysteresis, type HysteresisOptions, type Transition } from './hysteresis.js';
+export { hysteresis, hysteresisStep, type HysteresisOptions, type Transition } from './hysteresis.js';
 export { KeyedWindowCounter, type KeyedWindowCounterOptions } from './keyedWindowCounter.js';
 export { rateLimit, type RateLimited, type RateLimitOptions } from './rateLimit.js';
+export { riseRateExceeds, type RiseExceeded, type RiseRateExceedsOptions } from './riseRateExceeds.js';
 export { supervise, type SuperviseOptions } from './supervise.js';
-export { sustainedFor, type Sustained, type SustainedForOptions } from './sustainedFor.js';
+export { sustainedFor, sustainedForStep, type Sustained, type SustainedForOptions } from './sustainedFor.js';
 export { breaches, type Comparison, type ThresholdOptions } from './threshold.js';
 export { withCircuitBreaker, type BreakerResult, type WithCircuitBreakerOptions } from './withCircuitBreaker.js';

@@ -47,24 +47,30 @@ export interface SustainedForOptions<T> {
 export const sustainedFor =
   <T>(durationMs: number, opts: SustainedForOptions<T>): OperatorFunction<T, Sustained<T>> =>
   (source) =>
-    defer(() => {
-      const { isHeld } = opts;
-      const keyOf = opts.keyOf ?? (() => '');
-      const scheduler = opts.scheduler ?? asyncScheduler;
-      const timeOf = opts.timeOf ?? (() => scheduler.now());
-      /** key → when its current run of held evaluations began */
-      const since = new Map<string, number>();
-      return source.pipe(
-        map((value): Sustained<T> => {
-          const key = keyOf(value);
-          if (!isHeld(value)) {
-            if (since.size !== 0) since.delete(key);
-            return { value, key, held: false, sustained: false };
-          }
-          const at = timeOf(value);
-          let from = since.get(key);
-          if (from === undefined) since.set(key, (from = at));
-          return { value, key, held: true, sustained: at - from >= durationMs };
-        }),
-      );
-    });
+    defer(() => source.pipe(map(sustainedForStep(durationMs, opts))));
+
+/**
+ * The per-key state `sustainedFor` maps with, one per subscription: an evaluation in,
+ * its `Sustained` out. Exported so a rule can run it inside its own operator together
+ * with `hysteresisStep` (src/rules/compile-rule.ts: one hop per rule, which the 20-rule
+ * benchmark needs); this is its only implementation.
+ */
+export const sustainedForStep = <T>(durationMs: number, opts: SustainedForOptions<T>): ((value: T) => Sustained<T>) => {
+  const { isHeld } = opts;
+  const keyOf = opts.keyOf ?? (() => '');
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const timeOf = opts.timeOf ?? (() => scheduler.now());
+  /** key → when its current run of held evaluations began */
+  const since = new Map<string, number>();
+  return (value) => {
+    const key = keyOf(value);
+    if (!isHeld(value)) {
+      if (since.size !== 0) since.delete(key);
+      return { value, key, held: false, sustained: false };
+    }
+    const at = timeOf(value);
+    let from = since.get(key);
+    if (from === undefined) since.set(key, (from = at));
+    return { value, key, held: true, sustained: at - from >= durationMs };
+  };
+};

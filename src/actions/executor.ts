@@ -43,6 +43,11 @@ export interface ExecutorOptions {
   breaker: { maxFailures: number; failureWindowMs: number; openDurationMs: number };
   logger: Logger;
   record?: (run: ActionRunRecord) => void;
+  /**
+   * action name → why it cannot run here (registry.ts `unavailable`): a firing incident
+   * naming one records a `skipped` run with the reason, at the incident's time
+   */
+  unavailable?: ReadonlyMap<string, string>;
   /** the pipeline's clock: run timestamps, durations, timeouts, breaker windows (default asyncScheduler) */
   scheduler?: SchedulerLike;
 }
@@ -174,7 +179,17 @@ export const createActionExecutor = (o: ExecutorOptions): ActionExecutor => {
   const namesOf = (incident: Incident, kind: Action['kind']) =>
     incident.actions.filter((a) => !alertActions.has(a) && o.actions.get(a)?.kind === kind);
 
+  const recordUnavailable = (incident: Incident) => {
+    for (const name of incident.actions) {
+      const reason = o.unavailable?.get(name);
+      if (reason === undefined || o.actions.has(name)) continue;
+      o.logger.debug('action skipped: not available', { action: name, incident: incident.name, reason });
+      o.record?.({ ts: now(), incident_key: incident.key, action: name, target: null, outcome: 'skipped', message: `not available: ${reason}`, duration_ms: 0 });
+    }
+  };
+
   const protective$ = (incident: Incident): Observable<ProtectiveOutcome> => {
+    recordUnavailable(incident);
     const names = namesOf(incident, 'protective');
     if (names.length === 0) return of({ taken: [], carriedOut: true });
     return forkJoin(names.map((n) => runOne$(incident, n))).pipe(

@@ -2,7 +2,8 @@
  * Action names → implementations, built from the config. Built-in names come first;
  * entries of the `actions:` section add named script actions (or give a built-in its
  * parameters, like block_ip's `duration`). Actions whose implementation has not arrived
- * yet are listed as unavailable, so the agent says so at start instead of failing late.
+ * yet are listed as unavailable, so the agent says so at start instead of failing late,
+ * and each run of one is recorded as skipped (executor.ts).
  */
 import type { Config } from '../config/schema.js';
 import type { Host } from '../host/host.js';
@@ -12,6 +13,15 @@ import type { BanManager } from '../firewall/ban-manager.js';
 import { blockIpAction } from './block-ip.js';
 import { scriptAction } from './run-script.js';
 import { snapshotAction } from './snapshot.js';
+import type { MassFreezePolicy } from '../config/mass-freeze.js';
+import type { ProcessActionDeps } from './freeze-processes.js';
+import { freezeTopProcessAction } from './freeze-top-process.js';
+import { killProcessAction } from './kill-process.js';
+import { massFreezeAction } from './mass-freeze.js';
+import { massFreezeTopAction } from './mass-freeze-top.js';
+import { massFreezeClusterAction } from './mass-freeze-cluster.js';
+import { processBehaviour } from '../config/process-actions.js';
+import { massFreezeClusterAction as clusterName, type ActionDefinitionConfig } from '../config/schema.js';
 import { restartProcessAction } from './restart-process.js';
 import type { Supervisor } from '../supervision/supervisor.js';
 
@@ -26,11 +36,50 @@ export interface ActionDeps {
   logger: Logger;
   /** the ban manager behind block_ip; null when `firewall.enabled` is false */
   firewall: BanManager | null;
-  /** the supervisor behind restart_process; null when no `processes:` are configured */
+  /** what the process actions act through (the frozen registry, the victim ledger, the clock) */
+  processes: ProcessActionDeps;
+  /** mass_freeze.yaml beside the config (or its defaults) */
+  massFreeze: MassFreezePolicy;
+  /** the supervisor behind restart_process; null when no `processes:` are enabled */
   supervisor?: Pick<Supervisor, 'restartFor'> | null;
 }
 
-const notYet = ['freeze_top_process', 'mass_freeze', 'mass_freeze_top', 'kill_process', 'rate_limit'];
+const notYet = ['rate_limit'];
+
+/** Why restart_process (or a `type: process, action: restart` variant) does nothing. */
+const NO_SERVICES = 'no enabled service under processes: to restart';
+
+/** A process action from its definition (absent: the built-in's defaults). */
+const processAction = (name: string, def: ActionDefinitionConfig | undefined, config: Config, deps: ActionDeps): Action | undefined => {
+  const b = processBehaviour(name, def?.action);
+  if (typeof b !== 'string') return undefined; // refused at load (key-effects.ts)
+  const whitelist = config.process_whitelist;
+  const re = (s: string | undefined) => (s === undefined ? undefined : new RegExp(s));
+  const choice = { name, count: def?.count, minCpu: def?.min_cpu ?? DEFAULT_MIN_CPU, prefer: re(def?.prefer), avoid: re(def?.avoid), whitelist };
+  const thawAfterMs = def?.thaw_after;
+  const p = deps.processes;
+  switch (b) {
+    case 'freeze':
+      return freezeTopProcessAction(p, { ...choice, thawAfterMs });
+    case 'kill':
+      // without a grace of its own, the kill still ends within the action's time limit
+      return killProcessAction(p, {
+        ...choice, scope: def?.scope, onKill: def?.on_kill, hookTimeoutMs: def?.timeout ?? config.circuit_breakers.timeout,
+        graceMs: def?.grace ?? Math.min(5_000, Math.max(0, config.circuit_breakers.timeout - 1_500)),
+      });
+    case 'mass_freeze':
+      return massFreezeAction(p, { policy: deps.massFreeze, whitelist, thawAfterMs });
+    case 'mass_freeze_top':
+      return massFreezeTopAction(p, { policy: deps.massFreeze, thawAfterMs });
+    case 'mass_freeze_cluster':
+      return massFreezeClusterAction(p, { cluster: clusterName.exec(name)![1]!, policy: deps.massFreeze, whitelist, thawAfterMs });
+    case 'restart':
+      return deps.supervisor ? restartProcessAction(deps.supervisor, name) : undefined;
+  }
+};
+
+/** freeze_top_process / kill_process: a process under 10 % of a core is not a hog (the next "top" once the hog stops is `htop`). */
+export const DEFAULT_MIN_CPU = 10;
 
 export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => {
   const registry = new Map<string, Action>();
@@ -44,8 +93,6 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
   };
   blockIp('block_ip', config.firewall.ban_duration);
   registry.set('snapshot', snapshotAction(config.storage.snapshot_dir, deps.host, timeout));
-  if (deps.supervisor) registry.set('restart_process', restartProcessAction(deps.supervisor));
-  else unavailable.set('restart_process', 'no enabled service under processes: to restart');
 
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.type === 'script' && def.action) {
@@ -54,6 +101,10 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
       blockIp(name, def.duration ?? config.firewall.ban_duration);
     } else if (def.type === 'system') {
       registry.set(name, snapshotAction(config.storage.snapshot_dir, deps.host, def.timeout ?? timeout));
+    } else if (def.type === 'process') {
+      const action = processAction(name, def, config, deps);
+      if (action) registry.set(name, action);
+      else if (processBehaviour(name, def.action) === 'restart') unavailable.set(name, NO_SERVICES);
     }
   }
   // `run_script` with no definition of its own has nothing to run.
@@ -62,8 +113,11 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
   const used = new Set([...config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions), ...config.processes.filter((p) => p.enabled).flatMap((p) => p.actions)]);
   for (const name of used) {
     if (registry.has(name) || unavailable.has(name) || name.startsWith('alert_')) continue;
-    if (notYet.includes(name) || name.startsWith('mass_freeze_cluster:')) {
-      unavailable.set(name, 'process protection arrives with its own issue');
+    if (notYet.includes(name)) unavailable.set(name, 'process protection arrives with its own issue');
+    else if (!Object.hasOwn(config.actions, name)) {
+      const action = processAction(name, undefined, config, deps);
+      if (action) registry.set(name, action);
+      else if (processBehaviour(name, undefined) === 'restart') unavailable.set(name, NO_SERVICES);
     }
   }
   for (const name of [...unavailable.keys()]) if (!used.has(name)) unavailable.delete(name);

@@ -8,8 +8,8 @@
 import type { Action } from './action.js';
 import type { Supervisor } from '../supervision/supervisor.js';
 
-export const restartProcessAction = (supervisor: Pick<Supervisor, 'restartFor'>): Action => ({
-  name: 'restart_process',
+export const restartProcessAction = (supervisor: Pick<Supervisor, 'restartFor'>, name = 'restart_process'): Action => ({
+  name,
   kind: 'protective',
   run: async ({ incident, dryRun }) => supervisor.restartFor(incident.metadata.pids ?? [], dryRun),
 });

@@ -45,16 +45,29 @@ export const toAlertMessage = (incident: Incident, actionsTaken: string[], host:
   };
 };
 
-export const createAlerting = async (config: Config, deps: { db: Db; logger: Logger; host: string; /** the pipeline's clock (default asyncScheduler) */ scheduler?: SchedulerLike }): Promise<Alerting> => {
+export interface AlertingDeps {
+  db: Db;
+  logger: Logger;
+  host: string;
+  /** the pipeline's clock (default asyncScheduler) */
+  scheduler?: SchedulerLike;
+  /**
+   * The channel for a routing key (and `console`, for a severity nobody routed); default
+   * the configured channels. A rule test records at this boundary instead of delivering.
+   */
+  channelFor?: (key: string) => AlertChannel;
+}
+
+export const createAlerting = async (config: Config, deps: AlertingDeps): Promise<Alerting> => {
   const scheduler = deps.scheduler ?? asyncScheduler;
   const routes = buildRouting(config.alerts, config.integrations);
   const channels = new Map<string, AlertChannel>();
   for (const { key, route, place } of routes.all) {
-    channels.set(key, createChannel(route, config.integrations, { logger: deps.logger, place, now: () => scheduler.now() }));
+    channels.set(key, deps.channelFor?.(key) ?? createChannel(route, config.integrations, { logger: deps.logger, place, now: () => scheduler.now() }));
   }
   const dispatcher = await createDispatcher({ db: deps.db, channels, routes, logger: deps.logger, scheduler });
   // For a severity nobody routed: the console, so the alert is seen rather than lost.
-  const unrouted = createConsoleChannel({});
+  const unrouted = deps.channelFor?.('console') ?? createConsoleChannel({});
   const pending = new Set<Promise<unknown>>();
   const track = (p: Promise<void>): Promise<void> => {
     pending.add(p);

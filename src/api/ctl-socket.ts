@@ -1,7 +1,8 @@
 /**
  * The control socket (`firewall.ctl_socket`): a Unix socket through which
- * `panicmode ctl` lists, bans and unblocks. Root-only by its mode, 0600 from the very
- * moment it exists.
+ * `panicmode ctl` lists, bans and unblocks addresses, and lists and thaws the processes
+ * PanicMode froze. It is served whether or not the firewall is enabled (ban commands
+ * then answer that it is off). Root-only by its mode, 0600 from the very moment it exists.
  *
  * Why not listen() then chmod(): between the two, the socket exists with the umask's
  * mode (often 0755 → anyone may connect) and a local user could slip in a `ban` or
@@ -16,12 +17,16 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { chmod, lstat, mkdir, mkdtemp, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BanManager } from '../firewall/ban-manager.js';
+import type { FrozenRegistry } from '../actions/frozen-registry.js';
 import type { Logger } from '../log/logger.js';
 import { PanicModeError } from '../errors.js';
 import { parseCtlRequest, type CtlRequest, type CtlResponse } from './ctl-protocol.js';
 
-/** What the socket needs from the ban manager. */
-export type CtlHandler = Pick<BanManager, 'list' | 'unblock' | 'block'>;
+/** What the socket serves: the ban manager (null when the firewall is off) and the frozen processes. */
+export interface CtlHandler {
+  bans: Pick<BanManager, 'list' | 'unblock' | 'block'> | null;
+  frozen: Pick<FrozenRegistry, 'list' | 'thaw'>;
+}
 
 export interface CtlSocketOptions {
   path: string;
@@ -41,7 +46,15 @@ export interface CtlSocket {
 const MAX_LINE = 64 * 1024;
 const DEFAULT_STALL_MS = 30_000;
 
-export const handleCtlRequest = async (handler: CtlHandler, req: CtlRequest): Promise<CtlResponse> => {
+export const handleCtlRequest = async (h: CtlHandler, req: CtlRequest): Promise<CtlResponse> => {
+  if (req.cmd === 'frozen') return { ok: true, frozen: h.frozen.list() };
+  if (req.cmd === 'thaw') {
+    if (req.pid !== 'all' && !h.frozen.list().some((f) => f.pid === req.pid)) return { ok: false, error: `pid ${req.pid} was not frozen by PanicMode (panicmode ctl frozen lists those that were)` };
+    const r = h.frozen.thaw(req.pid);
+    return { ok: true, thawed: r.thawed, gone: r.gone };
+  }
+  const handler = h.bans;
+  if (!handler) return { ok: false, error: 'the firewall is disabled here (firewall.enabled: false): no bans to list, lift or add' };
   switch (req.cmd) {
     case 'list':
       return { ok: true, bans: await handler.list() };
@@ -84,7 +97,7 @@ const serve = (socket: Socket, handler: CtlHandler, logger: Logger, stallMs: num
     if (typeof req === 'string') return { ok: false, error: req };
     try {
       const res = await handleCtlRequest(handler, req);
-      if (req.cmd !== 'list') logger.info(`ctl ${req.cmd} ${req.ip}: ${res.ok ? 'done' : (res as { error: string }).error}`);
+      if (req.cmd !== 'list' && req.cmd !== 'frozen') logger.info(`ctl ${req.cmd} ${req.cmd === 'thaw' ? req.pid : req.ip}: ${res.ok ? 'done' : (res as { error: string }).error}`);
       return res;
     } catch (err) {
       return { ok: false, error: (err as Error).message };

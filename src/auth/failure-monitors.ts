@@ -31,7 +31,12 @@ export interface FailureMonitorStreams {
 
 export const failureMonitorStreams = (
   monitors: readonly FailureMonitor[],
-  o: { ipv6Prefix?: number; scheduler?: SchedulerLike },
+  o: {
+    ipv6Prefix?: number;
+    scheduler?: SchedulerLike;
+    /** when a failure happened; default its line's own time (a test counts on the virtual clock instead) */
+    timeOf?: (f: AuthFailure) => number;
+  },
 ): FailureMonitorStreams => {
   const sources = new Map<string, Observable<AuthFailure>>();
   const counters = new Map<string, AuthCounters>();
@@ -43,7 +48,7 @@ export const failureMonitorStreams = (
       failures$ = source(c).pipe(share());
       sources.set(sourceKey, failures$);
     }
-    return { monitor, incidents$: failures$.pipe(detectBruteForce(rule, { ipv6Prefix: o.ipv6Prefix, scheduler: o.scheduler })) };
+    return { monitor, incidents$: failures$.pipe(detectBruteForce(rule, { ipv6Prefix: o.ipv6Prefix, scheduler: o.scheduler, timeOf: o.timeOf })) };
   });
   return { incidents, counters };
 };

@@ -1,5 +1,5 @@
 /**
- * `panicmode ctl list | unblock <IP> | ban <IP> [--for 1h]`: talks to a running agent
+ * `panicmode ctl list | unblock <IP> | ban <IP> [--for 1h] | frozen | thaw <PID|all>`: talks to a running agent
  * through its control socket (`--socket PATH`, else firewall.ctl_socket of
  * `--config FILE`, else the default path). `panicmode-ctl` is the same command.
  */
@@ -13,9 +13,10 @@ import { loadConfigFile } from '../config/load.js';
 import { ctlRequest } from '../api/ctl-client.js';
 import type { CtlRequest } from '../api/ctl-protocol.js';
 import type { BanView } from '../firewall/ban-manager.js';
+import type { FrozenProcess } from '../actions/frozen-registry.js';
 import { parseTarget } from '../firewall/address.js';
 
-const help = `Usage: panicmode ctl <list | unblock IP | ban IP [--for DURATION]> [--socket PATH | --config FILE] [--json]
+const help = `Usage: panicmode ctl <list | unblock IP | ban IP [--for DURATION] | frozen | thaw PID|all> [--socket PATH | --config FILE] [--json]
 
 Talks to a running agent through its control socket.
 
@@ -24,6 +25,9 @@ Commands:
   unblock IP      lift the ban on IP (or the prefix ban covering it)
   ban IP          ban IP (or a CIDR block) now; never-block addresses, and blocks wider
                   than /8 (IPv4) or /32 (IPv6), are refused
+  frozen          processes PanicMode froze (SIGSTOP) and has not thawed
+  thaw PID|all    continue (SIGCONT) one frozen process, or all of them; a process that
+                  exited, or whose pid now names another process, is dropped, not signalled
 
 Options:
   --for DUR       ban length (e.g. 30m, 1h, 7d; at most 365d); default firewall.ban_duration
@@ -74,9 +78,19 @@ export const formatBanTable = (bans: readonly BanView[], now: number): string =>
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 };
 
+/** The `ctl frozen` table. */
+export const formatFrozenTable = (frozen: readonly FrozenProcess[], now: number): string => {
+  if (frozen.length === 0) return 'no frozen processes\n';
+  const rows = frozen.map((f) => [String(f.pid), String(f.name), fmtTime(f.frozenAt), f.thawAt === null ? 'ctl thaw' : fmtExpiry(f.thawAt, now), `${f.action}: ${f.reason}`, f.cmdline.length > 60 ? f.cmdline.slice(0, 57) + '...' : f.cmdline]);
+  const head = ['PID', 'NAME', 'FROZEN', 'THAW', 'BY', 'CMDLINE'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n') + '\n';
+};
+
 export const command: Command = {
   name: 'ctl',
-  summary: 'talk to a running agent: list, ban, unblock IPs',
+  summary: 'talk to a running agent: list, ban, unblock IPs; list and thaw frozen processes',
   help,
   run: async (argv) => {
     const { options, positionals } = parseArgs(
@@ -93,9 +107,13 @@ export const command: Command = {
     if (!sub) throw new UsageError('ctl: expected a subcommand: list, unblock IP or ban IP');
     if (extra.length > 0) throw new UsageError(`ctl ${sub}: unexpected argument ${JSON.stringify(extra[0])}`);
     let request: CtlRequest;
-    if (sub === 'list') {
-      if (ip) throw new UsageError(`ctl list: unexpected argument ${JSON.stringify(ip)}`);
-      request = { cmd: 'list' };
+    if (sub === 'list' || sub === 'frozen') {
+      if (ip) throw new UsageError(`ctl ${sub}: unexpected argument ${JSON.stringify(ip)}`);
+      request = { cmd: sub };
+    } else if (sub === 'thaw') {
+      if (!ip) throw new UsageError('ctl thaw: expected a PID or all');
+      if (ip !== 'all' && !/^[1-9]\d{0,9}$/.test(ip)) throw new UsageError(`ctl thaw: ${JSON.stringify(ip)} is not a PID or all`);
+      request = { cmd: 'thaw', pid: ip === 'all' ? 'all' : Number(ip) };
     } else if (sub === 'unblock' || sub === 'ban') {
       if (!ip) throw new UsageError(`ctl ${sub}: expected an IP address`);
       if (!parseTarget(ip)) throw new UsageError(`ctl ${sub}: ${JSON.stringify(ip)} is not an IP address or CIDR block`);
@@ -114,7 +132,7 @@ export const command: Command = {
         request = { cmd: 'ban', ip, for_ms: forMs };
       }
     } else {
-      throw new UsageError(`ctl: unknown subcommand ${JSON.stringify(sub)} (list, unblock, ban)`);
+      throw new UsageError(`ctl: unknown subcommand ${JSON.stringify(sub)} (list, unblock, ban, frozen, thaw)`);
     }
     if (options.for !== undefined && sub !== 'ban') throw new UsageError(`ctl ${sub}: --for only applies to ban`);
 
@@ -127,7 +145,12 @@ export const command: Command = {
     }
     if (options.json) return ExitCode.ok;
     if ('bans' in res) process.stdout.write(formatBanTable(res.bans, Date.now()));
-    else if ('lifted' in res) process.stdout.write(`unblocked ${res.lifted.join(', ')}\n`);
+    else if ('frozen' in res) process.stdout.write(formatFrozenTable(res.frozen, Date.now()));
+    else if ('thawed' in res) {
+      for (const f of res.thawed) process.stdout.write(`thawed ${f.pid} (${f.name})\n`);
+      for (const f of res.gone) process.stdout.write(`${f.pid} (${f.name}) is gone or its pid was reused: dropped, not signalled\n`);
+      if (res.thawed.length + res.gone.length === 0) process.stdout.write('no frozen processes\n');
+    } else if ('lifted' in res) process.stdout.write(`unblocked ${res.lifted.join(', ')}\n`);
     else {
       const r = res.result;
       for (const b of r.banned)

@@ -17,6 +17,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   test: { summary: 'run rule tests (*.test.yaml) in virtual time: detection, actions, bans, alerts', load: () => import('./test.js') },
   replay: { summary: 'run brute-force detection offline over a log file (any filter)', load: () => import('./replay.js') },
   alert: { summary: 'alert tools: `alert test` sends a test alert per channel', load: () => import('./alert.js') },
+  exec: { summary: 'run a job under hard limits (--timeout, --cpu, --memory, --max-procs, --snapshot DIR)', load: () => import('./exec.js') },
   config: { summary: 'config tools: `config show` prints the effective config, secrets redacted', load: () => import('./config.js') },
 };
 
@@ -64,7 +65,9 @@ export const main = async (argv: string[]): Promise<number> => {
     return ExitCode.usage;
   }
   const { command } = await entry.load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  // After `--` the words are another program's (`panicmode exec -- grep -h x`).
+  const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+  if (own.includes('--help') || own.includes('-h')) {
     process.stdout.write(command.help.trimEnd() + '\n');
     return ExitCode.ok;
   }

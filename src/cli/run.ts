@@ -10,6 +10,9 @@
  *  - SIGHUP reloads the config, one reload at a time: SIGHUPs that arrive while one runs
  *    (or during start-up) coalesce into exactly one more. A new config that is invalid
  *    is refused and the running one keeps running.
+ *
+ * The mass-freeze policy (`mass_freeze.yaml` beside the config) is loaded and checked
+ * with the config, at start (a bad one exits 2) and on every reload.
  */
 import { Subject } from 'rxjs';
 import type { Command } from './command.js';
@@ -22,6 +25,7 @@ import type { Config } from '../config/schema.js';
 import { clearSecretCache, secretTtlMs } from '../config/secrets.js';
 import { concatMapLatest } from '../../streams/concatMapLatest.js';
 import { readFileSync } from 'node:fs';
+import { loadRunMassFreezePolicy, type MassFreezePolicy } from '../config/mass-freeze.js';
 
 const help = `Usage: panicmode run [--config FILE] [--rules FILE[,FILE...]]
 
@@ -86,6 +90,7 @@ export const command: Command = {
     let agentStarted!: (agent: RunningAgent | null) => void;
     const started = new Promise<RunningAgent | null>((resolve) => (agentStarted = resolve));
     let config: Config | null = null;
+    let policy: MassFreezePolicy | null = null;
     let sighupPending = false;
     const reloadRequests$ = new Subject<void>();
     const reload = async (): Promise<void> => {
@@ -101,10 +106,12 @@ export const command: Command = {
       }
       try {
         const next = await loadConfigForCli(explicit, rules);
-        if (!forced && JSON.stringify(next) === JSON.stringify(config)) return;
+        const nextPolicy = await loadRunMassFreezePolicy(path, next.monitors);
+        if (!forced && JSON.stringify([next, nextPolicy]) === JSON.stringify([config, policy])) return;
         if (stopSignal) return;
-        await agent.reload(next);
+        await agent.reload(next, nextPolicy);
         config = next;
+        policy = nextPolicy;
         logger.info(forced ? 'config reloaded' : 'a secret changed: config reloaded');
       } catch (err) {
         if (forced) logger.error('reload rejected, the previous config keeps running', { error: (err as Error).message });
@@ -127,9 +134,10 @@ export const command: Command = {
     try {
       // A bad config throws a ConfigError here: exit 2, nothing started.
       config = await loadConfigForCli(explicit, rules);
+      policy = await loadRunMassFreezePolicy(path, config.monitors);
       if (stopSignal) return ExitCode.ok;
       logger.info(path ? `starting with ${path}` : 'starting with the embedded default config (protective actions in dry-run)');
-      agent = await startAgent(config, { logger, configPath: path });
+      agent = await startAgent(config, { logger, configPath: path, massFreeze: policy });
     } catch (err) {
       agentStarted(null);
       reloadRequests$.complete();

@@ -90,7 +90,7 @@ export const command: Command = {
       }
       const warned = new Set<string>();
       for (const tc of loaded.tests) {
-        const r = runRuleTest(loaded.config, tc, loaded.intervalMs);
+        const r = await runRuleTest(loaded.config, tc, loaded.intervalMs);
         for (const u of r.unavailable) {
           if (!warned.has(u.monitor)) process.stderr.write(`note: ${shown}: monitor "${u.monitor}": ${u.reason}; it cannot fire\n`);
           warned.add(u.monitor);

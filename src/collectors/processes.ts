@@ -30,6 +30,10 @@ export const PAGE_SIZE = 4096;
 export interface ProcStat {
   pid: number;
   ppid: number;
+  /** process group (stat field 5): a fork bomb's members keep it when reparented */
+  pgid: number;
+  /** session (stat field 6) */
+  sid: number;
   name: string;
   state: string;
   /** utime + stime, in clock ticks */
@@ -52,14 +56,18 @@ export const parsePidStat = (text: string): ProcStat | null => {
   // rest[0] is field 3 (state); field n is rest[n - 3].
   if (rest.length < 22 || !Number.isInteger(pid)) return null;
   const ppid = Number(rest[1]);
+  const pgid = Number(rest[2]);
+  const sid = Number(rest[3]);
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   const start = Number(rest[19]);
   const rss = Number(rest[21]);
-  if (![ppid, utime, stime, start, rss].every(Number.isFinite)) return null;
+  if (![ppid, pgid, sid, utime, stime, start, rss].every(Number.isFinite)) return null;
   return {
     pid,
     ppid,
+    pgid,
+    sid,
     name: text.slice(open + 1, close),
     state: rest[0],
     cpuTicks: utime + stime,

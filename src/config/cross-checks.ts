@@ -7,7 +7,7 @@ import type { AlertRouteConfig, Config, MonitorConfig } from './schema.js';
 import { builtinActions, massFreezeClusterAction } from './schema.js';
 import { suggest } from './suggest.js';
 import { monitorFilterProblems } from '../auth/filters/monitor-filter.js';
-import { actionKeyProblems, monitorKeyProblems, sectionProblems } from './key-effects.js';
+import { actionKeyProblems, forkBombProblems, monitorKeyProblems, sectionProblems } from './key-effects.js';
 import { supervisedProcessProblems } from './process-checks.js';
 
 const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
@@ -138,11 +138,13 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
   for (const [name, def] of Object.entries(definitions)) {
     const at = `actions.${name}`;
     if (def.type === 'script' && !def.action) problems.push(`${at}.action: a script action needs action: <path of the script>`);
-    if (def.type === 'process' && def.action && !['freeze', 'kill', 'restart'].includes(def.action))
-      problems.push(`${at}.action: expected one of freeze, kill, restart, got "${def.action}"`);
     problems.push(...actionKeyProblems(name, def));
+    // the kill waits `grace` and then up to 1 s for SIGKILL, inside the action's time limit
+    if (def.grace !== undefined && def.grace + 1_000 >= decoded.circuit_breakers.timeout)
+      problems.push(`${at}.grace: ${def.grace} ms plus a second for SIGKILL must end within circuit_breakers.timeout (${decoded.circuit_breakers.timeout} ms), every protective action's time limit: shorten grace or raise the limit`);
   }
   if (trusted('http_api')) problems.push(...sectionProblems(decoded));
+  if (trusted('anomaly')) problems.push(...forkBombProblems(decoded));
 
   const alerts = decoded.alerts;
   for (const severity of ['critical', 'warning', 'info', 'emergency'] as const) {

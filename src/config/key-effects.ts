@@ -6,6 +6,7 @@
  * (`inertKeyWarnings`), so the operator is told without their config breaking.
  */
 import type { ActionDefinitionConfig, Config, MonitorConfig } from './schema.js';
+import { processBehaviour, processKeys } from './process-actions.js';
 
 /** Monitor types that count events in `window`. */
 const countsInWindow = new Set(['auth_failures', 'log_failures']);
@@ -18,7 +19,7 @@ const readsPaths = new Set(['disk_usage', 'file_monitor', 'auth_failures', 'log_
 const actionKeys: Record<ActionDefinitionConfig['type'], readonly string[]> = {
   script: ['action', 'args', 'env', 'timeout'],
   firewall: ['duration', 'rate'],
-  process: ['action', 'count'],
+  process: ['action', ...new Set(Object.values(processKeys).flat())],
   system: ['capture', 'timeout'],
 };
 
@@ -40,6 +41,14 @@ export const monitorKeyProblems = (at: string, m: MonitorConfig): string[] => {
 /** Problems with keys the action definition at `actions.<name>` sets but its type does not act on. */
 export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): string[] => {
   const at = `actions.${name}`;
+  if (def.type === 'process') {
+    const b = processBehaviour(name, def.action);
+    if (typeof b !== 'string') return [`${at}.${b.problem}`];
+    const acts = processKeys[b];
+    return Object.keys(def)
+      .filter((k) => k !== 'type' && k !== 'action' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
+      .map((k) => `${at}.${k}: a ${b} process action does not use ${k}${acts.length ? ` (it uses ${acts.join(', ')})` : ''}`);
+  }
   const acts = actionKeys[def.type];
   const problems = Object.keys(def)
     .filter((k) => k !== 'type' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
@@ -56,6 +65,14 @@ export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): st
 export const sectionProblems = (config: Config): string[] =>
   config.http_api.token !== undefined ? ['http_api.token: the HTTP API is not served yet, so there is nothing to protect with a token; remove it until the API exists'] : [];
 
+/** Problems with `anomaly.fork_bomb` keys that would do nothing. */
+export const forkBombProblems = (config: Config): string[] => {
+  const f = config.anomaly.fork_bomb;
+  return !f.kill && f.grace > 0
+    ? ['anomaly.fork_bomb.grace: the time a frozen bomb waits before it is killed, but kill is false (it stays frozen): remove grace or set kill: true']
+    : [];
+};
+
 /** Start-up warnings: keys that are accepted for compatibility but do nothing, each by its place. */
 export const inertKeyWarnings = (config: Config): string[] => {
   const out: string[] = [];
@@ -66,7 +83,6 @@ export const inertKeyWarnings = (config: Config): string[] => {
   });
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.capture !== undefined) out.push(`actions.${name}.capture is ignored: a snapshot always captures processes, sockets, memory, disks and uptime`);
-    if (def.count !== undefined) out.push(`actions.${name}.count is ignored: process actions are not available yet`);
     if (def.rate !== undefined) out.push(`actions.${name}.rate is ignored: rate limiting is not available yet (${name} is logged and skipped)`);
   }
   if (config.storage.log_dir !== undefined) out.push('storage.log_dir is ignored: PanicMode logs to stderr (the journal under systemd) and writes no log files');

@@ -21,8 +21,8 @@ import { MAX_RECIDIVE_WINDOW_MS } from '../firewall/recidive.js';
 import { struct, optional, withDefault, list, dict, type OptionalType } from './struct.js';
 import { collectorParts, collectorRegistry } from '../collectors/registry.js';
 import {
-  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
-  stringMap, stringOrList, text,
+  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, regex, str, stringish,
+  stringMap, stringOrList, text, wholeNumberBetween,
 } from './scalars.js';
 import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
 
@@ -138,13 +138,57 @@ export const ActionDefinition = struct({
   args: optional(list(str, 'a list of strings')),
   /** script: extra environment */
   env: optional(stringMap),
-  /** script/system: how long it may run (the child's kill timer; an hour is generous) */
+  /** script/system: how long it may run; process (kill): the on_kill hook's (the child's kill timer; an hour is generous) */
   timeout: optional(timerDuration('100ms', '1h')),
-  /** process: how many top processes */
+  /** process (freeze, kill): how many top processes (default 1) */
   count: optional(positiveCount),
+  /** process (freeze, kill): a process below this CPU % is never chosen (default 0) */
+  min_cpu: optional(percent),
+  /** process (freeze, kill): regex on name and full cmdline; matching processes are chosen first */
+  prefer: optional(regex),
+  /** process (freeze, kill): regex on name and full cmdline; matching processes are chosen last */
+  avoid: optional(regex),
+  /**
+   * process (kill): SIGTERM → SIGKILL wait (default 5s). At most 5m: the kill is one
+   * protective action, and must also end within circuit_breakers.timeout (cross-checks.ts)
+   */
+  grace: optional(durationBetween('0s', '5m')),
+  /** process (kill): the process only, its process group, or its whole cgroup */
+  scope: optional(oneOf(['process', 'group', 'cgroup'] as const)),
+  /** process (kill): a program run once per killed process, with PANIC_* (PANIC_PID, ...) */
+  on_kill: optional(text),
+  /** process (freezing ones): thaw the processes it froze after this long (a timer; default: until ctl thaw) */
+  thaw_after: optional(timerDuration('1s', '7d')),
 });
 
 // ─── anomaly ────────────────────────────────────────────────────────────────
+
+/**
+ * `anomaly.fork_bomb`: the fast fork-bomb defence (src/processes/fork-bomb-defence.ts).
+ * Under `anomaly:` rather than a monitor type because it needs no rule: like the other
+ * anomalies it is on by default, and it runs on its own cadence (`interval`), not the
+ * check interval, since a bomb fills the pid table within seconds.
+ */
+export const ForkBomb = struct({
+  enabled: withDefault(bool, true),
+  /**
+   * processes started per second in one tree, over which it is a bomb; the host's task
+   * count must also rise this fast in two intervals running before the table is read.
+   * 10/s is a shell loop; 100,000/s more than any kernel forks.
+   */
+  rate: withDefault(wholeNumberBetween(10, 100_000), 200),
+  /**
+   * how often the host's task count is read (one 30-byte proc file): below 20ms the
+   * reads themselves cost; above 10s a bomb fills the pid table before it is seen
+   */
+  interval: withDefault(timerDuration('20ms', '10s'), ms(100)),
+  /** the fewest processes a bomb tree holds (the seed's fork_bomb_threshold: more than 50 children); 2..100,000 */
+  min_tree_size: withDefault(wholeNumberBetween(2, 100_000), 50),
+  /** kill the tree once it is frozen; false leaves it frozen (SIGSTOP) for an operator to look at and thaw */
+  kill: withDefault(bool, true),
+  /** how long the tree stays frozen before it is killed (0s: at once; at most 1h) */
+  grace: withDefault(timerDuration('0s', '1h'), ms(0)),
+});
 
 export const Anomaly = struct({
   enabled: withDefault(bool, true),
@@ -154,6 +198,7 @@ export const Anomaly = struct({
   suspicious_ip_threshold: withDefault(nonNegative, 3),
   high_load_threshold: withDefault(nonNegative, 10.0),
   suspicious_connections_per_ip: withDefault(nonNegative, 50),
+  fork_bomb: withDefault(ForkBomb, () => (ForkBomb.decode({}) as { right: t.TypeOf<typeof ForkBomb> }).right),
 });
 
 // ─── alerts ─────────────────────────────────────────────────────────────────
@@ -528,6 +573,8 @@ export const ConfigCodec = struct(
     http_api: defaults(HttpApi),
     firewall: defaults(Firewall),
     processes: withDefault(list(SupervisedProcess, 'a list of supervised processes'), () => []),
+    /** process names no process action ever stops or kills (besides the built-in protections: spare.ts) */
+    process_whitelist: withDefault(list(text, 'a list of process names'), () => []),
     /** per-user tracking is not built yet: the section is checked, and warned about at start (key-effects.ts) */
     users: optional(Users),
     websocket: defaults(WebSocket),
@@ -546,6 +593,7 @@ export type PerformanceConfig = Config['performance'];
 export type MonitorConfig = t.TypeOf<typeof Monitor>;
 export type ActionDefinitionConfig = t.TypeOf<typeof ActionDefinition>;
 export type AnomalyConfig = Config['anomaly'];
+export type ForkBombConfig = AnomalyConfig['fork_bomb'];
 export type AlertsConfig = Config['alerts'];
 export type AlertRouteConfig = t.TypeOf<typeof AlertRoute>;
 export type ContactConfig = t.TypeOf<typeof Contact>;

@@ -22,7 +22,7 @@
  * Backend calls go one at a time through a queue (bans queued meanwhile form the next
  * burst), behind a circuit breaker: a broken firewall is not hammered 10,000 times.
  */
-import { asyncScheduler } from 'rxjs';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { BlockedIpRow, Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
@@ -98,6 +98,12 @@ export interface BanManagerDeps {
   circuit?: CircuitBreakerOptions;
   neverBlock: NeverBlock;
   logger: Logger;
+  /**
+   * The pipeline's clock: timestamps, and the expiry and retry timers (ban expiry runs
+   * in virtual time under a TestScheduler). Without it: `now` (default the wall clock)
+   * and Node timers that do not keep the process alive.
+   */
+  scheduler?: SchedulerLike;
   now?: () => number;
   /**
    * Ban rows could not be read or written (the message says which and why). Bans stay in
@@ -136,7 +142,18 @@ interface Decision {
 
 export const createBanManager = (deps: BanManagerDeps): BanManager => {
   const { db, backend, neverBlock, logger } = deps;
-  const now = deps.now ?? (() => asyncScheduler.now());
+  const clock = deps.scheduler;
+  const now = deps.now ?? (() => (clock ?? asyncScheduler).now());
+  /** Runs `work` in `ms` on the scheduler (or an unref'd Node timer); returns how to cancel it. */
+  const after = (ms: number, work: () => void): (() => void) => {
+    if (clock) {
+      const sub = clock.schedule(work, ms);
+      return () => sub.unsubscribe();
+    }
+    const t = setTimeout(work, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  };
   const circuit = deps.circuit ?? defaultCircuitBreakers;
   const baseMs = deps.options.ban_duration ?? DEFAULT_BAN_MS;
   const ladder = ipv6Ladder(deps.options.ipv6_prefix);
@@ -158,7 +175,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
    * behind a ban that never happened.
    */
   const pending = new Map<string, Promise<Error | undefined>>();
-  let timer: NodeJS.Timeout | undefined;
+  /** cancels the expiry (or retry) timer */
+  let timer: (() => void) | undefined;
   let stopped = false;
 
   // ── recording: the database follows memory, and its failures never undo a ban ──
@@ -166,7 +184,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
   /** Rows whose latest state the database does not hold yet, by target (latest wins). */
   const unsaved = new Map<string, BanRow>();
   let writing: Promise<void> = Promise.resolve();
-  let storageTimer: NodeJS.Timeout | undefined;
+  /** cancels the timer that writes unsaved rows again */
+  let storageTimer: (() => void) | undefined;
   let storageFailing = false;
 
   const storageFailed = (what: string, err: unknown) => {
@@ -187,11 +206,10 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       } catch (err) {
         storageFailed(`${rows.length} ban record(s) not written`, err);
         if (!stopped && !storageTimer) {
-          storageTimer = setTimeout(() => {
+          storageTimer = after(deps.storageRetryMs ?? STORAGE_RETRY_MS, () => {
             storageTimer = undefined;
             void writeUnsaved();
-          }, deps.storageRetryMs ?? STORAGE_RETRY_MS);
-          storageTimer.unref();
+          });
         }
         return;
       }
@@ -439,14 +457,13 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
   // ── expiry ──
 
   const schedule = () => {
-    clearTimeout(timer);
+    timer?.();
     timer = undefined;
     if (stopped) return;
     let next = Infinity;
     for (const row of active.values()) if (row.expires_at !== null && row.expires_at < next) next = row.expires_at;
     if (next === Infinity) return;
-    timer = setTimeout(() => void liftExpired().catch((err) => logger.error('lifting expired bans failed', { error: err })), Math.min(MAX_TIMER_MS, Math.max(0, next - now())));
-    timer.unref();
+    timer = after(Math.min(MAX_TIMER_MS, Math.max(0, next - now())), () => void liftExpired().catch((err) => logger.error('lifting expired bans failed', { error: err })));
   };
 
   /**
@@ -476,9 +493,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     schedule();
     if (failed.size > 0 && !stopped) {
       // A failed unblock keeps the row active; try again soon rather than at once in a loop.
-      clearTimeout(timer);
-      timer = setTimeout(() => void liftExpired().catch(() => undefined), RETRY_MS);
-      timer.unref();
+      timer?.();
+      timer = after(RETRY_MS, () => void liftExpired().catch(() => undefined));
     }
     return lifted;
   };
@@ -637,8 +653,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     liftExpired,
     stop: async () => {
       stopped = true;
-      clearTimeout(timer);
-      clearTimeout(storageTimer);
+      timer?.();
+      storageTimer?.();
       await flushing;
       await chain;
       // A last try for rows the disk refused. What is still unwritten is lost to the next

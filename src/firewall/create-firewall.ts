@@ -3,6 +3,7 @@
  * dry-run one when `firewall.dry_run` or the agent runs in dry-run), the never-block
  * list and the ban manager. The composition root calls this once and then `start()`.
  */
+import type { SchedulerLike } from 'rxjs';
 import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { FirewallBackend } from './backend.js';
@@ -24,6 +25,8 @@ export interface FirewallDeps {
   /** how nft is run; default the system's nft */
   nft?: NftRunner;
   ownAddresses?: () => readonly string[];
+  /** the pipeline's clock (BanManagerDeps.scheduler) */
+  scheduler?: SchedulerLike;
   now?: () => number;
   /** ban rows could not be read or written (bans stay in force); see BanManagerDeps */
   onStorageFailure?: (message: string) => void;
@@ -54,6 +57,7 @@ export const createFirewall = (deps: FirewallDeps): BanManager =>
     circuit: deps.circuit,
     neverBlock: createNeverBlock({ whitelist: deps.options.whitelist, ownAddresses: deps.ownAddresses }),
     logger: deps.logger,
+    scheduler: deps.scheduler,
     now: deps.now,
     onStorageFailure: deps.onStorageFailure,
   });

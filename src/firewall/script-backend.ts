@@ -37,15 +37,17 @@ export const scriptArgument = (target: string): string => {
 interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** execFile killed it: its `timeout` ran out (no clock of ours needed to tell) */
+  timedOut: boolean;
   stderr: string;
 }
 
 const runScript = (file: string, arg: string, timeoutMs: number, env: NodeJS.ProcessEnv): Promise<RunResult> =>
   new Promise((resolve, reject) => {
     execFile(file, [arg], { timeout: timeoutMs, killSignal: 'SIGKILL', env, maxBuffer: 1024 * 1024 }, (error, _stdout, stderr) => {
-      const e = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      const e = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals; killed?: boolean }) | null;
       if (e && typeof e.code === 'string') return reject(new Error(`cannot run ${file}: ${e.code}`));
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stderr: String(stderr) });
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, timedOut: e?.killed === true, stderr: String(stderr) });
     });
   });
 
@@ -56,13 +58,11 @@ export const createScriptBackend = (o: ScriptBackendOptions): FirewallBackend =>
 
   const run = async (what: 'block' | 'unblock', file: string, target: string) => {
     const arg = scriptArgument(target);
-    const started = Date.now();
     const r = await runScript(file, arg, o.timeoutMs, env);
     if (r.code === 0) return;
-    const why =
-      r.signal && Date.now() - started >= o.timeoutMs
-        ? `timed out after ${o.timeoutMs} ms`
-        : `exited ${r.code ?? r.signal}${r.stderr.trim() ? ': ' + r.stderr.trim().slice(0, 200) : ''}`;
+    const why = r.timedOut
+      ? `timed out after ${o.timeoutMs} ms`
+      : `exited ${r.code ?? r.signal}${r.stderr.trim() ? ': ' + r.stderr.trim().slice(0, 200) : ''}`;
     throw new ActionError('block_ip', `${what} script ${file} ${arg} ${why}`);
   };
 

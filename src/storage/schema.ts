@@ -123,6 +123,21 @@ export interface SystemMetricsTable {
   connections: number | null;
 }
 
+/** A process PanicMode stopped and has not thawed (pid + start time = one process). */
+export interface FrozenProcessesTable {
+  pid: number;
+  start_ticks: number;
+  name: string;
+  cmdline: string;
+  frozen_at: number;
+  action: string;
+  /** the incident's name */
+  reason: string;
+  incident_key: string;
+  /** when thaw_after thaws it (unix ms), or null */
+  thaw_at: number | null;
+}
+
 export interface Database {
   incidents: IncidentsTable;
   action_runs: ActionRunsTable;
@@ -130,6 +145,7 @@ export interface Database {
   alert_owed: AlertOwedTable;
   blocked_ips: BlockedIpsTable;
   ban_events: BanEventsTable;
+  frozen_processes: FrozenProcessesTable;
   dedup_state: DedupStateTable;
   log_cursors: LogCursorsTable;
   restart_state: RestartStateTable;

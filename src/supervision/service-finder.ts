@@ -97,20 +97,8 @@ export const findService = async (host: Host, finder: ServiceFinder): Promise<Pr
   return oldest;
 };
 
-/** Pure: the process group (field 5) from a /proc/<pid>/stat text, or null. */
-export const parsePgrp = (stat: string): number | null => {
-  const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-  return Number.isInteger(pgrp) ? pgrp : null;
-};
-
 /** Does the pid lead its own process group (as every start_command does)? false once gone. */
-export const leadsGroup = (host: Host, pid: number): boolean => {
-  try {
-    return parsePgrp(host.readProcSync(pid, 'stat')) === pid;
-  } catch {
-    return false;
-  }
-};
+export const leadsGroup = (host: Host, pid: number): boolean => statOf(host, pid)?.pgid === pid;
 
 /** The environment variable naming the service, set for every start_command (service-launcher.ts). */
 export const SERVICE_MARKER_VAR = 'PANICMODE_SERVICE';
@@ -134,7 +122,7 @@ export const findByMarker = async (host: Host, service: string): Promise<ProcSta
     } catch {
       continue;
     }
-    if (env.includes(marker) && leadsGroup(host, p.pid) && (oldest === null || p.startTicks < oldest.startTicks)) oldest = p;
+    if (env.includes(marker) && p.pgid === p.pid && (oldest === null || p.startTicks < oldest.startTicks)) oldest = p;
   }
   return oldest;
 };

@@ -46,8 +46,8 @@ export interface SupervisorDeps {
   intervalMs: number;
   /** how long a systemctl restart may take (circuit_breakers.timeout) */
   commandTimeoutMs: number;
-  /** why a pid must not be signalled (the never-touched rule), or null; default none */
-  spare?: (pid: number) => string | null;
+  /** why a pid must not be signalled (the never-touched rule: actions/spare.ts), or null; default none */
+  spare?: (pid: number) => string | null | Promise<string | null>;
   /** `dry_run`: a service found gone is reported, not started (restart_process says what it would do) */
   dryRun?: boolean;
   /** how services are started and stopped; default service-launcher.ts (tests run it in virtual time with a fake) */
@@ -260,14 +260,14 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
     const { state, entry } = s;
     const pid = state.pid!;
     if (dryRun) return `would restart ${entry.name} (pid ${pid})`;
-    const why = spare(pid);
-    if (why !== null) return `left ${entry.name} (pid ${pid}) alone: ${why}`;
     if (s.busy) return `${entry.name} is already being started or stopped`;
-    const at = now();
-    if (state.cooldownUntil !== null && at < state.cooldownUntil) return `${entry.name} is in cooldown after a crash loop`;
-    if (!withinBudget(s, at)) return `${entry.name} not restarted: crash loop, cooldown`;
-    s.busy = true;
+    s.busy = true; // from here on, checks leave it alone
     try {
+      const why = await spare(pid);
+      if (why !== null) return `left ${entry.name} (pid ${pid}) alone: ${why}`;
+      const at = now();
+      if (state.cooldownUntil !== null && at < state.cooldownUntil) return `${entry.name} is in cooldown after a crash loop`;
+      if (!withinBudget(s, at)) return `${entry.name} not restarted: crash loop, cooldown`;
       // `systemctl restart` stops the unit itself (signalling it here would race systemd's own Restart=)
       if (!entry.systemd_unit) await launcher.stop({ pid, startTicks: state.startTicks! }, entry.stop_timeout);
       s.limits$.next({ gone: { service: entry.name, at: now() } });

@@ -21,7 +21,11 @@ import { loadRuleTestFile } from './rule-test-file.js';
 import { runRuleTest, type RuleTestResult } from './run-rule-test.js';
 
 export { buildRulePipeline } from './rule-pipeline.js';
-export type { RulePipeline, PipelineInputs, PipelineEvent, IncidentEvent, ActionEvent, BanEvent, AlertEvent } from './rule-pipeline.js';
+export type { RulePipeline, RulePipelineOptions, PipelineInputs, PipelineEvent, IncidentEvent, ActionEvent, BanEvent, AlertEvent } from './rule-pipeline.js';
+export type { LogLine } from './log-routing.js';
+export { createTestFirewall, type TestFirewall } from './test-firewall.js';
+export { createRecordedAlertPath, type RecordedAlertPath } from './recorded-alert-path.js';
+export { flushSettling } from './virtual-time-driver.js';
 export type { RuleTestResult } from './run-rule-test.js';
 export type { Config } from '../config/schema.js';
 export type { Metrics } from '../model/metrics.js';
@@ -63,5 +67,7 @@ export const snapshot = (values: Record<string, number | null>): Metrics =>
 /** Runs a `*.test.yaml` file (as `panicmode test` does): one result per test. Throws ConfigError when it is malformed. */
 export const runRuleTestFile = async (path: string): Promise<RuleTestResult[]> => {
   const file = await loadRuleTestFile(path);
-  return file.tests.map((tc) => runRuleTest(file.config, tc, file.intervalMs));
+  const results: RuleTestResult[] = [];
+  for (const tc of file.tests) results.push(await runRuleTest(file.config, tc, file.intervalMs));
+  return results;
 };

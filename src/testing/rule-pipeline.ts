@@ -5,21 +5,22 @@
  * (src/pipeline/detection-pipeline.ts: rules, dedup, escalation, handler, executor,
  * alert rate limit); this module adds the inputs and recorders at its edges:
  *
- *   metrics$ ──────────────────────────────────────────────┐
- *   lines$ ── filter ── detectBruteForce (per log monitor) ─┴─► detectionPipeline ─► events
+ *   metrics$ ───────────────────────────────────────────────────────────┐
+ *   lines$ ── the monitor's log ── filter ── detectBruteForce (per monitor) ─┴─► detectionPipeline ─► events
  *                                          recording actions ┘   (incidents, actions, alerts)
  *
  * Actions are recorded, never executed: each action name answers at once with what it
  * would act on, so the executor counts it carried out (dedup and the SSH detector are
- * told so, as after a ban that worked). A banning action asks the ban manager's
- * decisions (ban-decisions.ts) and records the bans. Alerts are recorded with the
- * channels routing picks (`console` when no route takes the severity, as the agent
- * does) instead of entering the outbox.
+ * told so, as after a ban that worked). With a test firewall (test-firewall.ts, as
+ * `panicmode test` runs), a banning action is the agent's block_ip over the real ban
+ * manager, and the bans are what its backend was asked to put in force. Alerts are
+ * recorded with the channels routing picks (`console` when no route takes the
+ * severity, as the agent does) instead of entering the outbox.
  *
  * Log lines arrive at the scheduler's time and are counted at it: the timestamp inside
  * a line is parsed as usual but does not move virtual time.
  */
-import { concatMap, EMPTY, filter, from, map, Observable, of, share, type SchedulerLike } from 'rxjs';
+import { concatMap, EMPTY, filter, from, map, Observable, of, share, type ObservableInput, type SchedulerLike } from 'rxjs';
 import type { Config, MonitorConfig } from '../config/schema.js';
 import type { Incident } from '../model/incident.js';
 import type { Metrics } from '../model/metrics.js';
@@ -28,15 +29,18 @@ import type { AuthFailure } from '../auth/auth-failure.js';
 import { AuthLineMatcher } from '../auth/parse-auth-line.js';
 import { loadFilter } from '../auth/filters/load-filter.js';
 import { monitorFilter } from '../auth/filters/monitor-filter.js';
-import { detectBruteForce } from '../auth/detect-brute-force.js';
+import { failureMonitorStreams } from '../auth/failure-monitors.js';
 import { buildRouting, routesFor } from '../alerts/routing.js';
-import { incidentIps } from '../actions/block-ip.js';
+import { blockIpAction, incidentIps } from '../actions/block-ip.js';
+import type { BanManager } from '../firewall/ban-manager.js';
 import { memoryLogger } from '../log/logger.js';
-import { detectionPipeline } from '../pipeline/detection-pipeline.js';
+import { detectionPipeline, type EventDetector } from '../pipeline/detection-pipeline.js';
+import { isLogMonitor, reaches, type LogLine } from './log-routing.js';
 import { compileMonitors } from '../rules/compile-monitors.js';
 import { anomalyRules } from '../rules/anomaly-rules.js';
 import { actionMeaning } from './recorded-actions.js';
-import { createBanDecisions, type BanDecisions } from './ban-decisions.js';
+import type { TestFirewall } from './test-firewall.js';
+import type { RecordedAlertPath } from './recorded-alert-path.js';
 
 export interface IncidentEvent {
   name: string;
@@ -72,6 +76,8 @@ export interface AlertEvent {
   count: number;
   /** the channel keys routing sends it to */
   channels: string[];
+  /** what its channels were handed (title, then text); with the recorded alert path only */
+  message?: string;
 }
 
 export type PipelineEvent =
@@ -83,8 +89,11 @@ export type PipelineEvent =
 export interface PipelineInputs {
   /** one snapshot per check (its `ts` is ignored: rules see the scheduler's time) */
   metrics$?: Observable<Metrics>;
-  /** log lines as they arrive, offered to every auth_failures and log_failures monitor */
-  lines$?: Observable<string>;
+  /**
+   * log lines as they arrive: a string is an SSH line (every auth_failures monitor);
+   * `{ log, line }` goes to the monitors reading that log (log-routing.ts)
+   */
+  lines$?: Observable<string | LogLine>;
 }
 
 export interface RulePipeline {
@@ -96,6 +105,8 @@ export interface RulePipeline {
   alerts$: Observable<AlertEvent>;
   /** monitors that cannot fire (type not available yet), with why */
   unavailable: { monitor: string; reason: string }[];
+  /** bans are being decided (with a firewall): flushSettling waits while this is true */
+  busy(): boolean;
 }
 
 /** The failures a log line records, one per failure it stands for (as the agent counts them). */
@@ -106,73 +117,123 @@ const failuresOf = (matcher: AuthLineMatcher, line: string): AuthFailure[] => {
 
 const logMonitorFilter = (m: MonitorConfig) => (m.type === 'auth_failures' ? loadFilter('sshd', m.mode) : monitorFilter(m));
 
-/** The action names the config's monitors (and the anomaly detector) can ask for, as recorders. */
-const recordingActions = (config: Config, bans: BanDecisions, scheduler: SchedulerLike, onBan: (e: BanEvent) => void): Map<string, Action<Observable<ActionOutcome>>> => {
+/**
+ * The action names the config's monitors (and the anomaly detector) can ask for. None
+ * is executed: each answers at once with what it would act on — except the banning
+ * ones when the test has a firewall (test-firewall.ts): those are the agent's block_ip
+ * action over the real ban manager, whose backend records the bans. `inFlight` counts
+ * the bans being decided (the driver waits for them before moving the clock).
+ */
+const recordingActions = (config: Config, firewall: BanManager | undefined, inFlight: { n: number }): Map<string, Action<ObservableInput<ActionOutcome>>> => {
   const names = new Set([
     ...config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions),
     ...(config.anomaly.enabled ? anomalyRules(config.anomaly).flatMap((r) => r.actions) : []),
   ]);
-  const out = new Map<string, Action<Observable<ActionOutcome>>>();
+  const out = new Map<string, Action<ObservableInput<ActionOutcome>>>();
   for (const name of names) {
     const meaning = actionMeaning(config, name);
     if (!meaning) continue;
+    const kind = meaning.protective ? 'protective' : 'background';
+    if (meaning.banMs !== undefined && firewall) {
+      const action = blockIpAction(firewall, { name, durationMs: meaning.banMs });
+      out.set(name, {
+        name,
+        kind,
+        run: (ctx) => {
+          inFlight.n++;
+          return action.run(ctx).finally(() => inFlight.n--);
+        },
+      });
+      continue;
+    }
     out.set(name, {
       name,
-      kind: meaning.protective ? 'protective' : 'background',
+      kind,
       run: ({ incident }) => {
-        if (meaning.banMs === undefined) {
-          // a process action acts on the incident's processes; a background one on the host
-          const pids = meaning.protective ? (incident.metadata.pids ?? []).join(' ') : '';
-          return of({ outcome: 'ok', summary: `${name} recorded`, ...(pids ? { target: pids } : {}) });
-        }
-        const ips = incidentIps(incident);
-        for (const b of bans.block(ips, meaning.banMs, scheduler.now())) onBan({ ip: b.ip, until: b.until, rule: incident.name });
-        return of({ outcome: 'ok', summary: `${name} recorded`, ...(ips.length > 0 ? { target: ips.join(' ') } : {}) });
+        // a banning action names the incident's addresses; a process action its processes; a background one the host
+        const target = meaning.banMs !== undefined ? incidentIps(incident).join(' ') : meaning.protective ? (incident.metadata.pids ?? []).join(' ') : '';
+        return of({ outcome: 'ok', summary: `${name} recorded`, ...(target ? { target } : {}) });
       },
     });
   }
   return out;
 };
 
-/** The incidents of the config's auth_failures and log_failures monitors, from raw lines. */
-const logDetectors = (config: Config, lines$: Observable<string>, scheduler: SchedulerLike) =>
-  config.monitors
-    .filter((m) => m.enabled && (m.type === 'auth_failures' || m.type === 'log_failures'))
-    .map((m) => {
+/**
+ * The incidents of the config's auth_failures and log_failures monitors, from the
+ * test's lines, each monitor fed the lines of the log it reads (log-routing.ts),
+ * through the agent's own assembly (failureMonitorStreams: matcher → detectBruteForce).
+ */
+const logDetectors = (config: Config, lines$: Observable<LogLine>, scheduler: SchedulerLike): EventDetector[] =>
+  failureMonitorStreams(
+    config.monitors.filter(isLogMonitor).map((m, i) => {
       const matcher = new AuthLineMatcher({ filter: logMonitorFilter(m), now: () => scheduler.now() });
-      const incidents$: Observable<Incident> = lines$.pipe(
-        concatMap((line) => from(failuresOf(matcher, line))),
-        detectBruteForce(
-          {
-            name: m.name,
-            threshold: m.threshold,
-            window: m.window,
-            actions: m.actions,
-            severity: m.severity,
-            ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
-          },
-          { scheduler, timeOf: () => scheduler.now(), ipv6Prefix: config.firewall.ipv6_prefix },
-        ),
-      );
-      return { name: m.name, escalateAfter: m.escalate_after, incidents$ };
-    });
+      return {
+        monitor: m,
+        sourceKey: String(i),
+        source: () =>
+          lines$.pipe(
+            filter((l) => reaches(m, l)),
+            concatMap((l) => from(failuresOf(matcher, l.line))),
+          ),
+        rule: {
+          name: m.name,
+          threshold: m.threshold,
+          window: m.window,
+          actions: m.actions,
+          severity: m.severity,
+          ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
+        },
+      };
+    }),
+    // the time inside a line is parsed, but virtual time is what counts
+    { ipv6Prefix: config.firewall.ipv6_prefix, scheduler, timeOf: () => scheduler.now() },
+  ).incidents.map(({ monitor, incidents$ }) => ({ name: monitor.name, escalateAfter: monitor.escalate_after, incidents$ }));
 
-export const buildRulePipeline = (config: Config, inputs: PipelineInputs, scheduler: SchedulerLike): RulePipeline => {
+export interface RulePipelineOptions {
+  /**
+   * The real ban manager for banning actions (createTestFirewall), whose backend's
+   * bans become `bans$`. It is asynchronous: drive the scheduler with flushSettling and
+   * `busy`, not TestScheduler.run. Without it, banning actions are recorded with the
+   * incident's addresses and nothing is banned.
+   */
+  firewall?: TestFirewall;
+  /**
+   * The agent's alert path recorded at the channels (createRecordedAlertPath), whose
+   * messages become `alerts$`; asynchronous like the firewall. Without it, alerts are
+   * recorded as they leave the rate limit, with the channels routing would pick.
+   */
+  alertPath?: RecordedAlertPath;
+}
+
+export const buildRulePipeline = (config: Config, inputs: PipelineInputs, scheduler: SchedulerLike, options: RulePipelineOptions = {}): RulePipeline => {
+  const inFlight = { n: 0 };
   const unavailable = compileMonitors(config.monitors).unavailable.map(({ monitor, reason }) => ({ monitor: monitor.name, reason }));
   const routing = buildRouting(config.alerts, config.integrations);
 
   const events$ = new Observable<PipelineEvent>((subscriber) => {
-    const bans = createBanDecisions(config.firewall);
-    const actions = recordingActions(config, bans, scheduler, (event) => subscriber.next({ kind: 'ban', at: scheduler.now(), event }));
+    const actions = recordingActions(config, options.firewall?.manager, inFlight);
+    const banSub = options.firewall?.bans$.subscribe(({ at, ...event }) => subscriber.next({ kind: 'ban', at, event }));
+    const alertSub = options.alertPath?.alerts$.subscribe(({ at, ...event }) => subscriber.next({ kind: 'alert', at, event }));
     // Rules see the scheduler's time, whatever the snapshot says; one subscription to the input, as to the collectors.
     const metrics$ = (inputs.metrics$ ?? EMPTY).pipe(
       map((m): Metrics => ({ ...m, ts: scheduler.now() })),
       share(),
     );
-    const lines$ = (inputs.lines$ ?? EMPTY).pipe(share());
+    const lines$ = (inputs.lines$ ?? EMPTY).pipe(
+      map((l): LogLine => (typeof l === 'string' ? { line: l } : l)),
+      share(),
+    );
     // the rule an action record belongs to, by its incident's key (recorded just before)
     const ruleByKey = new Map<string, string>();
-    return detectionPipeline(config, { scheduler, metrics$, events: logDetectors(config, lines$, scheduler), actions, logger: memoryLogger() }).subscribe({
+    const sub = detectionPipeline(config, {
+      scheduler,
+      metrics$,
+      events: logDetectors(config, lines$, scheduler),
+      actions,
+      logger: memoryLogger(),
+      alertPath: options.alertPath,
+    }).subscribe({
       next: (e) => {
         if (e.kind === 'incident') {
           const i = e.incident;
@@ -189,6 +250,11 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
+    return () => {
+      sub.unsubscribe();
+      banSub?.unsubscribe();
+      alertSub?.unsubscribe();
+    };
   }).pipe(share());
 
   const only = <K extends PipelineEvent['kind']>(kind: K) =>
@@ -197,5 +263,5 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
       map((e) => e.event as Extract<PipelineEvent, { kind: K }>['event']),
     );
 
-  return { events$, incidents$: only('incident'), actions$: only('action'), bans$: only('ban'), alerts$: only('alert'), unavailable };
+  return { events$, incidents$: only('incident'), actions$: only('action'), bans$: only('ban'), alerts$: only('alert'), unavailable, busy: () => inFlight.n > 0 || (options.alertPath?.busy() ?? false) };
 };

@@ -28,6 +28,7 @@ import { isPlainObject, list, optional, struct, dict } from '../config/struct.js
 import { count, num, oneOf, positiveCount, str, text, stringOrList } from '../config/scalars.js';
 import { parseMarbleSteps, parseSeries, type Steps } from './series.js';
 import { parseMetricPath, type MetricPath } from './metric-paths.js';
+import { unreadLine } from './log-routing.js';
 
 /** A virtual time: `0s` .. a year. */
 const virtualTime = durationBetween('0s', '365d');
@@ -99,6 +100,8 @@ const ProcessInput = struct({
 
 const LogInput = struct({
   at: virtualTime,
+  /** the log the line is written to (a monitor's path, or `journal`); default the SSH auth log (log-routing.ts) */
+  log: optional(text),
   /** then again every this long (with repeat) */
   every: optional(durationBetween('1ms', '1d')),
   /** how many times in all (default 1) */
@@ -116,6 +119,8 @@ const ExpectedAlert = struct({
   severity: optional(severity),
   count: optional(positiveCount),
   channels: optional(stringOrList),
+  /** a part of the message its channels are handed (title and text), e.g. what was done */
+  message: optional(str),
 });
 
 const Expect = struct({
@@ -193,6 +198,8 @@ export const loadRuleTestFile = async (path: string): Promise<RuleTestFile> => {
     const metrics = tc.metrics ?? [];
     (tc.logs ?? []).forEach((l, j) => {
       if ((l.repeat ?? 1) > 1 && l.every === undefined) problems.push(`tests[${i}].logs[${j}]: repeat needs every (how far apart the lines are)`);
+      const unread = config ? unreadLine(config.monitors, l) : null;
+      if (unread) problems.push(`tests[${i}].logs[${j}]${l.log === undefined ? '' : '.log'}: ${unread}`);
     });
     if (metrics.length === 0 && (tc.logs ?? []).length === 0 && (tc.processes ?? []).length === 0) problems.push(`tests[${i}]: no inputs (give metrics, processes, logs)`);
     return { name: tc.name, metrics, processes: tc.processes ?? [], logs: tc.logs ?? [], duration: tc.duration, expect: tc.expect };

@@ -2,20 +2,26 @@
  * Runs one test of a rule test file in virtual time and compares what happened with
  * what it expects. The inputs are timers on a VirtualTimeScheduler (a metric snapshot
  * every interval from 0, log lines at their `at`, then every `every`); the pipeline is
- * buildRulePipeline on that scheduler; the scheduler is flushed up to the last input
- * plus the longest alert rate-limit window, so alert summaries a window holds come out
- * when a running agent would send them. Nothing waits on a real clock: a test of an
- * hour of traffic runs in milliseconds.
+ * buildRulePipeline on that scheduler, banning through the real ban manager
+ * (test-firewall.ts); the scheduler is flushed up to the last input plus the longest
+ * alert rate-limit window, so alert summaries a window holds come out when a running
+ * agent would send them, each step's bans settled before the clock moves on
+ * (virtual-time-driver.ts). Nothing waits on a real clock: a test of an hour of
+ * traffic runs in milliseconds.
  */
 import { concat, map, merge, NEVER, take, timer, VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_ALERT_WINDOWS } from '../incidents/incident-flow.js';
 import { buildRulePipeline, type PipelineEvent } from './rule-pipeline.js';
+import { createTestFirewall } from './test-firewall.js';
+import { createRecordedAlertPath } from './recorded-alert-path.js';
+import { flushSettling } from './virtual-time-driver.js';
 import { buildSnapshot } from './metric-paths.js';
 import { sampleSteps } from './series.js';
 import type { RuleTestCase, SeriesSpec } from './rule-test-file.js';
 import { applyProcesses, type ProcessFixture } from './process-fixtures.js';
 import { compareEvents, type EventKind, type KindResult } from './compare-events.js';
+import type { LogLine } from './log-routing.js';
 
 export interface RuleTestResult {
   name: string;
@@ -45,7 +51,7 @@ const perTick = (series: SeriesSpec, intervalMs: number, ticks: number): (number
   'values' in series ? series.values : sampleSteps(series.steps, intervalMs, ticks);
 
 /** The events the pipeline produced for this test's inputs, with their virtual times. */
-export const runInVirtualTime = (config: Config, tc: RuleTestCase, intervalMs: number): { events: PipelineEvent[]; unavailable: RuleTestResult['unavailable'] } => {
+export const runInVirtualTime = async (config: Config, tc: RuleTestCase, intervalMs: number): Promise<{ events: PipelineEvent[]; unavailable: RuleTestResult['unavailable'] }> => {
   const lastInput = Math.max(tc.duration ?? 0, (tickCount(tc, intervalMs) - 1) * intervalMs, lastLogTime(tc));
   const ticks = tc.duration !== undefined ? Math.floor(tc.duration / intervalMs) + 1 : tickCount(tc, intervalMs);
   const horizon = lastInput + Math.max(...Object.values(DEFAULT_ALERT_WINDOWS));
@@ -73,22 +79,29 @@ export const runInVirtualTime = (config: Config, tc: RuleTestCase, intervalMs: n
     ),
     NEVER,
   );
-  const lines$: Observable<string> = concat(
-    merge(...tc.logs.map((l) => timer(l.at, l.every ?? 1, scheduler).pipe(take(l.repeat ?? 1), map(() => l.line)))),
+  const lines$: Observable<LogLine> = concat(
+    merge(...tc.logs.map((l) => timer(l.at, l.every ?? 1, scheduler).pipe(take(l.repeat ?? 1), map(() => ({ log: l.log, line: l.line }))))),
     NEVER,
   );
-  const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler);
+  const firewall = await createTestFirewall(config, scheduler);
+  const alertPath = await createRecordedAlertPath(config, scheduler);
+  const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler, { firewall, alertPath });
   const events: PipelineEvent[] = [];
   let failure: unknown;
   const sub = pipeline.events$.subscribe({ next: (e) => events.push(e), error: (err) => (failure = err) });
-  scheduler.flush();
-  sub.unsubscribe();
+  try {
+    await flushSettling(scheduler, pipeline.busy);
+  } finally {
+    sub.unsubscribe();
+    await firewall.close();
+    await alertPath.close();
+  }
   if (failure !== undefined) throw failure;
   return { events, unavailable: pipeline.unavailable };
 };
 
-export const runRuleTest = (config: Config, tc: RuleTestCase, intervalMs: number): RuleTestResult => {
-  const { events, unavailable } = runInVirtualTime(config, tc, intervalMs);
+export const runRuleTest = async (config: Config, tc: RuleTestCase, intervalMs: number): Promise<RuleTestResult> => {
+  const { events, unavailable } = await runInVirtualTime(config, tc, intervalMs);
   const kinds: KindResult[] = [];
   for (const kind of ['incidents', 'actions', 'bans', 'alerts'] as EventKind[]) {
     const expected = tc.expect[kind];

@@ -41,3 +41,18 @@ test('executor: at most maxConcurrency actions run at once, the rest queue in or
   assert.match(done[0]!.taken[0]!, /hang failed: hang: timed out after 5000 ms/);
   assert.deepEqual(runs.map((r) => [r.incident_key, r.outcome, r.duration_ms]), [['a', 'failed', 5000], ['b', 'failed', 5000], ['c', 'failed', 10_000]]);
 });
+
+test('executor: an action that is not available here is recorded as skipped, with the reason, at the incident (not only warned at start)', async () => {
+  // Regression: runs of unavailable actions (restart_process today, block_ip with the
+  // firewall off) left no trace in action_runs.
+  const scheduler = new VirtualTimeScheduler();
+  const runs: ActionRunRecord[] = [];
+  const executor = createActionExecutor({
+    actions: new Map(), unavailable: new Map([['restart_process', 'process protection arrives with its own issue']]),
+    dryRun: false, timeoutMs: 5_000, maxConcurrency: 2, breaker: { maxFailures: 100, failureWindowMs: 60_000, openDurationMs: 60_000 },
+    logger: memoryLogger(), record: (r) => runs.push(r), scheduler,
+  });
+  const done = await executor.runProtective(incident('k', ['alert_critical', 'restart_process']));
+  assert.deepEqual(done, { taken: [], carriedOut: true });
+  assert.deepEqual(runs, [{ ts: 0, incident_key: 'k', action: 'restart_process', target: null, outcome: 'skipped', message: 'not available: process protection arrives with its own issue', duration_ms: 0 }]);
+});

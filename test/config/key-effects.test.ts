@@ -41,6 +41,9 @@ actions:
   cleanup: {type: script, action: /bin/true, duration: 1h}
   limit: {type: firewall, rate: 10/s}
   grab: {type: system, capture: [logs], count: 3}
+  freezer: {type: process, action: freeze, grace: 5s, scope: group}
+  nameless: {type: process, count: 2}
+  kill_process: {type: process, grace: 10s, thaw_after: 1m}
 http_api: {token: abc}
 `,
   );
@@ -56,12 +59,29 @@ http_api: {token: abc}
       'actions.cleanup.duration: a script action does not use duration (it uses action, args, env, timeout)',
       'actions.limit.rate: rate limiting is not available yet, and this action would ban the address for its duration instead; remove rate (or name the action rate_limit, which is logged and skipped)',
       'actions.grab.count: a system action does not use count (it uses capture, timeout)',
+      'actions.freezer.grace: a freeze process action does not use grace (it uses count, min_cpu, prefer, avoid, thaw_after)',
+      'actions.freezer.scope: a freeze process action does not use scope (it uses count, min_cpu, prefer, avoid, thaw_after)',
+      'actions.nameless.action: a process action needs action: freeze, kill or restart',
+      'actions.kill_process.thaw_after: a kill process action does not use thaw_after (it uses count, min_cpu, prefer, avoid, grace, scope, on_kill, timeout)',
+      'actions.kill_process.grace: 10000 ms plus a second for SIGKILL must end within circuit_breakers.timeout (10000 ms), every protective action\'s time limit: shorten grace or raise the limit',
       'http_api.token: the HTTP API is not served yet, so there is nothing to protect with a token; remove it until the API exists',
     ]) {
       assert.ok(r.stderr.includes(`  ${line}\n`), `${args[0]} should say: ${line}\n--- got ---\n${r.stderr}`);
     }
     assert.doesNotMatch(r.stderr, /watching/, 'nothing started');
   }
+});
+
+test('process action regexes and process_whitelist are checked where they are written: exit 2', async () => {
+  const file = join(dir, 'regex.yaml');
+  writeFileSync(file, `actions:\n  hunter: {type: process, action: kill, prefer: "worker(", avoid: ""}\nprocess_whitelist: [postgres, ""]\n`);
+  const r = await run(['check-config', file]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  for (const line of [
+    'actions.hunter.prefer: not a valid regular expression: Invalid regular expression: /worker(/: Unterminated group',
+    'actions.hunter.avoid: an empty regular expression matches everything',
+    'process_whitelist[1]: expected a non-empty string, got ""',
+  ]) assert.ok(r.stderr.includes(`  ${line}\n`), `should say: ${line}\n--- got ---\n${r.stderr}`);
 });
 
 test('keys kept for existing configs are named at start-up; a script action gets its args and env (PANIC_* win)', { timeout: 60_000 }, async (t) => {
@@ -103,7 +123,6 @@ ${storageYaml(work)}firewall:
   for (const warning of [
     'monitors[1].window is ignored: a connection_rate monitor compares',
     'actions.rate_limit.rate is ignored: rate limiting is not available yet',
-    'actions.freeze_top_process.count is ignored: process actions are not available yet',
     'actions.snapshot.capture is ignored: a snapshot always captures',
     'storage.log_dir is ignored',
     'storage.state_file is ignored',

@@ -69,7 +69,8 @@ test('compat mass_freeze.yaml decodes as a MassFreezePolicy, and clusters are ch
   assert.equal(p.mode, 'all');
   assert.equal(p.top_cpu.count, 5);
   assert.equal(p.top_cpu.min_cpu_to_freeze, 50);
-  assert.deepEqual(p.cluster.definitions.website, ['nginx', 'php-fpm', 'mysqld', 'apache2']);
+  // the compat list form decodes to a selector of names (mass-freeze.ts ClusterSelector)
+  assert.deepEqual(p.cluster.definitions.website, { names: ['nginx', 'php-fpm', 'mysqld', 'apache2'] });
   assert.equal(p.cluster.service_aliases.webserver, 'nginx.service');
   assert.ok(p.whitelist_processes.includes('sshd'));
   assert.equal(p.freeze_timeout, 30_000);
@@ -114,7 +115,7 @@ test('embedded default decodes: dry-run, console alerts, SSH rule, storage under
     if (process.getuid?.() !== 0) assert.equal(c.firewall.ctl_socket, '/tmp/pm-state-test/ctl.sock');
     assert.deepEqual(
       { ...c.anomaly },
-      { enabled: true, cpu_spike_threshold: 95, memory_spike_threshold: 95, connection_spike_threshold: 10000, suspicious_ip_threshold: 3, high_load_threshold: 10, suspicious_connections_per_ip: 50 },
+      { enabled: true, cpu_spike_threshold: 95, memory_spike_threshold: 95, connection_spike_threshold: 10000, suspicious_ip_threshold: 3, high_load_threshold: 10, suspicious_connections_per_ip: 50, fork_bomb: { enabled: true, rate: 200, interval: 100, min_tree_size: 50, kill: true, grace: 0 } },
     );
     assert.deepEqual({ ...c.circuit_breakers }, { max_failures: 5, failure_window: 60_000, open_duration: 30_000, max_concurrency: 5, timeout: 10_000 });
     assert.equal(c.performance.cpu_limit, 5);

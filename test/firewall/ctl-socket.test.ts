@@ -45,7 +45,7 @@ const agent = async (sockPath: string, seed?: (sqlite: OpenedDatabase['sqlite'])
   await manager.start();
   let sock: CtlSocket;
   try {
-    sock = await startCtlSocket({ path: sockPath, handler: manager, logger });
+    sock = await startCtlSocket({ path: sockPath, handler: { bans: manager, frozen: { list: () => [], thaw: () => ({ thawed: [], gone: [] }) } }, logger });
   } catch (err) {
     // refused (a live agent holds the path): nothing of this one may stay behind
     await manager.stop();
@@ -261,12 +261,15 @@ test('a client that pipelines requests and never reads: the agent stops reading 
     logger,
     stallTimeoutMs: 300,
     handler: {
-      list: async () => {
-        lists++;
-        return bans;
+      bans: {
+        list: async () => {
+          lists++;
+          return bans;
+        },
+        unblock: async () => ({ lifted: [] }),
+        block: async () => ({ banned: [], already: [], skipped: [], invalid: [], failed: [] }),
       },
-      unblock: async () => ({ lifted: [] }),
-      block: async () => ({ banned: [], already: [], skipped: [], invalid: [], failed: [] }),
+      frozen: { list: () => [], thaw: () => ({ thawed: [], gone: [] }) },
     },
   });
   try {

@@ -118,3 +118,30 @@ test('disk_usage rules evaluate each mount separately and resolve a vanished mou
   });
 });
 
+
+test('the fused rule is the operators piped: sustainedFor → hysteresis give the same firing/resolved sequence', async () => {
+  const { from, lastValueFrom, toArray } = await import('rxjs');
+  const { sustainedFor } = await import('../../streams/sustainedFor.js');
+  const { hysteresis } = await import('../../streams/hysteresis.js');
+  // a pseudo-random walk across the threshold, with gaps in time (deterministic seed)
+  let seed = 7;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  let ts = 0;
+  let v = 50;
+  const values = Array.from({ length: 5000 }, () => ({ ts: (ts += 1000 + Math.floor(rnd() * 9000)), v: (v = Math.max(0, Math.min(100, v + Math.floor(rnd() * 21) - 10))) }));
+  for (const duration of [0, 20_000]) {
+    const spec = rule({ duration });
+    const fused = await lastValueFrom(from(values.map((x) => cpuAt(x.ts, x.v))).pipe(compileRule(spec), map((i) => `${i.ts} ${i.status}`), toArray()));
+    const held = (x: { ts: number; v: number }) => x.v > 80;
+    const piped = await lastValueFrom(
+      from(values).pipe(
+        sustainedFor(duration, { isHeld: held, timeOf: (x) => x.ts }),
+        hysteresis({ isFiring: (s) => s.sustained, isClear: (s) => !s.held, timeOf: (s) => s.value.ts, clearAfter: 3, repeat: true }),
+        map((t) => `${t.value.value.ts} ${t.state}`),
+        toArray(),
+      ),
+    );
+    assert.ok(fused.filter((e) => e.endsWith('resolved')).length > 5, `duration ${duration}: the walk fires and resolves many times`);
+    assert.deepEqual(fused, piped, `duration ${duration}`);
+  }
+});

@@ -90,8 +90,8 @@ const world = async () => {
       scheduler.frame = next;
     }
   };
-  const supervise = async (entries: SupervisedProcessConfig[], dryRun = false) => {
-    const sup = await createSupervisor(entries, { host: procs.host, db: opened.db, logger: memoryLogger(), scheduler, intervalMs: 1000, commandTimeoutMs: 10_000, launcher, dryRun });
+  const supervise = async (entries: SupervisedProcessConfig[], dryRun = false, spare?: (pid: number) => string | null) => {
+    const sup = await createSupervisor(entries, { host: procs.host, db: opened.db, logger: memoryLogger(), scheduler, intervalMs: 1000, commandTimeoutMs: 10_000, launcher, dryRun, spare });
     const incidents: Incident[] = [];
     const sub = sup.incidents$.subscribe((i) => incidents.push(i));
     return { sup, incidents, stop: async () => (sub.unsubscribe(), await sup.settled()) };
@@ -281,6 +281,18 @@ describe('supervisor (virtual time)', () => {
     const now = [...w.procs.procs.keys()].find((p) => p !== 1)!;
     assert.match((await s.sup.restartFor([now], false)).summary, /crash loop/, 'the third start within a minute breaks a budget of 2');
     assert.equal(firing(s.incidents, 'crash_loop').length, 1);
+    await s.stop();
+    await w.opened.close();
+  });
+
+  test('restart_process leaves a spared process alone (the never-touched rule decides, not supervision)', async () => {
+    const w = await world();
+    const s = await w.supervise([entry({})], false, () => 'an ancestor of PanicMode');
+    await w.runTo(1_500);
+    const pid = [...w.procs.procs.keys()].find((p) => p !== 1)!;
+    assert.match((await s.sup.restartFor([pid], false)).summary, /left web \(pid \d+\) alone: an ancestor of PanicMode/);
+    assert.deepEqual(w.stops, []);
+    assert.equal(w.starts.length, 1);
     await s.stop();
     await w.opened.close();
   });

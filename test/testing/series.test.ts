@@ -1,13 +1,11 @@
 /**
  * The inputs of rule tests: promtool's series notation, metric marbles, metric paths
- * into a snapshot, and the ban decisions on the virtual clock.
+ * into a snapshot. (Bans are the ban manager's own: rule-pipeline.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMarbleSteps, parseSeries, sampleSteps } from '../../src/testing/series.js';
 import { buildSnapshot, parseMetricPath, type MetricPath } from '../../src/testing/metric-paths.js';
-import { createBanDecisions } from '../../src/testing/ban-decisions.js';
-import { ms } from '../../src/config/duration.js';
 
 test('series notation: values, repeats, runs up and down, gaps', () => {
   assert.deepEqual(parseSeries('50 95x3 40'), [50, 95, 95, 95, 95, 40]);
@@ -57,21 +55,4 @@ test('metric paths write the snapshot; absent sections stay null; a gap degrades
   assert.match(parseMetricPath('gpu.usagePercent') as string, /no section gpu/);
   assert.match(parseMetricPath('cpu.perCore') as string, /no numeric field perCore/);
   assert.match(parseMetricPath('disk.mounts[/]') as string, /has no field \(none given\)/);
-});
-
-test('ban decisions: never-block, in force, growth for a repeat offender, IPv6 prefixes', () => {
-  const bans = createBanDecisions({
-    whitelist: ['198.51.100.0/24'],
-    ban_duration: ms(3_600_000),
-    ban_increment: { enabled: true, factor: 2, max: ms(7 * 86_400_000) },
-    ipv6_prefix: 64,
-    recidive: { enabled: false, bans: 5, window: ms(86_400_000), ban_duration: ms(7 * 86_400_000) },
-  });
-  assert.deepEqual(bans.block(['10.0.0.1', '198.51.100.9'], undefined, 0), [], 'private and whitelisted');
-  assert.deepEqual(bans.block(['203.0.113.7'], undefined, 1000), [{ ip: '203.0.113.7', until: 3_601_000 }]);
-  assert.deepEqual(bans.block(['203.0.113.7'], undefined, 2000), [], 'already in force');
-  assert.deepEqual(bans.block(['203.0.113.7'], undefined, 3_601_000), [{ ip: '203.0.113.7', until: 3_601_000 + 7_200_000 }]);
-  assert.deepEqual(bans.block(['2001:db8:1:2::5'], 60_000, 0), [{ ip: '2001:db8:1:2::/64', until: 60_000 }]);
-  assert.deepEqual(bans.block(['2001:db8:1:2::6'], 60_000, 1), [], 'covered by the /64');
-  assert.deepEqual(bans.block(['2001:db8:1:2::7'], 60_000, 60_000), [{ ip: '2001:db8:1::/56', until: 180_000 }], 'widened and doubled');
 });

@@ -69,15 +69,24 @@ export const httpFailure = (
   return err;
 };
 
-/** `Retry-After` header in ms (seconds or an HTTP date), if present. */
-export const retryAfterHeader = (reply: HttpReply, now = Date.now()): number | undefined => {
-  const raw = reply.headers['retry-after'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
+const header = (reply: HttpReply, name: string): string | undefined => {
+  const raw = reply.headers[name];
+  return Array.isArray(raw) ? raw[0] : raw;
+};
+
+/**
+ * `Retry-After` header in ms (seconds, or an HTTP date), if present. A date is measured
+ * from the reply's own `Date` header — both are the server's clock, so neither our
+ * clock (virtual in tests) nor clock skew enters; without a `Date` it is not usable.
+ */
+export const retryAfterHeader = (reply: HttpReply): number | undefined => {
+  const value = header(reply, 'retry-after');
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
   const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  const sent = Date.parse(header(reply, 'date') ?? '');
+  return Number.isNaN(at) || Number.isNaN(sent) ? undefined : Math.max(0, at - sent);
 };
 
 const transportFailure = (o: HttpPost, err: unknown, RequestError: typeof GotRequestError): AlertDeliveryError => {

@@ -1,0 +1,278 @@
+/**
+ * The fork-bomb defence (`anomaly.fork_bomb`): from a bomb's first forks to its whole
+ * tree frozen in a few hundred milliseconds, then killed.
+ *
+ *   every `interval` (100 ms): the host's task count, one 30-byte read of <proc>/loadavg
+ *     │ riseRateExceeds(rate): rising faster than `rate`/s in two intervals running
+ *     ▼ (only then, and one at a time: exhaustMap)
+ *   read the processes started within the growth window (the pids handed out since,
+ *   kept from loadavg's last field) → findForkBombs → for each bomb, fastest first:
+ *     freezeTree (SIGSTOP until none runs) → grace → killTree (SIGKILL until none lives)
+ *     → one critical incident saying what was done, and its action runs
+ *
+ * Cheap enough to run often: processes are read only while the host's task count
+ * keeps rising fast, not on every tick, and not on the metrics stream's check interval
+ * (5 s is long enough for a bomb to fill the pid table).
+ *
+ * Dry run (`dry_run: true`): the bombs are found and reported, nothing is signalled.
+ * With `kill: false` the tree stays frozen and is handed to `onFrozen` (the frozen
+ * registry: `ctl frozen`, `ctl thaw`); with `kill: true` only members that survive the
+ * kill (still frozen) are.
+ */
+import { defer, exhaustMap, from, map, mergeMap, Observable, timer, firstValueFrom, type SchedulerLike } from 'rxjs';
+import type { Host } from '../host/host.js';
+import type { ForkBombConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Incident } from '../model/incident.js';
+import type { ActionRunRecord } from '../actions/executor.js';
+import { CLK_TCK, parsePidStat, readProcessTable, type ProcStat } from '../collectors/processes.js';
+import { parseLoadavg } from '../collectors/load.js';
+import { riseRateExceeds } from '../../streams/riseRateExceeds.js';
+import { findForkBombs, type ForkBombTree } from './fork-bomb-trees.js';
+import { freezeTree, killTree, type ResponseDeps } from './fork-bomb-response.js';
+
+/** How far back a process start counts as a tree's growth. */
+const GROWTH_WINDOW_MS = 2_000;
+/** The shortest span a tree's rate is taken over (ten clock ticks). */
+const MIN_SPAN_MS = 100;
+
+export interface ForkBombDefenceDeps {
+  host: Host;
+  options: ForkBombConfig;
+  /** find and report, signal nothing */
+  dryRun: boolean;
+  /**
+   * The protected-process rule (actions/spare.ts) over the table a detection read;
+   * PID 1, PanicMode and its ancestors are spared whatever it says.
+   */
+  spareIn?: (table: ReadonlyMap<number, ProcStat>) => (pid: number) => string | null;
+  /** processes left frozen (`kill: false`, or surviving the kill), for the frozen registry */
+  onFrozen?: (pids: number[], reason: string) => void;
+  /** each freeze and kill, for `action_runs` */
+  record?: (run: ActionRunRecord) => void;
+  /** reads the process table (default readProcessTable) */
+  scan?: (host: Host) => Promise<ReadonlyMap<number, ProcStat>>;
+  logger: Logger;
+  scheduler: SchedulerLike;
+}
+
+export interface ForkBombDefence {
+  /** one incident per bomb stopped (or found, in dry run) */
+  incidents$: Observable<Incident>;
+  /** resolves once no response is in flight (a freeze or kill goes on after unsubscribe, to its end) */
+  settled(): Promise<void>;
+}
+
+/** Pure: seconds since boot from <proc>/uptime (`12345.67 4567.89`), or NaN. */
+export const parseUptimeSeconds = (text: string): number => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s/.exec(text);
+  return m ? Number(m[1]) : NaN;
+};
+
+interface Sample {
+  tasks: number;
+  lastPid: number;
+}
+
+/** Pure: the last pid handed out, the 5th field of <proc>/loadavg (`0.1 0.2 0.3 1/99 12345`), or NaN. */
+export const parseLastPid = (text: string): number => {
+  const m = /\s(\d+)\s*$/.exec(text);
+  return m ? Number(m[1]) : NaN;
+};
+
+/** Pure: whether `pid` was handed out after `from`, up to `to` (pids wrap at pid_max). */
+export const handedOutBetween = (pid: number, from: number, to: number): boolean => (from <= to ? pid > from && pid <= to : pid > from || pid <= to);
+
+/**
+ * The processes whose pids were handed out after `from`, up to `to`: the pid
+ * directories are listed (one getdents), and only those pids' stat files are read.
+ */
+export const readNewProcesses = (host: Host, from: number, to: number): Map<number, ProcStat> => {
+  const out = new Map<number, ProcStat>();
+  for (const entry of host.listProcSync()) {
+    const c = entry.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(entry);
+    if (!handedOutBetween(pid, from, to)) continue;
+    const p = readOne(host, pid); // undefined: exited
+    if (p) out.set(pid, p);
+  }
+  return out;
+};
+
+/** PID 1, this process and every ancestor of it (a sidecar's runtime, the shell that started it). */
+export const ownLineage = (lookup: (pid: number) => ProcStat | undefined, self: number): Map<number, string> => {
+  const spared = new Map<number, string>([[1, 'PID 1']]);
+  spared.set(self, 'PanicMode itself');
+  for (let p = lookup(self); p && p.ppid > 0 && !spared.has(p.ppid); p = lookup(p.ppid)) spared.set(p.ppid, 'an ancestor of PanicMode');
+  return spared;
+};
+
+/** One process's stat, or undefined when it is gone. */
+const readOne = (host: Host, pid: number): ProcStat | undefined => {
+  try {
+    return parsePidStat(host.readProcSync(pid, 'stat')) ?? undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const describeTree = (t: ForkBombTree) =>
+  `process group ${t.pgids.slice(0, 3).join(', ')}${t.pgids.length > 3 ? ', ...' : ''} (root ${t.root.name} pid ${t.root.pid})`;
+
+export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
+  const { host, options, scheduler } = deps;
+  const log = deps.logger;
+  const now = () => scheduler.now();
+  const scan = () => (deps.scan ?? ((h: Host) => readProcessTable(h).then((t) => t.processes)))(host);
+  let warned = false;
+  let warnedUptime = false;
+  let inFlight: Promise<unknown> = Promise.resolve();
+
+  /** The host's task count and the last pid handed out, from one read of loadavg; NaN when unreadable. */
+  const sample = (): Sample => {
+    try {
+      const text = host.readProcSync('loadavg');
+      return { tasks: parseLoadavg(text).totalTasks, lastPid: parseLastPid(text) };
+    } catch (err) {
+      if (!warned) log.warn('fork-bomb defence: the task count cannot be read; it sees nothing until it can', { error: (err as Error).message });
+      warned = true;
+      return { tasks: NaN, lastPid: NaN };
+    }
+  };
+  // the last pids of the growth window (oldest first): the processes started since are the ones to read
+  const history: number[] = [];
+  const historyLength = Math.max(2, Math.ceil(GROWTH_WINDOW_MS / options.interval) + 1);
+  const remember = (s: Sample) => {
+    history.push(s.lastPid);
+    if (history.length > historyLength) history.shift();
+    return s.tasks;
+  };
+
+  const stopOne = async (tree: ForkBombTree, table: ReadonlyMap<number, ProcStat>, sincePid: number | undefined, respond: ResponseDeps): Promise<Incident> => {
+    const key = `anomaly:fork_bomb|${tree.root.pid}:${tree.root.startTicks}`;
+    const what = describeTree(tree);
+    // recorded as each step ends, so a run's time is when it ended
+    const recordRun = (run: Omit<ActionRunRecord, 'ts' | 'incident_key' | 'target'>) => deps.record?.({ ts: now(), incident_key: key, target: what, ...run });
+    let done: string;
+    let leftFrozen: number[] = [];
+    const reasons = new Set<string>();
+    const untouchable = tree.members.every((m) => {
+      const why = respond.spare(m.pid);
+      if (why !== null) reasons.add(why);
+      return why !== null;
+    });
+    if (untouchable) {
+      // nothing to freeze: no read, no signal (and the next tree is not kept waiting)
+      done = `not touched: every process is protected (${[...reasons].join('; ')})`;
+      recordRun({ action: 'freeze_tree', outcome: 'skipped', message: done, duration_ms: 0 });
+    } else if (deps.dryRun) {
+      done = `dry run: would freeze and ${options.kill ? 'kill' : 'keep frozen'} ${tree.members.length} processes`;
+      recordRun({ action: 'freeze_tree', outcome: 'dry_run', message: done, duration_ms: 0 });
+    } else {
+      const f = await freezeTree(tree, table, respond, { sincePid });
+      const frozeMsg = `${f.frozen.length} frozen ${f.complete ? `in ${f.frozenMs} ms (${f.ms} ms with the census, ${f.rounds} reads)` : `in ${f.ms} ms (${f.rounds} reads), NOT all: members still running when the limits ran out`}${f.spared.length ? `; ${f.spared.length} spared (${[...new Set(f.spared.map((s) => s.reason))].join('; ')})` : ''}`;
+      recordRun({ action: 'freeze_tree', outcome: f.complete ? 'ok' : 'failed', message: frozeMsg, duration_ms: f.ms });
+      done = frozeMsg;
+      leftFrozen = f.frozen.map((m) => m.pid);
+      if (options.kill) {
+        if (options.grace > 0) await firstValueFrom(timer(options.grace, scheduler));
+        const k = await killTree(f.members, respond);
+        const killMsg = `${k.killed} killed in ${k.ms} ms, ${k.survivors.length} survive`;
+        recordRun({ action: 'kill_tree', outcome: k.survivors.length === 0 ? 'ok' : 'failed', message: killMsg, duration_ms: k.ms });
+        done += `; ${killMsg}`;
+        leftFrozen = k.survivors.map((m) => m.pid);
+      }
+      if (leftFrozen.length > 0) deps.onFrozen?.(leftFrozen, `fork bomb: ${what}`);
+    }
+    const description = `fork bomb: ${what}, ${tree.members.length} processes, ${Math.round(tree.ratePerSec)} started/s > ${options.rate}/s: ${done}`;
+    log.error(description);
+    return {
+      key,
+      name: 'anomaly: fork bomb',
+      severity: 'critical',
+      description,
+      actions: ['alert_critical'],
+      metadata: {
+        monitorType: 'anomaly:fork_bomb',
+        threshold: options.rate,
+        currentValue: Math.round(tree.ratePerSec),
+        details: description,
+        pids: tree.members.map((m) => m.pid),
+      },
+      ts: now(),
+      status: 'firing',
+      count: 1,
+    };
+  };
+
+  const respond = async (): Promise<Incident[]> => {
+    // Only the processes started within the window: while a bomb runs, each read
+    // competes with its processes for the CPU, and old processes cannot be its growth.
+    const sincePid = history[0]!;
+    const untilPid = history[history.length - 1]!;
+    const narrowed = Number.isFinite(sincePid) && Number.isFinite(untilPid);
+    const table = narrowed ? readNewProcesses(host, sincePid, untilPid) : await scan();
+    // the clock of the start times; without it no process can be told young
+    let uptime = NaN;
+    try {
+      uptime = parseUptimeSeconds(host.readProcSync('uptime'));
+    } catch {
+      /* NaN: warned below */
+    }
+    if (!Number.isFinite(uptime)) {
+      if (!warnedUptime) log.warn(`fork-bomb defence: ${host.procPath('uptime')} is unreadable; bombs cannot be told from old trees`);
+      warnedUptime = true;
+      return [];
+    }
+    const ticks = (ms: number) => (ms / 1000) * CLK_TCK;
+    const bombs = findForkBombs(table, {
+      nowTicks: uptime * CLK_TCK,
+      windowTicks: ticks(GROWTH_WINDOW_MS),
+      minSpanTicks: ticks(MIN_SPAN_MS),
+      ratePerSec: options.rate,
+      minTreeSize: options.min_tree_size,
+      ticksPerSec: CLK_TCK,
+    });
+    log.debug('fork-bomb defence: tasks rising fast', { read: table.size, since_pid: narrowed ? sincePid : 'all', bombs: bombs.length });
+    if (bombs.length === 0) return [];
+    const own = ownLineage((pid) => table.get(pid) ?? readOne(host, pid), host.pid);
+    const rule = deps.spareIn?.(table);
+    const spare = (pid: number) => own.get(pid) ?? rule?.(pid) ?? null;
+    const responseDeps: ResponseDeps = {
+      host,
+      scan,
+      lastPid: () => {
+        try {
+          return parseLastPid(host.readProcSync('loadavg'));
+        } catch {
+          return NaN; // the freeze then reads whole tables
+        }
+      },
+      readSince: (a, b) => readNewProcesses(host, a, b),
+      spare,
+      now,
+      pause: () => firstValueFrom(timer(0, scheduler)).then(() => undefined),
+    };
+    // Each tree's freeze starts from the same read: a later tree's members may have been
+    // stopped meanwhile, which costs a redundant SIGSTOP, not another read.
+    const incidents: Incident[] = [];
+    for (const tree of bombs) incidents.push(await stopOne(tree, table, narrowed ? sincePid : undefined, responseDeps));
+    return incidents;
+  };
+
+  const incidents$ = timer(options.interval, options.interval, scheduler).pipe(
+    map(() => remember(sample())),
+    riseRateExceeds(options.rate, { scheduler }),
+    exhaustMap(() =>
+      defer(() => {
+        const p = respond();
+        inFlight = p.catch(() => undefined);
+        return from(p);
+      }),
+    ),
+    mergeMap((incidents) => incidents),
+  );
+
+  return { incidents$, settled: () => inFlight.then(() => undefined) };
+};

@@ -1,0 +1,3 @@
+import { describeExecScenarios } from './exec-scenarios.js';
+
+describeExecScenarios(true);

@@ -1,0 +1,178 @@
+/**
+ * The fork-bomb defence against REAL bounded fork bombs (test/processes/bounded-fork-bomb.ts):
+ * 300 processes at most, each a `sleep` that ends by itself within 60 s, in a session
+ * of its own that is SIGKILLed in `finally` whatever happens.
+ *
+ * Only ever this test's bomb: the defence is given a `spare` that spares every process
+ * outside the bomb's session, so a tree of another test run on this machine (or the
+ * runner itself) can be found, but never signalled.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { asyncScheduler, filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
+import { createHost } from '../../src/host/host.js';
+import { parsePidStat } from '../../src/collectors/processes.js';
+import { forkBombDefence, handedOutBetween, ownLineage, parseLastPid, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
+import type { ForkBombConfig } from '../../src/config/schema.js';
+import type { ActionRunRecord } from '../../src/actions/executor.js';
+import type { Incident } from '../../src/model/incident.js';
+import { ms } from '../../src/config/duration.js';
+import { createLogger } from '../../src/log/logger.js';
+import { startBoundedForkBomb, type BoundedForkBomb } from './bounded-fork-bomb.js';
+
+const host = createHost();
+const logger = createLogger('test', { level: 'error', write: () => undefined });
+
+/** Spares every process that is not in `bomb`'s session (read from its stat). */
+const onlyIn = (bomb: () => BoundedForkBomb | null) => (pid: number): string | null => {
+  const b = bomb();
+  if (!b) return 'no test bomb yet';
+  try {
+    const p = parsePidStat(host.readProcSync(pid, 'stat'));
+    return p && p.sid === b.sid ? null : 'not this test’s bomb';
+  } catch {
+    return null; // exited: no signal can reach it
+  }
+};
+
+/** Test settings: a loaded 2-core machine grows a shell tree at ~150 processes/s. */
+const options = (over: Partial<ForkBombConfig> = {}): ForkBombConfig => ({
+  enabled: true,
+  rate: 40,
+  interval: ms(100),
+  min_tree_size: 50,
+  kill: true,
+  grace: ms(0),
+  ...over,
+});
+
+const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, dryRun = false) => {
+  let bomb: BoundedForkBomb | null = null;
+  const frozen: { pids: number[]; reason: string }[] = [];
+  const runs: ActionRunRecord[] = [];
+  const defence = forkBombDefence({
+    host,
+    options: options(over),
+    dryRun,
+    spareIn: () => onlyIn(() => bomb),
+    onFrozen: (pids, reason) => frozen.push({ pids, reason }),
+    record: (r) => runs.push(r),
+    logger,
+    scheduler: asyncScheduler,
+  });
+  // Incidents about other trees (all spared) may come too: wait for ours, by its process group (the bomb's sid).
+  const ours$ = defence.incidents$.pipe(
+    filter((i) => bomb !== null && i.description.includes(`process group ${bomb.sid} `)),
+    take(1),
+    timeout(waitMs),
+    toArray(),
+  );
+  const result = firstValueFrom(ours$).catch((err) => err as Error);
+  await new Promise((r) => setTimeout(r, 250)); // the defence has a baseline
+  bomb = startBoundedForkBomb(size, { lifetimeSec: 60 });
+  const b = bomb;
+  // runs about this bomb only (other trees on the machine are spared, but reported)
+  const ownRuns = () => runs.filter((x) => x.target?.includes(`process group ${b.sid} `));
+  return { bomb: b, result, frozen, ownRuns, defence };
+};
+
+describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
+  test('kill: false — the whole bomb is frozen (every member reads T), handed to onFrozen, nothing else is', async () => {
+    const r = await run({ kill: false }, 300, 20_000);
+    try {
+      const got = await r.result;
+      assert.ok(Array.isArray(got), `an incident: ${String(got)}`);
+      const incident = got[0]!;
+      assert.equal(incident.metadata.monitorType, 'anomaly:fork_bomb');
+      assert.equal(incident.severity, 'critical');
+      assert.match(incident.description, /frozen in \d+ ms/);
+      const members = r.bomb.members();
+      // ≥ 50 alive when found; an inner node already exiting when stopped still exits
+      assert.ok(members.length >= 40, `the bomb had grown to ${members.length}`);
+      const running = members.filter((p) => p.state !== 'T');
+      assert.deepEqual(running.map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'every member stopped');
+      // It stays frozen: nothing new appears
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(r.bomb.members().length, members.length);
+      assert.equal(r.frozen.length, 1);
+      assert.deepEqual(new Set(r.frozen[0]!.pids), new Set(members.map((p) => p.pid)));
+      assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok']]);
+    } finally {
+      await r.bomb.kill();
+      await r.defence.settled();
+    }
+  });
+
+  test('kill: true — frozen, then killed: no member survives, runs recorded', async () => {
+    const r = await run({ kill: true }, 300, 20_000);
+    try {
+      const got = await r.result;
+      assert.ok(Array.isArray(got), `an incident: ${String(got)}`);
+      const incident = got[0]!;
+      assert.match(incident.description, /killed in \d+ ms, 0 survive/);
+      // the leaves were reparented away from the bomb's root: found by their process group
+      assert.deepEqual(r.bomb.members().map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'no member alive');
+      assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok'], ['kill_tree', 'ok']]);
+      assert.deepEqual(r.frozen, [], 'nothing left frozen');
+    } finally {
+      await r.bomb.kill();
+      await r.defence.settled();
+    }
+  });
+
+  test('dry run: the bomb is found and reported, nothing is signalled', async () => {
+    const r = await run({ kill: true }, 150, 20_000, true);
+    try {
+      const got = await r.result;
+      assert.ok(Array.isArray(got), `an incident: ${String(got)}`);
+      assert.match(got[0]!.description, /dry run: would freeze and kill \d+ processes/);
+      assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'dry_run']]);
+      assert.deepEqual(r.bomb.members().filter((p) => p.state === 'T').map((p) => p.pid), [], 'none stopped');
+      assert.deepEqual(r.frozen, []);
+    } finally {
+      await r.bomb.kill();
+      await r.defence.settled();
+    }
+  });
+
+  test('a burst under min_tree_size is not a bomb: nothing is signalled', async () => {
+    const r = await run({ kill: true, min_tree_size: 100 }, 40, 3_000);
+    try {
+      const got = await r.result;
+      assert.ok(got instanceof Error && got.name === 'TimeoutError', `no incident: ${JSON.stringify(got)}`);
+      await new Promise((res) => setTimeout(res, 200));
+      const members = r.bomb.members();
+      assert.equal(members.filter((p) => p.name === 'sleep').length, 40, 'all 40 alive');
+      assert.deepEqual(members.filter((p) => p.state === 'T'), []);
+      assert.deepEqual(r.ownRuns(), []);
+    } finally {
+      await r.bomb.kill();
+      await r.defence.settled();
+    }
+  });
+});
+
+describe('fork-bomb defence: pure parts', () => {
+  test('uptime parses; junk is NaN', () => {
+    assert.equal(parseUptimeSeconds('12345.67 4567.89\n'), 12345.67);
+    assert.ok(Number.isNaN(parseUptimeSeconds('')));
+  });
+
+  test('last pid from loadavg; pids handed out since, across the wrap at pid_max', () => {
+    assert.equal(parseLastPid('0.80 0.78 0.86 2/97 19585\n'), 19585);
+    assert.ok(Number.isNaN(parseLastPid('')));
+    assert.deepEqual([100, 101, 150, 151].map((p) => handedOutBetween(p, 100, 150)), [false, true, true, false]);
+    // wrapped: from 32700 past 32767 to 40
+    assert.deepEqual([32700, 32701, 32767, 1, 40, 41, 500].map((p) => handedOutBetween(p, 32700, 40)), [false, true, true, true, true, false, false]);
+    // nothing handed out: nothing is new
+    assert.equal(handedOutBetween(100, 100, 100), false);
+  });
+
+  test('own lineage: PID 1, itself, every ancestor', () => {
+    const p = (pid: number, ppid: number) => [pid, { pid, ppid, pgid: pid, sid: pid, name: 'x', state: 'S', cpuTicks: 0, startTicks: 0, rssBytes: 0 }] as const;
+    const table = new Map([p(1, 0), p(10, 1), p(20, 10), p(30, 20), p(40, 1)]);
+    const lineage = ownLineage((pid) => table.get(pid), 30);
+    assert.deepEqual([...lineage.keys()].sort((a, b) => a - b), [1, 10, 20, 30]);
+    assert.equal(lineage.get(30), 'PanicMode itself');
+  });
+});
