@@ -23,7 +23,10 @@ import { metricsStalled } from './rules/metrics-stalled.js';
 import { selfIncident } from './model/self-incident.js';
 import type { PendingAlert } from './incidents/incident-flow.js';
 import type { ActionRunRecord } from './actions/executor.js';
-import { buildActions } from './actions/registry.js';
+import { buildActions, usedConnectionRates, type ActionDeps } from './actions/registry.js';
+import { cpuCapVictim } from './throttle/cpu-cap-victim.js';
+import { createCpuCapper } from './throttle/cpu-capper.js';
+import { readProcessTable } from './collectors/processes.js';
 import type { Incident } from './model/incident.js';
 import type { Metrics } from './model/metrics.js';
 import { dedup, DEFAULT_DEDUP_WINDOW_MS } from '../streams/dedup.js';
@@ -31,7 +34,7 @@ import { metricsStream } from './collectors/metrics-stream.js';
 import { createCollectors } from './collectors/registry.js';
 import { createAlerting, type Alerting } from './alerts/alerting.js';
 import { startAlertPath } from './alerts/alert-path.js';
-import { createFirewall } from './firewall/create-firewall.js';
+import { createConnectionLimiter, createFirewall } from './firewall/create-firewall.js';
 import type { BanManager } from './firewall/ban-manager.js';
 import { startCtlSocket, type CtlSocket } from './api/ctl-socket.js';
 import { sshMonitors } from './auth/ssh-monitors.js';
@@ -40,13 +43,12 @@ import { fileMonitors } from './files/file-monitors.js';
 import { inertKeyWarnings } from './config/key-effects.js';
 import { forkBombDefence } from './processes/fork-bomb-defence.js';
 import { spareFrom } from './actions/spare.js';
-import { viewOf } from './actions/process-view.js';
+import { viewOf, viewReadingOnDemand } from './actions/process-view.js';
 import { createFrozenRegistry, type FrozenRegistry } from './actions/frozen-registry.js';
 import { createVictimLedger, type VictimLedger } from './actions/victim-ledger.js';
 import { userNames } from './actions/user-name.js';
 import { defaultMassFreezePolicy, type MassFreezePolicy } from './config/mass-freeze.js';
 import { deleteFrozen, loadFrozen, saveFrozen } from './storage/frozen-repository.js';
-import { readProcessTable } from './collectors/processes.js';
 import { createSupervisor } from './supervision/supervisor.js';
 
 export interface AgentDeps {
@@ -136,10 +138,31 @@ const startPipeline = async (
     log.warn('control socket unavailable; `panicmode ctl` will not reach this agent', { error: (err as Error).message });
   }
 
+  // rate_limit: per-source connection limits beside the bans (same table); CPU caps for
+  // process incidents, lifted when their incident resolves (resolvedKeys$, fed below).
+  const resolvedKeys$ = new Subject<string>();
+  let connectionLimiter: ActionDeps['connectionLimiter'] = 'firewall.enabled is false';
+  const rates = usedConnectionRates(config);
+  if (config.firewall.enabled && rates.length > 0) {
+    const limiter = createConnectionLimiter({ options: config.firewall, circuit: config.circuit_breakers, logger: logger.child('firewall'), dryRun: config.dry_run, rates, scheduler });
+    connectionLimiter = typeof limiter === 'string' ? limiter : await limiter.start().then(() => limiter, (err: Error) => err.message);
+    if (typeof connectionLimiter === 'string') log.warn(`rate_limit will not limit connections: ${connectionLimiter}`);
+  }
+  const wait = (ms: number) => firstValueFrom(timer(ms, scheduler)).then(() => undefined);
+  /** the never-touched rule over the processes of this moment */
+  const spareNow = async () => spareFrom(viewOf(host, await readProcessTable(host)), { whitelist: config.process_whitelist });
+  const capper = createCpuCapper({
+    host, logger: logger.child('cpu_caps'), scheduler,
+    spareNow,
+    isFrozen: (pid) => shared.frozen.list().some((f) => f.pid === pid),
+  });
+  const cpuCaps: ActionDeps['cpuCaps'] = { capper, pickVictim: cpuCapVictim({ host, wait, whitelist: config.process_whitelist, logger: logger.child('cpu_caps') }) };
+
+
   // ── process actions ──────────────────────────────────────────────────────────
   const processDeps = {
     host, logger: logger.child('actions'), frozen: shared.frozen, victims: shared.victims, userName: userNames(), now,
-    wait: (ms: number) => firstValueFrom(timer(ms, scheduler)).then(() => undefined),
+    wait,
   };
   // Supervision (processes:): each service checked every check_interval, restarted within
   // its budget (state in SQLite, written behind); restart_process goes through it too and
@@ -147,10 +170,10 @@ const startPipeline = async (
   const supervisor = config.processes.some((p) => p.enabled)
     ? await createSupervisor(config.processes, {
         host, db, logger: logger.child('supervision'), scheduler, intervalMs: config.performance.check_interval, commandTimeoutMs: config.circuit_breakers.timeout, dryRun: config.dry_run,
-        spare: async (pid) => spareFrom(viewOf(host, await readProcessTable(host)), { whitelist: config.process_whitelist })(pid),
+        spare: async (pid) => (await spareNow())(pid),
       })
     : null;
-  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, processes: processDeps, massFreeze: shared.massFreeze, supervisor });
+  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, processes: processDeps, massFreeze: shared.massFreeze, connectionLimiter, cpuCaps, resolvedKeys$, supervisor });
   for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
   const recordRun = (run: ActionRunRecord) => {
     void db
@@ -184,6 +207,7 @@ const startPipeline = async (
     recordAction: recordRun,
     unavailable: actions.unavailable,
     alert: (a) => alerts$.next(a),
+    resolved: (key) => resolvedKeys$.next(key),
     dedupInitial,
     onDedupRecord: (key, ts) => void saveDedupEntry(db, key, ts).catch(() => undefined),
   });
@@ -208,7 +232,7 @@ const startPipeline = async (
     config.anomaly.enabled && config.anomaly.fork_bomb.enabled
       ? forkBombDefence({
           host, options: config.anomaly.fork_bomb, dryRun: config.dry_run, record: recordRun, logger: logger.child('fork_bomb'), scheduler,
-          spareIn: (table) => spareFrom(viewOf(host, { processes: new Map(table) }), { whitelist: config.process_whitelist }),
+          spareIn: (table) => spareFrom(viewReadingOnDemand(host, table), { whitelist: config.process_whitelist }),
           onFrozen: (pids, reason) => shared.frozen.onFrozen(pids, reason, 'fork_bomb'),
         })
       : null;
@@ -268,7 +292,9 @@ const startPipeline = async (
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());
       await supervisor?.settled(); // its last state (a restart_process included) is in SQLite before a reload reads it
+      await capper.stop(); // a CPU cap is lifted with the agent that holds it
       await firewall?.stop();
+      resolvedKeys$.complete();
       alerts$.complete();
       await writer.close();
       await alerting.drain(left());

@@ -1,4 +1,5 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { filter, map, scan, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { growthRate } from './growthRate.js';
 import { breaches } from './threshold.js';
 
 /** A gauge that rose too fast, in every one of the last intervals. */
@@ -32,7 +33,8 @@ export interface RiseRateExceedsOptions {
  *                                            d did not rise, e rose 200/s but only once
  * ```
  *
- * Not a general slope: two readings at a time, no smoothing, because a fork bomb must
+ * Derived from `growthRate` over one unkeyed count, with a run counter. Not a general
+ * slope: two readings at a time, no smoothing, because a fork bomb must
  * be caught within a few hundred milliseconds; trends over many samples (a memory
  * leak) belong to an operator that fits a slope.
  *
@@ -40,32 +42,15 @@ export interface RiseRateExceedsOptions {
  * taskCount$.pipe(riseRateExceeds(200, { scheduler }))  // → scan the process table
  */
 export function riseRateExceeds(limitPerSec: number, opts: RiseRateExceedsOptions = {}): OperatorFunction<number, RiseExceeded> {
-  const scheduler = opts.scheduler ?? asyncScheduler;
   const intervals = opts.intervals ?? 2;
   const tooFast = breaches({ limit: limitPerSec });
   return (source) =>
-    new Observable<RiseExceeded>((subscriber) => {
-      let last: { value: number; at: number } | null = null;
-      let run = 0;
-      return source.subscribe({
-        next: (value) => {
-          const at = scheduler.now();
-          const before = last;
-          last = Number.isNaN(value) ? null : { value, at };
-          if (before === null || last === null || at <= before.at) {
-            run = 0;
-            return;
-          }
-          const rate = ((value - before.value) * 1000) / (at - before.at);
-          if (!tooFast(rate)) {
-            run = 0;
-            return;
-          }
-          run++;
-          if (run >= intervals) subscriber.next({ value, ratePerSec: rate });
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-    });
+    source.pipe(
+      map((value) => [value]),
+      growthRate({ keyOf: () => '', countOf: (v: number) => v, scheduler: opts.scheduler }),
+      // a reading without a rate (the first, NaN, no time elapsed) or a slower one ends the run
+      scan((run, [g]) => ({ value: g!.count, ratePerSec: g!.perSecond ?? NaN, n: tooFast(g!.perSecond ?? NaN) ? run.n + 1 : 0 }), { value: 0, ratePerSec: 0, n: 0 }),
+      filter((run) => run.n >= intervals),
+      map(({ value, ratePerSec }) => ({ value, ratePerSec })),
+    );
 }

@@ -103,3 +103,32 @@ export const readProcessView = async (host: Host, cpuSampleMs: number, wait: (ms
   const second = await readProcessTable(host);
   return viewOf(host, second, { table: first, elapsedMs: t1 - t0 });
 };
+
+/**
+ * A table that holds `known` and reads any other pid's stat file when asked (once):
+ * for parts that read only some processes (the fork-bomb defence reads the young ones)
+ * yet ask the never-touched rule about others (a member older than its read, PanicMode's
+ * ancestors, a member's parent).
+ */
+class TableReadOnDemand extends Map<number, ProcStat> {
+  private readonly looked = new Set<number>();
+  constructor(
+    private readonly host: Host,
+    known: ReadonlyMap<number, ProcStat>,
+  ) {
+    super(known);
+  }
+  override get(pid: number): ProcStat | undefined {
+    const p = super.get(pid);
+    if (p !== undefined || this.looked.has(pid)) return p;
+    this.looked.add(pid);
+    const text = readOr(this.host, pid, 'stat');
+    const read = text === null ? null : parsePidStat(text);
+    if (read) super.set(pid, read);
+    return read ?? undefined;
+  }
+}
+
+/** A view over the processes already read, reading any other the caller asks about. */
+export const viewReadingOnDemand = (host: Host, known: ReadonlyMap<number, ProcStat>): ProcessView =>
+  viewOf(host, { processes: new TableReadOnDemand(host, known) });

@@ -22,6 +22,10 @@ import { massFreezeTopAction } from './mass-freeze-top.js';
 import { massFreezeClusterAction } from './mass-freeze-cluster.js';
 import { processBehaviour } from '../config/process-actions.js';
 import { massFreezeClusterAction as clusterName, type ActionDefinitionConfig } from '../config/schema.js';
+import { rateLimitAction, type RateLimitActionOptions } from './rate-limit.js';
+import type { RateLimiter } from '../firewall/rate-limiter.js';
+import { parseConnectionRate, type ConnectionRate } from '../firewall/connection-rate.js';
+import type { Observable } from 'rxjs';
 import { restartProcessAction } from './restart-process.js';
 import type { Supervisor } from '../supervision/supervisor.js';
 
@@ -40,11 +44,15 @@ export interface ActionDeps {
   processes: ProcessActionDeps;
   /** mass_freeze.yaml beside the config (or its defaults) */
   massFreeze: MassFreezePolicy;
+  /** rate_limit's per-source connection limits, or why there are none */
+  connectionLimiter?: RateLimiter | string;
+  /** rate_limit's CPU caps for process incidents (capper and victim choice), or why there are none */
+  cpuCaps?: RateLimitActionOptions['processes'];
+  /** keys of incidents as they resolve (a CPU cap lifts with its incident) */
+  resolvedKeys$?: Observable<string>;
   /** the supervisor behind restart_process; null when no `processes:` are enabled */
   supervisor?: Pick<Supervisor, 'restartFor'> | null;
 }
-
-const notYet = ['rate_limit'];
 
 /** Why restart_process (or a `type: process, action: restart` variant) does nothing. */
 const NO_SERVICES = 'no enabled service under processes: to restart';
@@ -81,6 +89,44 @@ const processAction = (name: string, def: ActionDefinitionConfig | undefined, co
 /** freeze_top_process / kill_process: a process under 10 % of a core is not a hog (the next "top" once the hog stops is `htop`). */
 export const DEFAULT_MIN_CPU = 10;
 
+/** The parameters of one rate-limiting action. */
+export interface RateLimitDefinition {
+  rate: ConnectionRate;
+  /** ms; null = until lifted */
+  durationMs: number | null;
+  /** share of one CPU, (0, 1) */
+  cpuShare: number;
+}
+
+/** rate_limit's defaults: the example config's 10/s, a ban's length, a quarter of a CPU. */
+const DEFAULT_RATE = '10/s';
+const DEFAULT_CPU_PERCENT = 25;
+
+/**
+ * The rate-limiting actions of a config: the built-in `rate_limit` (given its parameters
+ * by an `actions: rate_limit: {type: firewall}` entry) and every `type: firewall` entry
+ * with a `rate`, which limits instead of banning.
+ */
+export const rateLimitDefinitions = (config: Config): Map<string, RateLimitDefinition> => {
+  const out = new Map<string, RateLimitDefinition>();
+  const defs = Object.entries(config.actions).filter(([name, def]) => def.type === 'firewall' && (def.rate !== undefined || name === 'rate_limit'));
+  if (!config.actions.rate_limit) defs.push(['rate_limit', { type: 'firewall' }]);
+  for (const [name, def] of defs) {
+    out.set(name, {
+      rate: parseConnectionRate(def.rate ?? DEFAULT_RATE, `actions.${name}.rate`),
+      durationMs: def.duration ?? config.firewall.ban_duration ?? null,
+      cpuShare: (def.cpu ?? DEFAULT_CPU_PERCENT) / 100,
+    });
+  }
+  return out;
+};
+
+/** The rates of the rate-limiting actions enabled monitors name: the nft sets the limiter needs. */
+export const usedConnectionRates = (config: Config): ConnectionRate[] => {
+  const used = new Set(config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions));
+  return [...rateLimitDefinitions(config)].filter(([name]) => used.has(name)).map(([, d]) => d.rate);
+};
+
 export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => {
   const registry = new Map<string, Action>();
   const unavailable = new Map<string, string>();
@@ -94,10 +140,24 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
   blockIp('block_ip', config.firewall.ban_duration);
   registry.set('snapshot', snapshotAction(config.storage.snapshot_dir, deps.host, timeout));
 
+  const limits = rateLimitDefinitions(config);
+  for (const [name, d] of limits) {
+    registry.set(
+      name,
+      rateLimitAction({
+        name,
+        ...d,
+        connections: deps.connectionLimiter ?? 'no connection limiter (firewall.enabled is false)',
+        processes: deps.cpuCaps ?? 'no CPU capper built',
+        resolvedKeys$: deps.resolvedKeys$,
+      }),
+    );
+  }
   for (const [name, def] of Object.entries(config.actions)) {
+    if (limits.has(name)) continue;
     if (def.type === 'script' && def.action) {
       registry.set(name, scriptAction(name, def.action, deps.host, def.timeout ?? timeout, { args: def.args, env: def.env }));
-    } else if (def.type === 'firewall' && name !== 'rate_limit') {
+    } else if (def.type === 'firewall') {
       blockIp(name, def.duration ?? config.firewall.ban_duration);
     } else if (def.type === 'system') {
       registry.set(name, snapshotAction(config.storage.snapshot_dir, deps.host, def.timeout ?? timeout));
@@ -113,8 +173,7 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
   const used = new Set([...config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions), ...config.processes.filter((p) => p.enabled).flatMap((p) => p.actions)]);
   for (const name of used) {
     if (registry.has(name) || unavailable.has(name) || name.startsWith('alert_')) continue;
-    if (notYet.includes(name)) unavailable.set(name, 'process protection arrives with its own issue');
-    else if (!Object.hasOwn(config.actions, name)) {
+    if (!Object.hasOwn(config.actions, name)) {
       const action = processAction(name, undefined, config, deps);
       if (action) registry.set(name, action);
       else if (processBehaviour(name, undefined) === 'restart') unavailable.set(name, NO_SERVICES);

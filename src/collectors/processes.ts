@@ -21,6 +21,7 @@
 import type { Host } from '../host/host.js';
 import type { ProcessInfo, ProcessSample } from '../model/metrics.js';
 import type { PeriodicCollector } from './collector.js';
+import { processTreeFacts } from './process-tree-facts.js';
 
 /** USER_HZ: the kernel reports process times in 1/100 s to userspace on every Linux arch. */
 export const CLK_TCK = 100;
@@ -131,6 +132,8 @@ export const deriveProcesses = (
     count: cur.processes.size,
     topByCpu: prev && seconds > 0 ? topN(infos, n, byCpu) : [],
     topByMemory: topN(infos, n, byMemory),
+    // zombies and process trees for the anomaly rules (process-tree-facts.ts)
+    ...processTreeFacts(cur.processes, prev?.processes),
   };
 };
 

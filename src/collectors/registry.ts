@@ -7,6 +7,7 @@ import type { AnyCollector } from './collector.js';
 import { createCpuCollector } from './cpu.js';
 import { createMemoryCollector } from './memory.js';
 import { createLoadCollector } from './load.js';
+import { createPressureCollector } from './pressure.js';
 import { createDiskUsageCollector } from './disk-usage.js';
 import { createDiskIoCollector } from './disk-io.js';
 import { createNetworkCollector } from './network.js';
@@ -43,6 +44,12 @@ export const collectorRegistry: readonly CollectorRegistration[] = [
   { name: 'cpu', enabledByDefault: true, description: 'CPU busy/iowait/steal % from <proc>/stat', create: (o) => ({ ...createCpuCollector(), intervalMs: o.intervalMs }) },
   { name: 'memory', enabledByDefault: true, description: 'memory and swap from <proc>/meminfo', create: (o) => ({ ...createMemoryCollector(), intervalMs: o.intervalMs }) },
   { name: 'load', enabledByDefault: true, description: 'load averages from <proc>/loadavg', create: (o) => ({ ...createLoadCollector(), intervalMs: o.intervalMs }) },
+  {
+    name: 'pressure',
+    enabledByDefault: true,
+    description: 'PSI stall shares (some/full avg10, avg60) from <proc>/pressure/{cpu,memory,io}',
+    create: (o) => ({ ...createPressureCollector(), intervalMs: o.intervalMs }),
+  },
   {
     name: 'disk',
     enabledByDefault: true,

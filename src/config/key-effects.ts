@@ -15,10 +15,25 @@ const eventDriven = new Set(['auth_failures', 'log_failures', 'file_monitor']);
 /** Monitor types that read `paths`. */
 const readsPaths = new Set(['disk_usage', 'file_monitor', 'auth_failures', 'log_failures']);
 
+/** Monitor types that read `samples`, `multiplier`, `psi`. */
+const readsSamples = new Set(['memory_leak', 'process_cpu_spike']);
+const pressureTypes = new Set(['cpu_pressure', 'memory_pressure', 'io_pressure']);
+
+/** The threshold's range for types whose value has one (a PSI share, a rate), and what it means. */
+const thresholdRanges: Record<string, { min: number; max: number; minExclusive?: boolean; what: string }> = {
+  cpu_pressure: { min: 0, max: 100, what: 'a share of time stalled, %' },
+  memory_pressure: { min: 0, max: 100, what: 'a share of time stalled, %' },
+  io_pressure: { min: 0, max: 100, what: 'a share of time stalled, %' },
+  zombie_processes: { min: 0, max: Infinity, what: 'a number of zombies' },
+  memory_leak: { min: 0, max: Infinity, minExclusive: true, what: 'MB/min of RSS growth; 0 would call any rise a leak' },
+  process_cpu_spike: { min: 0, max: Infinity, what: 'the CPU % floor a spike must also pass' },
+  process_growth: { min: 0, max: Infinity, minExclusive: true, what: 'processes started per second' },
+};
+
 /** The definition keys each action type acts on (`type` aside). */
 const actionKeys: Record<ActionDefinitionConfig['type'], readonly string[]> = {
   script: ['action', 'args', 'env', 'timeout'],
-  firewall: ['duration', 'rate'],
+  firewall: ['duration', 'rate', 'cpu'],
   process: ['action', ...new Set(Object.values(processKeys).flat())],
   system: ['capture', 'timeout'],
 };
@@ -35,6 +50,14 @@ export const monitorKeyProblems = (at: string, m: MonitorConfig): string[] => {
   }
   if (m.paths !== undefined && !readsPaths.has(m.type)) problems.push(`${at}.paths: only ${[...readsPaths].join(', ')} monitors read paths (this one is ${m.type})`);
   if (m.recursive !== undefined && m.type !== 'file_monitor') problems.push(`${at}.recursive: only file_monitor monitors watch directories (this one is ${m.type})`);
+  if (m.samples !== undefined && !readsSamples.has(m.type)) problems.push(`${at}.samples: only memory_leak and process_cpu_spike monitors count reads (this one is ${m.type})`);
+  if (m.multiplier !== undefined && m.type !== 'process_cpu_spike') problems.push(`${at}.multiplier: only process_cpu_spike monitors compare with a multiple of an average (this one is ${m.type})`);
+  if (m.psi !== undefined && !pressureTypes.has(m.type)) problems.push(`${at}.psi: only cpu_pressure, memory_pressure and io_pressure monitors read a PSI line (this one is ${m.type})`);
+  const range = thresholdRanges[m.type];
+  if (range && (m.threshold > range.max || (range.minExclusive ? m.threshold <= range.min : m.threshold < range.min))) {
+    const bounds = range.max === Infinity ? `${range.minExclusive ? 'above' : 'at least'} ${range.min}` : `from ${range.min} to ${range.max}`;
+    problems.push(`${at}.threshold: a ${m.type} threshold is ${range.what}: expected ${bounds}, got ${m.threshold}`);
+  }
   return problems;
 };
 
@@ -53,10 +76,9 @@ export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): st
   const problems = Object.keys(def)
     .filter((k) => k !== 'type' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
     .map((k) => `${at}.${k}: a ${def.type} action does not use ${k} (it uses ${acts.join(', ')})`);
-  // A firewall action with a rate would ban instead of limiting: only rate_limit is
-  // accepted with it (warned about: rate limiting is not built yet).
-  if (def.type === 'firewall' && def.rate !== undefined && name !== 'rate_limit') {
-    problems.push(`${at}.rate: rate limiting is not available yet, and this action would ban the address for its duration instead; remove rate (or name the action rate_limit, which is logged and skipped)`);
+  // cpu caps a process incident's victim: only a limiting action (rate_limit, or one with a rate) does that; a ban would ignore it.
+  if (def.type === 'firewall' && def.cpu !== undefined && def.rate === undefined && name !== 'rate_limit') {
+    problems.push(`${at}.cpu: only a rate-limiting action caps a process's CPU (name it rate_limit or give it a rate); this one bans`);
   }
   return problems;
 };
@@ -83,7 +105,6 @@ export const inertKeyWarnings = (config: Config): string[] => {
   });
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.capture !== undefined) out.push(`actions.${name}.capture is ignored: a snapshot always captures processes, sockets, memory, disks and uptime`);
-    if (def.rate !== undefined) out.push(`actions.${name}.rate is ignored: rate limiting is not available yet (${name} is logged and skipped)`);
   }
   if (config.storage.log_dir !== undefined) out.push('storage.log_dir is ignored: PanicMode logs to stderr (the journal under systemd) and writes no log files');
   if (config.storage.state_file !== undefined) out.push('storage.state_file is ignored: deduplication state is kept in the incident database (storage.incident_db)');

@@ -7,6 +7,7 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { parseCidr } from '../firewall/address.js';
+import { connectionRateProblem } from '../firewall/connection-rate.js';
 import { SECRET_PLACEHOLDER } from './secrets.js';
 
 const leaf = <A>(name: string, is: (u: unknown) => u is A, check?: (a: A) => string | undefined): t.Type<A, A, unknown> =>
@@ -49,6 +50,12 @@ export const wholeNumberBetween = (min: number, max: number) =>
 export const percent = leaf('a percentage (0-100)', (u): u is number => typeof u === 'number' && Number.isFinite(u), (n) =>
   n < 0 || n > 100 ? `expected a percentage (0-100), got ${n}` : undefined,
 );
+
+/** A number from `min` to `max` (a key's own range). */
+export const numberBetween = (min: number, max: number) =>
+  leaf(`a number from ${min} to ${max}`, (u): u is number => typeof u === 'number' && Number.isFinite(u), (n) =>
+    n < min || n > max ? `expected a number from ${min} to ${max}, got ${n}` : undefined,
+  );
 
 /** A TCP port 1..65535. */
 export const port = leaf('a port number (1-65535)', (u): u is number => typeof u === 'number' && Number.isFinite(u), (n) =>
@@ -158,7 +165,7 @@ export const bindAddress = leaf('an address like "127.0.0.1:8765"', (u): u is st
 
 /** A rate like `10/s`, `600/m`, `1000/h`. */
 export const rate = leaf('a rate like "10/s"', (u): u is string => typeof u === 'string', (s) =>
-  /^\d+(\.\d+)?\/(s|m|h)$/.test(s.trim()) ? undefined : `expected a rate like "10/s" (per s, m or h), got ${JSON.stringify(s)}`,
+  connectionRateProblem(s) ?? undefined,
 );
 
 /** A map of string to string (HTTP headers, labels). Numbers are taken as strings. */

@@ -21,7 +21,7 @@ import { MAX_RECIDIVE_WINDOW_MS } from '../firewall/recidive.js';
 import { struct, optional, withDefault, list, dict, type OptionalType } from './struct.js';
 import { collectorParts, collectorRegistry } from '../collectors/registry.js';
 import {
-  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, regex, str, stringish,
+  bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, numberBetween, oneOf, percent, port, positiveCount, rate, regex, str, stringish,
   stringMap, stringOrList, text, wholeNumberBetween,
 } from './scalars.js';
 import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
@@ -48,6 +48,10 @@ export const monitorTypes = [
   'file_monitor', 'process_count', 'load_average', 'custom',
   // a jail for any service (fail2ban's): a log filter's failures per address
   'log_failures',
+  // PSI (src/collectors/pressure.ts), as systemd-oomd reads it
+  'cpu_pressure', 'memory_pressure', 'io_pressure',
+  // process anomalies (src/rules/process-anomalies.ts)
+  'zombie_processes', 'memory_leak', 'process_cpu_spike', 'process_growth',
 ] as const;
 export type MonitorType = (typeof monitorTypes)[number];
 
@@ -112,6 +116,17 @@ export const Monitor = struct({
   filter: optional(text),
   /** log_failures: journal matches to read instead of `paths` (`_SYSTEMD_UNIT=nginx.service`; same field OR-ed) */
   journal_match: optional(list(text, 'a list of journal matches (FIELD=value)')),
+  // ─── process anomalies and PSI (src/rules/process-anomalies.ts, monitor-selectors.ts) ───
+  /**
+   * memory_leak: process-table reads the RSS must rise at, each above the one before
+   * (default 5); process_cpu_spike: reads in its moving average, this one included
+   * (default 5). From 2 (one read is no trend) to 100 (25 min of 15 s reads).
+   */
+  samples: optional(wholeNumberBetween(2, 100)),
+  /** process_cpu_spike: how many times its own average the CPU must reach (default 3; below 1.1 every jitter is a spike) */
+  multiplier: optional(numberBetween(1.1, 100)),
+  /** cpu_pressure, memory_pressure, io_pressure: the PSI line (default: full for memory and io, as systemd-oomd; some for cpu) */
+  psi: optional(oneOf(['some', 'full'] as const)),
 });
 
 // ─── actions (named action definitions) ─────────────────────────────────────
@@ -130,8 +145,10 @@ export const ActionDefinition = struct({
   action: optional(text),
   /** firewall: how long a block lasts (see banDuration) */
   duration: optional(banDuration),
-  /** firewall: connection rate limit, `10/s` */
+  /** firewall: new connections per source, `10/s`; with it the action limits instead of banning (rate_limit: default 10/s) */
   rate: optional(rate),
+  /** firewall with rate (rate_limit): the % of one CPU a process incident's victim is capped at (default 25) */
+  cpu: optional(wholeNumberBetween(1, 99)),
   /** system: what a snapshot captures (logs, processes, connections, files, ...) */
   capture: optional(list(text, 'a list of names')),
   /** script: extra arguments */

@@ -1,7 +1,8 @@
 /**
  * Builds the firewall from its config slices: the backend (`firewall.backend`, or the
  * dry-run one when `firewall.dry_run` or the agent runs in dry-run), the never-block
- * list and the ban manager. The composition root calls this once and then `start()`.
+ * list and the ban manager; and the connection limiter beside it. The composition root
+ * calls this once and then `start()`.
  */
 import type { SchedulerLike } from 'rxjs';
 import type { Db } from '../storage/schema.js';
@@ -14,6 +15,8 @@ import { createNftBackend } from './nft-backend.js';
 import { createDryRunBackend } from './dry-run-backend.js';
 import { systemNft, type NftRunner } from './nft-runner.js';
 import { defaultCircuitBreakers, type CircuitBreakerOptions, type FirewallOptions } from './firewall-options.js';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import type { ConnectionRate } from './connection-rate.js';
 
 export interface FirewallDeps {
   db: Db;
@@ -61,3 +64,23 @@ export const createFirewall = (deps: FirewallDeps): BanManager =>
     now: deps.now,
     onStorageFailure: deps.onStorageFailure,
   });
+
+/**
+ * The per-source connection limiter (rate_limit) over the same table, runner and
+ * never-block rules as the bans, or why there is none: a block script can ban but not
+ * meter. Call `start()` before use.
+ */
+export const createConnectionLimiter = (deps: Omit<FirewallDeps, 'db'> & { rates: readonly ConnectionRate[]; scheduler?: SchedulerLike }): RateLimiter | string => {
+  const dryRun = deps.dryRun || deps.options.dry_run;
+  if (deps.options.backend !== 'nftables' && !dryRun) return 'per-source connection limits need firewall.backend: nftables (a block script cannot meter connections)';
+  return createRateLimiter({
+    run: deps.nft ?? systemNft('nft', (deps.circuit ?? defaultCircuitBreakers).timeout),
+    table: deps.options.nft_table,
+    rates: deps.rates,
+    neverBlock: createNeverBlock({ whitelist: deps.options.whitelist, ownAddresses: deps.ownAddresses }),
+    ipv6Prefix: deps.options.ipv6_prefix,
+    logger: deps.logger.child?.('rate_limit') ?? deps.logger,
+    dryRun,
+    scheduler: deps.scheduler,
+  });
+};

@@ -88,10 +88,57 @@ export interface ProcessInfo {
   rssBytes: number;
 }
 
+/** A parent with zombie children (exited, not reaped): acting on it is what clears them. */
+export interface ZombieParent {
+  pid: number;
+  /** its name ('' when it was not in the table) */
+  name: string;
+  /** how many of its children are zombies */
+  zombies: number;
+}
+
+/** One process tree: a process and how many descendants it has (itself not counted). */
+export interface ProcessTree {
+  pid: number;
+  name: string;
+  descendants: number;
+}
+
 export interface ProcessSample {
   count: number;
   topByCpu: ProcessInfo[];
   topByMemory: ProcessInfo[];
+  /** processes in state Z; absent on hand-built samples */
+  zombieCount?: number;
+  /** the parents of those zombies, most zombies first, at most LISTED_ZOMBIE_PARENTS (process-tree-facts.ts) */
+  zombieParents?: ZombieParent[];
+  /**
+   * Process trees, each at the deepest process that holds most of its tree (not its
+   * parent shell, not init): the largest, then those that grew the most since the read
+   * before — where a fork bomb grows. Absent on hand-built samples.
+   */
+  trees?: ProcessTree[];
+}
+
+/**
+ * PSI (pressure stall information, `<proc>/pressure/{cpu,memory,io}`): the share of
+ * wall time in which some (or all, `full`) runnable tasks were stalled waiting for the
+ * resource, averaged over 10 s and 60 s, 0–100. NaN for a line the kernel does not
+ * write (`cpu full` before Linux 5.13).
+ */
+export interface PressureSample {
+  cpuSomeAvg10: number;
+  cpuSomeAvg60: number;
+  cpuFullAvg10: number;
+  cpuFullAvg60: number;
+  memorySomeAvg10: number;
+  memorySomeAvg60: number;
+  memoryFullAvg10: number;
+  memoryFullAvg60: number;
+  ioSomeAvg10: number;
+  ioSomeAvg60: number;
+  ioFullAvg10: number;
+  ioFullAvg60: number;
 }
 
 export interface SelfSample {
@@ -112,6 +159,7 @@ export interface Metrics {
   cpu: CpuSample | null;
   memory: MemorySample | null;
   load: LoadSample | null;
+  pressure: PressureSample | null;
   disk: DiskUsageSample | null;
   diskIo: DiskIoSample | null;
   network: NetworkSample | null;
@@ -139,6 +187,7 @@ export const emptyMetrics = (ts: number): Metrics => ({
   cpu: null,
   memory: null,
   load: null,
+  pressure: null,
   disk: null,
   diskIo: null,
   network: null,

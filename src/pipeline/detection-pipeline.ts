@@ -47,6 +47,8 @@ export interface DetectionDeps {
   unavailable?: ReadonlyMap<string, string>;
   /** an alert, raised after the incident's protective actions */
   alert(alert: PendingAlert): void;
+  /** the key of each incident that resolves, as detected (a CPU cap lifts with its incident) */
+  resolved?: (key: string) => void;
   /** dedup state from before a restart */
   dedupInitial?: Iterable<readonly [string, number]>;
   onDedupRecord?: (key: string, ts: number) => void;
@@ -124,7 +126,12 @@ export const createDetection = (config: Config, d: DetectionDeps): Detection => 
       const { detectors, ...rules } = ruleDetectors(config, metrics$, flow);
       const subscription = new Subscription();
       for (const det of [...detectors, ...events.map((e) => ({ name: e.name, incidents$: e.incidents$.pipe(flow(e.escalateAfter)) }))]) {
-        subscription.add(supervised(det.name, det.incidents$).subscribe((incident) => handler.handle(incident)));
+        subscription.add(
+          supervised(det.name, det.incidents$).subscribe((incident) => {
+            if (incident.status === 'resolved') d.resolved?.(incident.key);
+            handler.handle(incident);
+          }),
+        );
       }
       return { subscription, ...rules };
     },

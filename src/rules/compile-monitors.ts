@@ -23,6 +23,9 @@ export interface MonitorLike {
   comparison?: 'above' | 'below';
   inclusive?: boolean;
   severity?: Severity;
+  samples?: number;
+  multiplier?: number;
+  psi?: 'some' | 'full';
 }
 
 
@@ -40,7 +43,7 @@ export const compileMonitors = (monitors: MonitorLike[], resolveMetric?: (m: Mon
     if (m.enabled === false) continue;
     // their own detectors: src/auth/ssh-monitors.ts, src/auth/log-failure-monitors.ts, src/files/file-monitors.ts
     if (eventDrivenTypes.has(m.type)) continue;
-    const measure = measureFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m) });
+    const measure = measureFor(m.type, { paths: m.paths, metric: m.metric ?? resolveMetric?.(m), samples: m.samples, multiplier: m.multiplier, psi: m.psi });
     if (!measure) {
       out.unavailable.push({ monitor: m, reason: `monitor type ${m.type} is not available yet` });
       continue;

@@ -72,15 +72,15 @@ const sameKeys = (a: readonly Subject[], b: readonly Subject[]): boolean => {
 };
 
 /**
- * Snapshots to per-subject evaluations, handed to `each`: each subject the spec
- * selects, then one `gone` evaluation per subject of the previous tick that is missing
- * from this one. A snapshot whose metric is unavailable (`select` gives null) yields
- * nothing: the rule neither fires nor resolves on a degraded collector.
+ * A snapshot's subjects to per-subject evaluations, handed to `each`: each subject the
+ * spec selects (or its measure gives), then one `gone` evaluation per subject of the
+ * previous tick that is missing from this one. A snapshot whose metric is unavailable
+ * (subjects null) yields nothing: the rule neither fires nor resolves on a degraded
+ * collector.
  */
-const subjectEvaluator = (spec: RuleSpec, each: (e: Evaluation) => void): ((m: Metrics) => void) => {
+const subjectEvaluator = (each: (e: Evaluation) => void): ((m: Metrics, subjects: Subject[] | null) => void) => {
   let previous: Subject[] = [];
-  return (m) => {
-    const subjects = spec.select(m);
+  return (m, subjects) => {
     if (subjects === null) return;
     for (let i = 0; i < subjects.length; i++) each({ m, s: subjects[i]!, gone: false });
     if (previous.length > 0 && !sameKeys(previous, subjects)) {
@@ -110,11 +110,11 @@ export const compileRule = (spec: RuleSpec, options: CompileOptions = {}): Opera
   const held = (e: Evaluation) => !e.gone && breach(e.s.value);
   const toIncident = incidentBuilder(spec);
   const incidentOf = (state: 'firing' | 'resolved', e: Evaluation): Incident =>
-    state === 'firing' ? toIncident(e.s, e.m.ts, 'firing', spec.annotate?.(e.m, e.s)) : toIncident(e.s, e.m.ts, 'resolved');
+    state === 'firing' ? toIncident(e.s, e.m.ts, 'firing', spec.annotate?.(e.m, e.s) ?? e.s.details) : toIncident(e.s, e.m.ts, 'resolved');
 
   return (metrics$) =>
     new Observable<Incident>((subscriber) => {
-      let step: (m: Metrics) => void;
+      let step: (m: Metrics, subjects: Subject[] | null) => void;
       if (spec.durationMs <= 0) {
         const transition = hysteresisStep({
           keyOf: (e: Evaluation) => e.s.key,
@@ -124,7 +124,7 @@ export const compileRule = (spec: RuleSpec, options: CompileOptions = {}): Opera
           clearAfter,
           repeat: true,
         });
-        step = subjectEvaluator(spec, (e) => {
+        step = subjectEvaluator((e) => {
           const t = transition(e);
           if (t) subscriber.next(incidentOf(t.state, e));
         });
@@ -139,21 +139,35 @@ export const compileRule = (spec: RuleSpec, options: CompileOptions = {}): Opera
           clearAfter,
           repeat: true,
         });
-        step = subjectEvaluator(spec, (e) => {
+        step = subjectEvaluator((e) => {
           const t = transition(sustain(e));
           if (t) subscriber.next(incidentOf(t.state, e));
         });
       }
+      const observer = { error: (e: unknown) => subscriber.error(e), complete: () => subscriber.complete() };
+      // a stateful measure (a process's RSS over its reads) gives each snapshot with its subjects
+      if (spec.measure) {
+        return metrics$.pipe(spec.measure).subscribe({
+          ...observer,
+          next: ({ m, subjects }) => {
+            try {
+              step(m, subjects);
+            } catch (err) {
+              subscriber.error(err);
+            }
+          },
+        });
+      }
+      const select = spec.select;
       return metrics$.subscribe({
+        ...observer,
         next: (m) => {
           try {
-            step(m);
+            step(m, select(m));
           } catch (err) {
             subscriber.error(err);
           }
         },
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
       });
     });
 };

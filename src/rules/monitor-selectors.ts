@@ -5,7 +5,8 @@
  * carries (top processes, busiest device) are built by the annotator, only on firing.
  */
 import type { Metrics } from '../model/metrics.js';
-import type { Subject, SubjectAnnotator, SubjectSelector } from './subject.js';
+import type { Subject, SubjectAnnotator, SubjectMeasure, SubjectSelector } from './subject.js';
+import { processAnomalyMeasure, type ProcessAnomalyOptions } from './process-anomalies.js';
 
 const one = (value: number | undefined | null): Subject[] | null =>
   value === undefined || value === null || Number.isNaN(value) ? null : [{ key: '', value }];
@@ -30,17 +31,24 @@ const topByMemory: SubjectAnnotator = (m) => {
       };
 };
 
-export interface SelectorOptions {
+export interface SelectorOptions extends ProcessAnomalyOptions {
   /** disk_usage: only these mount points (all real mounts when empty) */
   paths?: string[];
   /** custom: the custom_metrics key */
   metric?: string;
+  /** cpu/memory/io_pressure: the PSI line (default: memory and io `full`, cpu `some`) */
+  psi?: 'some' | 'full';
 }
 
-export interface MonitorMeasure {
-  select: SubjectSelector;
+export type MonitorMeasure = ({ select: SubjectSelector; measure?: undefined } | { measure: SubjectMeasure; select?: undefined }) & {
   annotate?: SubjectAnnotator;
-}
+};
+
+/** The PSI line a pressure monitor reads by default: `full` (every task stalled) where the kernel keeps it, as systemd-oomd does for memory; CPU's `full` is 0 system-wide. */
+export const defaultPsiLine = (type: string): 'some' | 'full' => (type === 'cpu_pressure' ? 'some' : 'full');
+
+const psiField = (type: string, line: 'some' | 'full') =>
+  `${type.slice(0, type.indexOf('_'))}${line === 'some' ? 'Some' : 'Full'}Avg10` as keyof NonNullable<Metrics['pressure']>;
 
 /** The monitor types that have a collector now; null for the others. */
 export const measureFor = (type: string, options: SelectorOptions = {}): MonitorMeasure | null => {
@@ -91,8 +99,16 @@ export const measureFor = (type: string, options: SelectorOptions = {}): Monitor
       const metric = options.metric;
       return { select: (m) => (metric !== undefined && metric in m.custom ? one(m.custom[metric]) : null) };
     }
+    case 'cpu_pressure':
+    case 'memory_pressure':
+    case 'io_pressure': {
+      // NaN (a line this kernel does not write) is "no data", as for a missing file
+      const field = psiField(type, options.psi ?? defaultPsiLine(type));
+      const annotate = type === 'cpu_pressure' ? topByCpu : type === 'memory_pressure' ? topByMemory : undefined;
+      return { select: (m) => one(m.pressure?.[field]), ...(annotate ? { annotate } : {}) };
+    }
     default:
-      return null;
+      return processAnomalyMeasure(type, options);
   }
 };
 
@@ -107,9 +123,18 @@ export const unitFor = (type: string): string => {
     case 'swap_usage':
     case 'disk_usage':
     case 'disk_io':
+    case 'process_cpu_spike':
+      return '%';
+    case 'cpu_pressure':
+    case 'memory_pressure':
+    case 'io_pressure':
       return '%';
     case 'connection_rate':
       return ' conn/s';
+    case 'memory_leak':
+      return ' MB/min';
+    case 'process_growth':
+      return ' processes/s';
     case 'auth_failures':
     case 'log_failures':
       return ' failures';
@@ -132,4 +157,11 @@ export const labelFor = (type: string): string =>
     log_failures: 'log failures',
     file_monitor: 'file events',
     custom: 'value',
+    cpu_pressure: 'CPU pressure (avg10)',
+    memory_pressure: 'memory pressure (avg10)',
+    io_pressure: 'I/O pressure (avg10)',
+    zombie_processes: 'zombie processes',
+    memory_leak: 'RSS growth of',
+    process_cpu_spike: 'CPU spike of',
+    process_growth: 'process growth',
   })[type] ?? type;

@@ -4,9 +4,16 @@
  * detector and the self-check all become RuleSpecs, so they share one evaluation path.
  */
 import type { Severity } from '../model/incident.js';
-import type { SubjectAnnotator, SubjectSelector } from './subject.js';
+import type { SubjectAnnotator, SubjectMeasure, SubjectSelector } from './subject.js';
 
-export interface RuleSpec {
+export type RuleSpec = RuleBasics & (
+  /** what it measures, per snapshot */
+  | { select: SubjectSelector; measure?: undefined }
+  /** or over the stream, when a subject's value depends on earlier snapshots */
+  | { measure: SubjectMeasure; select?: undefined }
+);
+
+export interface RuleBasics {
   name: string;
   /** cpu_usage, ..., `anomaly:cpu_spike`, `self_check:memory` */
   monitorType: string;
@@ -18,7 +25,6 @@ export interface RuleSpec {
   inclusive: boolean;
   /** the condition must hold this long before firing (0 = at once) */
   durationMs: number;
-  select: SubjectSelector;
   /** details, IPs, pids for the incident; called only when the rule fires */
   annotate?: SubjectAnnotator;
   /** "CPU 97.3% > 80%" — how the incident describes a breach */

@@ -18,6 +18,10 @@ const blank: { [K in Section]-?: () => NonNullable<Metrics[K]> } = {
   cpu: () => ({ usagePercent: 0, perCore: [], iowaitPercent: 0, stealPercent: 0 }),
   memory: () => ({ totalBytes: 8 * 2 ** 30, availableBytes: 8 * 2 ** 30, usedBytes: 0, usagePercent: 0, swapTotalBytes: 0, swapUsedBytes: 0, swapUsagePercent: 0 }),
   load: () => ({ load1: 0, load5: 0, load15: 0, runningTasks: 1, totalTasks: 100 }),
+  pressure: () => ({
+    cpuSomeAvg10: 0, cpuSomeAvg60: 0, cpuFullAvg10: 0, cpuFullAvg60: 0, memorySomeAvg10: 0, memorySomeAvg60: 0, memoryFullAvg10: 0, memoryFullAvg60: 0,
+    ioSomeAvg10: 0, ioSomeAvg60: 0, ioFullAvg10: 0, ioFullAvg60: 0,
+  }),
   disk: () => ({ mounts: [] }),
   diskIo: () => ({ devices: [], maxUtilizationPercent: 0 }),
   network: () => ({ connectionsByState: {}, totalConnections: 0, establishedPerRemoteIp: {}, newConnectionsPerSec: 0, rxBytesPerSec: 0, txBytesPerSec: 0 }),
@@ -124,7 +128,7 @@ export const parseMetricPath = (path: string): MetricPath | string => {
 
 /** One tick's snapshot from the values of every series at that tick (`null`: no sample). */
 export const buildSnapshot = (ts: number, inputs: readonly { path: MetricPath; value: number | null }[]): Metrics => {
-  const m: Metrics = { ts, cpu: null, memory: null, load: null, disk: null, diskIo: null, network: null, processes: null, self: null, custom: {}, degraded: {} };
+  const m: Metrics = { ts, cpu: null, memory: null, load: null, pressure: null, disk: null, diskIo: null, network: null, processes: null, self: null, custom: {}, degraded: {} };
   const missing = new Set<Section>();
   for (const { path, value } of inputs) if (value === null) missing.add(path.section);
   // swap totals first, so a swapUsagePercent written after them uses the given total

@@ -2,7 +2,7 @@
  * What an incident's action names stand for in a rule test, decided from the config
  * as actions/registry.ts decides it: protective (run before the alert, awaited) or
  * background (after), and whether it bans (block_ip, and `actions:` entries of type
- * firewall, with their `duration`). Alert actions are not actions here: alerts are
+ * firewall without a `rate`, with their `duration`). Alert actions are not actions here: alerts are
  * recorded at the channel boundary.
  */
 import type { Config } from '../config/schema.js';
@@ -19,7 +19,8 @@ export const actionMeaning = (config: Config, name: string): ActionMeaning | nul
   if (name.startsWith('alert_')) return null;
   const def = config.actions[name];
   if (name === 'block_ip' && !def) return { protective: true, banMs: config.firewall.ban_duration };
-  if (def?.type === 'firewall' && name !== 'rate_limit') return { protective: true, banMs: def.duration ?? config.firewall.ban_duration };
+  // a firewall action with a rate (and rate_limit) limits connections: it bans nothing
+  if (def?.type === 'firewall' && def.rate === undefined && name !== 'rate_limit') return { protective: true, banMs: def.duration ?? config.firewall.ban_duration };
   if (def?.type === 'script' || def?.type === 'system') return { protective: false };
   return { protective: !background.has(name) };
 };

@@ -94,8 +94,10 @@ const ProcessInput = struct({
   cpu: Series,
   /** MiB */
   rss_mb: Series,
-  /** child processes (counted in processes.count) */
+  /** child processes (counted in processes.count; a process with children is a process tree) */
   children: optional(Series),
+  /** its state letter for its whole life (default R; Z: a zombie) */
+  state: optional(oneOf(['R', 'S', 'D', 'Z', 'T', 'I'] as const)),
 });
 
 const LogInput = struct({

@@ -66,6 +66,7 @@ export const runInVirtualTime = async (config: Config, tc: RuleTestCase, interva
     cpu: perTick(p.cpu, intervalMs, ticks),
     rssMb: perTick(p.rss_mb, intervalMs, ticks),
     children: p.children ? perTick(p.children, intervalMs, ticks) : [],
+    state: p.state ?? 'R',
   }));
   // Inputs stay open after their last value (NEVER): the agent runs on, its windows too.
   const metrics$ = concat(

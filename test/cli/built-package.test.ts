@@ -32,7 +32,7 @@ test('built: the embedded default loads and panicmode test rules/ passes', async
   const cli = (args: string[]) => exec(process.execPath, ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(out, 'src', 'cli', 'main.js'))}); process.exitCode = await main(${JSON.stringify(args)});`]);
   const check = await cli(['check-config']);
   assert.equal(check.code, 0, check.stdout + check.stderr);
-  assert.match(check.stdout, /^OK: <embedded default>: 11 monitors/);
+  assert.match(check.stdout, /^OK: <embedded default>: 14 monitors/);
   const rules = await cli(['test', 'rules/']);
   assert.equal(rules.code, 0, rules.stdout + rules.stderr);
   assert.match(rules.stdout, /(\d+) tests: \1 passed, 0 failed/);

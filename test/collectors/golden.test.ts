@@ -34,8 +34,14 @@ const round = (v: unknown): unknown => {
 
 const stable = (m: Metrics) => round(m);
 const GiB = 1024 ** 3;
-/** every collector (and the sockets part) on the snapshot's cadence, self off */
-const everyTick = { self: { enabled: false }, disk: { interval: 100 }, processes: { interval: 100 }, sockets: { interval: 100 } };
+/**
+ * every collector (and the sockets part) on the snapshot's cadence, self off. The cadence
+ * is real time: 400 ms leaves a loaded machine room to answer every collector's first
+ * read before cpu's second one (at 100 ms the first snapshot sometimes came after it, so
+ * cpu was no longer a baseline).
+ */
+const TICK_MS = 400;
+const everyTick = { self: { enabled: false }, disk: { interval: TICK_MS }, processes: { interval: TICK_MS }, sockets: { interval: TICK_MS } };
 
 test('golden: the metrics stream over the real t0 → t1 snapshots', async () => {
   const host = switchingHost(fixtureRoot('host-t0'));
@@ -43,7 +49,7 @@ test('golden: the metrics stream over the real t0 → t1 snapshots', async () =>
   host.statfs = async () => ({ totalBytes: 100 * GiB, freeBytes: 50 * GiB, availableBytes: 45 * GiB });
   const logger = memoryLogger();
   const [first, second] = await lastValueFrom(
-    metricsStream(host, { intervalMs: 100, logger, collectors: createCollectors(everyTick), scheduler: host.clock }).pipe(
+    metricsStream(host, { intervalMs: TICK_MS, logger, collectors: createCollectors(everyTick), scheduler: host.clock }).pipe(
       tap(() => {
         host.use(fixtureRoot('host-t1'));
         host.setClock(1000, 1_700_000_001_000);

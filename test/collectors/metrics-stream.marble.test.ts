@@ -212,7 +212,7 @@ test('a rule over a stale field neither fires nor resolves: CPU > 90 % held 3.5 
       comparison: 'above',
       inclusive: false,
       durationMs: 3500,
-      select: measureFor('cpu_usage')!.select,
+      select: measureFor('cpu_usage')!.select!,
       describe: (v) => `CPU ${v}%`,
     });
     // on the stale 95 % it would fire at 4 s

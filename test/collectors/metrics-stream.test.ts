@@ -63,14 +63,14 @@ test('a proc root with only stat, meminfo, loadavg: cpu/memory/load present, the
   for (const m of snapshots) {
     assert.equal(m.memory?.usagePercent, 75);
     assert.equal(m.load?.totalTasks, 250);
-    for (const k of ['disk', 'diskIo', 'network', 'processes'] as const) {
+    for (const k of ['pressure', 'disk', 'diskIo', 'network', 'processes'] as const) {
       assert.equal(m[k], null, k);
       assert.match(m.degraded[k], /^no data: .* is missing$/, k);
     }
   }
   assert.ok(second.ts >= first.ts);
   const warnings = logger.lines.filter((l) => l.includes('WARN'));
-  assert.equal(warnings.length, 4, `warned once per collector without data:\n${logger.lines.join('\n')}`);
+  assert.equal(warnings.length, 5, `warned once per collector without data:\n${logger.lines.join('\n')}`);
   assert.equal(logger.lines.filter((l) => l.includes('ERROR')).length, 0);
 });
 

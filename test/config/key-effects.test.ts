@@ -39,7 +39,7 @@ test('keys nothing acts on are refused: exit 2, each named by its place with why
   - {name: mem, type: memory_usage, threshold: 90, recursive: true, paths: [/]}
 actions:
   cleanup: {type: script, action: /bin/true, duration: 1h}
-  limit: {type: firewall, rate: 10/s}
+  limit: {type: firewall, cpu: 30}
   grab: {type: system, capture: [logs], count: 3}
   freezer: {type: process, action: freeze, grace: 5s, scope: group}
   nameless: {type: process, count: 2}
@@ -57,7 +57,7 @@ http_api: {token: abc}
       'monitors[3].paths: only disk_usage, file_monitor, auth_failures, log_failures monitors read paths (this one is memory_usage)',
       'monitors[3].recursive: only file_monitor monitors watch directories (this one is memory_usage)',
       'actions.cleanup.duration: a script action does not use duration (it uses action, args, env, timeout)',
-      'actions.limit.rate: rate limiting is not available yet, and this action would ban the address for its duration instead; remove rate (or name the action rate_limit, which is logged and skipped)',
+      "actions.limit.cpu: only a rate-limiting action caps a process's CPU (name it rate_limit or give it a rate); this one bans",
       'actions.grab.count: a system action does not use count (it uses capture, timeout)',
       'actions.freezer.grace: a freeze process action does not use grace (it uses count, min_cpu, prefer, avoid, thaw_after)',
       'actions.freezer.scope: a freeze process action does not use scope (it uses count, min_cpu, prefer, avoid, thaw_after)',
@@ -122,7 +122,6 @@ ${storageYaml(work)}firewall:
   const output = agent.output();
   for (const warning of [
     'monitors[1].window is ignored: a connection_rate monitor compares',
-    'actions.rate_limit.rate is ignored: rate limiting is not available yet',
     'actions.snapshot.capture is ignored: a snapshot always captures',
     'storage.log_dir is ignored',
     'storage.state_file is ignored',

@@ -40,6 +40,8 @@ const fakeMachine = (root: string) => {
   const write = (pid: number, ppid: number, pgid: number, state: string, start: number) => {
     mkdirSync(join(root, String(pid)), { recursive: true });
     writeFileSync(join(root, String(pid), 'stat'), statLine(pid, ppid, pgid, state, start));
+    // a live process has a cmdline (the never-touched rule reads it: none means gone)
+    if (pid !== 1) writeFileSync(join(root, String(pid), 'cmdline'), pid === 200 ? 'daemon\0' : 'sh\0-c\0:\0');
   };
   const procs = () =>
     readdirSync(root)
