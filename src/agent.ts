@@ -49,6 +49,7 @@ import { createVictimLedger, type VictimLedger } from './actions/victim-ledger.j
 import { userNames } from './actions/user-name.js';
 import { defaultMassFreezePolicy, type MassFreezePolicy } from './config/mass-freeze.js';
 import { deleteFrozen, loadFrozen, saveFrozen } from './storage/frozen-repository.js';
+import { createSupervisor } from './supervision/supervisor.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -148,9 +149,11 @@ const startPipeline = async (
     if (typeof connectionLimiter === 'string') log.warn(`rate_limit will not limit connections: ${connectionLimiter}`);
   }
   const wait = (ms: number) => firstValueFrom(timer(ms, scheduler)).then(() => undefined);
+  /** the never-touched rule over the processes of this moment */
+  const spareNow = async () => spareFrom(viewOf(host, await readProcessTable(host)), { whitelist: config.process_whitelist });
   const capper = createCpuCapper({
     host, logger: logger.child('cpu_caps'), scheduler,
-    spareNow: async () => spareFrom(viewOf(host, await readProcessTable(host)), { whitelist: config.process_whitelist }),
+    spareNow,
     isFrozen: (pid) => shared.frozen.list().some((f) => f.pid === pid),
   });
   const cpuCaps: ActionDeps['cpuCaps'] = { capper, pickVictim: cpuCapVictim({ host, wait, whitelist: config.process_whitelist, logger: logger.child('cpu_caps') }) };
@@ -161,7 +164,16 @@ const startPipeline = async (
     host, logger: logger.child('actions'), frozen: shared.frozen, victims: shared.victims, userName: userNames(), now,
     wait,
   };
-  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, processes: processDeps, massFreeze: shared.massFreeze, connectionLimiter, cpuCaps, resolvedKeys$ });
+  // Supervision (processes:): each service checked every check_interval, restarted within
+  // its budget (state in SQLite, written behind); restart_process goes through it too and
+  // spares what every process action spares.
+  const supervisor = config.processes.some((p) => p.enabled)
+    ? await createSupervisor(config.processes, {
+        host, db, logger: logger.child('supervision'), scheduler, intervalMs: config.performance.check_interval, commandTimeoutMs: config.circuit_breakers.timeout, dryRun: config.dry_run,
+        spare: async (pid) => (await spareNow())(pid),
+      })
+    : null;
+  const actions = buildActions(config, { host, logger: logger.child('actions'), firewall, processes: processDeps, massFreeze: shared.massFreeze, connectionLimiter, cpuCaps, resolvedKeys$, supervisor });
   for (const [name, reason] of actions.unavailable) log.warn(`action ${name} is not available yet: it will be logged and skipped`, { reason });
   const recordRun = (run: ActionRunRecord) => {
     void db
@@ -228,6 +240,7 @@ const startPipeline = async (
     ...[...ssh.incidents, ...jails.incidents, ...files.incidents].map(({ monitor, incidents$ }) => ({ name: monitor.name, escalateAfter: monitor.escalate_after, incidents$ })),
     ...(forkBomb ? [{ name: 'anomaly: fork bomb', incidents$: forkBomb.incidents$ }] : []),
     { name: 'metrics stream', incidents$: metrics$.pipe(metricsStalled({ intervalMs: config.performance.check_interval, scheduler })) },
+    ...(supervisor ? [{ name: 'process supervision', incidents$: supervisor.incidents$ }] : []),
   ]);
   detection.add(rules.subscription);
   for (const { monitor, reason } of rules.unavailable) log.warn(`monitor "${monitor.name}": ${reason}; it will not fire`);
@@ -247,7 +260,6 @@ const startPipeline = async (
   // rather than let an operator believe they are on.
   if (config.http_api.enabled) log.warn(`http_api is enabled but not served yet: nothing listens on ${config.http_api.bind}`);
   if (config.websocket.enabled) log.warn('websocket is enabled but not served yet');
-  if (config.processes.length > 0) log.warn(`processes: ${config.processes.length} supervised services configured, but process supervision is not available yet`);
   for (const warning of inertKeyWarnings(config)) log.warn(warning);
 
   if (opened.fallbackReason) {
@@ -263,6 +275,7 @@ const startPipeline = async (
     ssh_monitors: ssh.incidents.length,
     log_failures_monitors: jails.incidents.length,
     file_monitors: files.incidents.length,
+    supervised: config.processes.filter((p) => p.enabled).length,
     interval_ms: config.performance.check_interval,
     database: opened.path,
     dry_run: config.dry_run,
@@ -278,6 +291,7 @@ const startPipeline = async (
       await ctl?.close();
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));
       await executor.drain(left());
+      await supervisor?.settled(); // its last state (a restart_process included) is in SQLite before a reload reads it
       await capper.stop(); // a CPU cap is lifted with the agent that holds it
       await firewall?.stop();
       resolvedKeys$.complete();

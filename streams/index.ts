@@ -5,6 +5,7 @@
 export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuitBreaker.js';
 export { concatMapLatest } from './concatMapLatest.js';
 export { countExceeds, type CountExceeded, type CountExceedsOptions } from './countExceeds.js';
+export { crashLoop, type CrashLoop, type CrashLoopOptions } from './crashLoop.js';
 export { dedup, DEFAULT_DEDUP_WINDOW_MS, type DedupOptions } from './dedup.js';
 export { dutyCycle, type DutyCycleOptions, type DutyPhase } from './dutyCycle.js';
 export { escalate, type EscalateOptions } from './escalate.js';

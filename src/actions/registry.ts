@@ -26,6 +26,8 @@ import { rateLimitAction, type RateLimitActionOptions } from './rate-limit.js';
 import type { RateLimiter } from '../firewall/rate-limiter.js';
 import { parseConnectionRate, type ConnectionRate } from '../firewall/connection-rate.js';
 import type { Observable } from 'rxjs';
+import { restartProcessAction } from './restart-process.js';
+import type { Supervisor } from '../supervision/supervisor.js';
 
 export interface BuiltActions {
   registry: Map<string, Action>;
@@ -48,9 +50,12 @@ export interface ActionDeps {
   cpuCaps?: RateLimitActionOptions['processes'];
   /** keys of incidents as they resolve (a CPU cap lifts with its incident) */
   resolvedKeys$?: Observable<string>;
+  /** the supervisor behind restart_process; null when no `processes:` are enabled */
+  supervisor?: Pick<Supervisor, 'restartFor'> | null;
 }
 
-const notYet = ['restart_process'];
+/** Why restart_process (or a `type: process, action: restart` variant) does nothing. */
+const NO_SERVICES = 'no enabled service under processes: to restart';
 
 /** A process action from its definition (absent: the built-in's defaults). */
 const processAction = (name: string, def: ActionDefinitionConfig | undefined, config: Config, deps: ActionDeps): Action | undefined => {
@@ -77,7 +82,7 @@ const processAction = (name: string, def: ActionDefinitionConfig | undefined, co
     case 'mass_freeze_cluster':
       return massFreezeClusterAction(p, { cluster: clusterName.exec(name)![1]!, policy: deps.massFreeze, whitelist, thawAfterMs });
     case 'restart':
-      return undefined;
+      return deps.supervisor ? restartProcessAction(deps.supervisor, name) : undefined;
   }
 };
 
@@ -159,19 +164,19 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
     } else if (def.type === 'process') {
       const action = processAction(name, def, config, deps);
       if (action) registry.set(name, action);
-      else if (processBehaviour(name, def.action) === 'restart') unavailable.set(name, 'process protection arrives with its own issue');
+      else if (processBehaviour(name, def.action) === 'restart') unavailable.set(name, NO_SERVICES);
     }
   }
   // `run_script` with no definition of its own has nothing to run.
   if (!registry.has('run_script')) unavailable.set('run_script', 'no `actions: run_script: {type: script, action: PATH}` defined');
 
-  const used = new Set(config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions));
+  const used = new Set([...config.monitors.filter((m) => m.enabled).flatMap((m) => m.actions), ...config.processes.filter((p) => p.enabled).flatMap((p) => p.actions)]);
   for (const name of used) {
     if (registry.has(name) || unavailable.has(name) || name.startsWith('alert_')) continue;
-    if (notYet.includes(name)) unavailable.set(name, 'process protection arrives with its own issue');
-    else if (!Object.hasOwn(config.actions, name)) {
+    if (!Object.hasOwn(config.actions, name)) {
       const action = processAction(name, undefined, config, deps);
       if (action) registry.set(name, action);
+      else if (processBehaviour(name, undefined) === 'restart') unavailable.set(name, NO_SERVICES);
     }
   }
   for (const name of [...unavailable.keys()]) if (!used.has(name)) unavailable.delete(name);

@@ -8,6 +8,7 @@ import { builtinActions, massFreezeClusterAction } from './schema.js';
 import { suggest } from './suggest.js';
 import { monitorFilterProblems } from '../auth/filters/monitor-filter.js';
 import { actionKeyProblems, forkBombProblems, monitorKeyProblems, sectionProblems } from './key-effects.js';
+import { supervisedProcessProblems } from './process-checks.js';
 
 const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
 
@@ -156,7 +157,7 @@ export const crossCheck = (decoded: Config, partial?: PartialInput): { config: C
 
   const processNames = new Set<string>();
   decoded.processes.forEach((p, idx) => {
-    if (!p.systemd_unit && !p.start_command) problems.push(`processes[${idx}]: needs systemd_unit or start_command to restart it`);
+    problems.push(...supervisedProcessProblems(`processes[${idx}]`, p, (at, actions) => (trusted('actions') ? actionNameProblems(at, actions, definitions) : [])));
     if (processNames.has(p.name)) problems.push(`processes[${idx}].name: "${p.name}" is listed twice`);
     processNames.add(p.name);
   });

@@ -449,15 +449,59 @@ export const Firewall = struct({
 
 // ─── extensions: processes, users, websocket, retention ─────────────────────
 
-/** A supervised service: restarted by restart_process, with a restart budget. */
+/** A whole number within [min, max]: a per-process limit's range. */
+const wholeBetween = (min: number, max: number, what: string) =>
+  new t.Type<number, number, unknown>(
+    `${what} (${min}-${max})`,
+    (u): u is number => typeof u === 'number',
+    (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max ? t.success(u) : t.failure(u, c)),
+    (a) => a,
+  );
+
+/**
+ * Per-process limits of a supervised service (src/supervision/service-limits.ts): each
+ * one set raises an incident with the entry's `actions` while the service is over it.
+ */
+export const ProcessLimits = struct({
+  /** % of one core (a multi-threaded service can pass 100), held for cpu_duration; 1..6400 (64 cores) */
+  cpu_percent: optional(wholeBetween(1, 6400, 'a percentage of one core')),
+  /** how long cpu_percent must hold (on sample times; default 1m); 0s: at the first sample over it */
+  cpu_duration: optional(durationBetween('0s', '1d')),
+  /** resident memory, MB; 1 MB .. 16 TB */
+  memory_mb: optional(wholeBetween(1, 16 * 1024 * 1024, 'a size in MB')),
+  /** open file descriptors (/proc/<pid>/fd); the kernel's nr_open ceiling is 2^20 by default, 2^30 at most */
+  open_files: optional(wholeBetween(1, 2 ** 30, 'a number of file descriptors')),
+  /** threads (Threads: in status); the kernel's threads-max is below 2^22 */
+  threads: optional(wholeBetween(1, 2 ** 22, 'a number of threads')),
+  /** direct children (task/<tid>/children); pid_max is at most 2^22 */
+  children: optional(wholeBetween(1, 2 ** 22, 'a number of processes')),
+});
+
+/**
+ * A supervised service (src/supervision/): found by pidfile, cmdline regex or name,
+ * restarted when gone (auto_restart) or on the restart_process action, with a restart
+ * budget (max_restarts within restart_window, then cooldown) kept in SQLite.
+ */
 export const SupervisedProcess = struct({
   name: text,
+  // how to find it: one of pidfile, cmdline, match (default: match = name)
   /** process name (comm) or command-line substring that identifies it; default: name */
   match: optional(text),
+  /** a file holding the service's pid (written by the service) */
+  pidfile: optional(text),
+  /** a regular expression over the full command line (/proc/<pid>/cmdline, arguments joined by spaces) */
+  cmdline: optional(text),
+  // how to start it: one of systemd_unit, start_command
   /** systemd unit to restart (`systemctl restart <unit>`) */
   systemd_unit: optional(text),
-  /** or a command that starts it */
+  /** or a command that starts it (run by /bin/sh -c, in its own process group) */
   start_command: optional(text),
+  /** start_command: the user it runs as (name or uid); default PanicMode's */
+  user: optional(text),
+  /** start_command: its working directory; default / */
+  working_dir: optional(text),
+  /** start_command: environment added to PanicMode's */
+  env: optional(stringMap),
   enabled: withDefault(bool, true),
   /** restart automatically when it is gone (not only when an action asks) */
   auto_restart: withDefault(bool, true),
@@ -465,8 +509,20 @@ export const SupervisedProcess = struct({
   max_restarts: withDefault(positiveCount, 5),
   /** restarts are counted over this window (on timestamps) */
   restart_window: withDefault(durationBetween('1s', '1d'), ms(60_000)),
-  /** after the budget is spent, wait this long (a timer); past a day the service is simply off */
+  /** after the budget is spent, wait this long (judged at checks); past a day the service is simply off */
   cooldown: withDefault(timerDuration('0s', '1d'), ms(120_000)),
+  /** running this long after a start forgets its restarts (and ends a crash loop) */
+  stable_after: withDefault(durationBetween('1s', '1d'), ms(60_000)),
+  /**
+   * a just-started service found by pidfile/cmdline/match is given this long to appear
+   * (its launcher may exit first) before it counts as gone; 10m at most
+   */
+  start_timeout: withDefault(durationBetween('0s', '10m'), ms(10_000)),
+  /** restart_process of a running service: SIGTERM to its group, SIGKILL after this (a timer); 10m at most */
+  stop_timeout: withDefault(timerDuration('0s', '10m'), ms(10_000)),
+  limits: optional(ProcessLimits),
+  /** what a limit breach does (alert_* sets its severity; restart_process restarts this service) */
+  actions: withDefault(list(text, 'a list of action names'), () => ['alert_warning']),
 });
 
 export const UserThresholds = struct({
@@ -567,6 +623,7 @@ export type FileMonitorConfig = Config['file_monitor'];
 export type HttpApiConfig = Config['http_api'];
 export type FirewallConfig = Config['firewall'];
 export type SupervisedProcessConfig = t.TypeOf<typeof SupervisedProcess>;
+export type ProcessLimitsConfig = t.TypeOf<typeof ProcessLimits>;
 export type UsersConfig = Config['users'];
 export type WebSocketConfig = Config['websocket'];
 export type RetentionConfig = Config['retention'];

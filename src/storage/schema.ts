@@ -99,6 +99,21 @@ export interface LogCursorsTable {
   updated_at: number;
 }
 
+/** One row per supervised service: its restart budget and the instance last seen running. */
+export interface RestartStateTable {
+  service: string;
+  /** JSON array of restart times (unix ms) in the current episode, oldest first */
+  restarts: string;
+  /** unix ms the cooldown ends; null when not in cooldown */
+  cooldown_until: number | null;
+  /** the instance last seen running: pid and start time (ticks after boot) */
+  pid: number | null;
+  start_ticks: number | null;
+  /** unix ms it was started by PanicMode, or first seen running */
+  started_at: number | null;
+  updated_at: number;
+}
+
 export interface SystemMetricsTable {
   ts: number;
   cpu_percent: number | null;
@@ -133,6 +148,7 @@ export interface Database {
   frozen_processes: FrozenProcessesTable;
   dedup_state: DedupStateTable;
   log_cursors: LogCursorsTable;
+  restart_state: RestartStateTable;
   system_metrics: SystemMetricsTable;
 }
 
