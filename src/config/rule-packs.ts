@@ -1,6 +1,7 @@
 /**
  * Rule packs (`rules/*.yaml`): files in the config's `monitors:` format that a config
- * includes with `rules: [FILE, ...]` (paths relative to the config file) and
+ * includes with `rules: [FILE, ...]` (paths relative to the config file, or the name of a
+ * shipped pack) and
  * `panicmode run --rules FILE` adds to. Including a pack appends its monitors to the
  * config's before the config is decoded, so they are checked like the config's own
  * (their actions must exist, ...). Each pack's shape is checked on its own first, so a
@@ -9,8 +10,9 @@
  * A pack included twice (same file) counts once. A monitor name that another monitor
  * already has is refused by the config's cross-checks, like two monitors of one file.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { shippedRulesDir } from './shipped-rules-dir.js';
 import { formatErrors } from './error-paths.js';
 import { parseYaml } from './parse-yaml.js';
 import { MAX_CONFIG_BYTES } from './read-config-file.js';
@@ -40,7 +42,20 @@ export const readRulePack = (path: string): { monitors: unknown[]; problems: str
 };
 
 /**
- * The config tree with its `rules:` packs (relative to `baseDir`) and `extra` packs
+ * Where a `rules:` entry is: beside the config (relative to `baseDir`), else the pack of
+ * that name shipped with PanicMode, so `rules: [ssh.yaml, processes.yaml]` includes the
+ * built-in packs from any config. A file beside the config wins: a local copy overrides.
+ */
+const packPath = (p: string, baseDir: string): string => {
+  if (isAbsolute(p)) return p;
+  const local = resolve(baseDir, p);
+  if (existsSync(local)) return local;
+  const shipped = resolve(shippedRulesDir, p);
+  return existsSync(shipped) ? shipped : local;
+};
+
+/**
+ * The config tree with its `rules:` packs (relative to `baseDir`, or shipped) and `extra` packs
  * (relative to the working directory: `--rules`) appended to `monitors:`. A tree that is
  * not a mapping, or whose `rules:` is not a list of strings, is returned as is: the
  * codec reports it.
@@ -50,7 +65,7 @@ export const includeRulePacks = (tree: unknown, baseDir: string, extra: readonly
   if (!isPlainObject(root)) return { tree, problems: [] };
   const listed = Array.isArray(root.rules) && root.rules.every((p) => typeof p === 'string') ? (root.rules as string[]) : [];
   const packs = [
-    ...listed.map((p, i) => ({ place: `rules[${i}]`, path: isAbsolute(p) ? p : resolve(baseDir, p), shown: p })),
+    ...listed.map((p, i) => ({ place: `rules[${i}]`, path: packPath(p, baseDir), shown: p })),
     ...extra.map((p) => ({ place: '--rules', path: resolve(p), shown: p })),
   ];
   if (packs.length === 0) return { tree, problems: [] };

@@ -45,6 +45,23 @@ test('rules: includes packs relative to the config; a pack named twice counts on
   assert.deepEqual(d.monitors.map((m) => m.name).slice(-4), ['SSH brute force', 'SSH connection flood', 'Connection rate high', 'A high']);
 });
 
+test('rules: names a shipped pack from any config; a file of that name beside the config wins', async () => {
+  const own = mkdtempSync(join(tmpdir(), 'pm-rule-packs-shipped-'));
+  try {
+    writeFileSync(join(own, 'config.yaml'), 'rules: [ssh.yaml, processes.yaml]\n');
+    const shipped = await loadConfigFile(join(own, 'config.yaml'));
+    const names = shipped.monitors.map((m) => m.name);
+    assert.ok(names.includes('Memory leak'), names.join(', '));
+    assert.ok(shipped.monitors.some((m) => m.type === 'auth_failures'), names.join(', '));
+    writeFileSync(join(own, 'ssh.yaml'), `monitors:\n${monitor('Local SSH copy')}`);
+    const local = await loadConfigFile(join(own, 'config.yaml'));
+    assert.ok(local.monitors.some((m) => m.name === 'Local SSH copy'));
+    assert.ok(!local.monitors.some((m) => m.type === 'auth_failures'), 'the local file replaces the shipped one');
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
+});
+
 test('a bad pack, or a monitor name taken twice, is a config error naming the pack', async () => {
   writeFileSync(join(dir, 'bad.yaml'), `monitors:\n${monitor('Bad', 'high')}`);
   writeFileSync(join(dir, 'clash.yaml'), `monitors:\n${monitor('Own')}`);
