@@ -69,10 +69,12 @@ const decimalAt = (b: Uint8Array, i: number, end: number): number => {
  * and may itself hold spaces and `)`, so it runs to the LAST `)`.
  */
 export const parsePidStatBytes = (b: Buffer, length: number): ProcStat | null => {
+  // Bytes past `length` are a longer line read before into the same buffer: never look there.
   const open = b.indexOf(OPEN);
+  if (open < 1 || open >= length) return null;
   let close = length - 1;
   while (close > open && b[close] !== CLOSE) close--;
-  if (open < 1 || close <= open || close + 2 >= length) return null;
+  if (close <= open || close + 2 >= length) return null;
   const pid = decimalAt(b, 0, open - 1);
   // Field 3 (state) starts after ") "; walk the spaces to the fields we need.
   const state = String.fromCharCode(b[close + 2]);
