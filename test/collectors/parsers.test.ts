@@ -264,7 +264,7 @@ test('pid stat: a comm with spaces and ")" runs to the last ")"; rss in pages; m
     '17727 (a b) c) S 17704 17699 2874 0 -1 4194304 114 0 0 0 7 3 0 0 20 0 1 0 546083 2990080 413 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n',
   )!;
   assert.deepEqual(p, {
-    pid: 17727, ppid: 17704, name: 'a b) c', state: 'S', cpuTicks: 10, startTicks: 546083, rssBytes: 413 * 4096,
+    pid: 17727, ppid: 17704, pgid: 17699, sid: 2874, name: 'a b) c', state: 'S', cpuTicks: 10, startTicks: 546083, rssBytes: 413 * 4096,
   });
   assert.equal(parsePidStat('123 (trunc) S 1 2'), null);
   assert.equal(parsePidStat(''), null);
@@ -273,7 +273,7 @@ test('pid stat: a comm with spaces and ")" runs to the last ")"; rss in pages; m
 });
 
 const proc = (pid: number, cpuTicks: number, rssBytes: number, startTicks = 1): ProcStat => ({
-  pid, ppid: 1, name: `p${pid}`, state: 'R', cpuTicks, startTicks, rssBytes,
+  pid, ppid: 1, pgid: pid, sid: pid, name: `p${pid}`, state: 'R', cpuTicks, startTicks, rssBytes,
 });
 const table = (...ps: ProcStat[]) => ({ processes: new Map(ps.map((p) => [p.pid, p])) });
 

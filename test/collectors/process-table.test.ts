@@ -27,7 +27,7 @@ test('pid stat bytes: a short line read into a buffer that held a longer one par
   // a complete short line over it: its own fields, not the stale ones
   const ok = Buffer.from('42 (x) R 7 42 42 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0 900 1000 3\n');
   ok.copy(buf);
-  assert.deepEqual(parsePidStatBytes(buf, ok.length), { pid: 42, ppid: 7, name: 'x', state: 'R', cpuTicks: 11, startTicks: 900, rssBytes: 3 * 4096 });
+  assert.deepEqual(parsePidStatBytes(buf, ok.length), { pid: 42, ppid: 7, pgid: 42, sid: 42, name: 'x', state: 'R', cpuTicks: 11, startTicks: 900, rssBytes: 3 * 4096 });
   assert.equal(parsePidStatBytes(buf, 0), null, 'an empty read');
   assert.equal(parsePidStat('x (a) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22'), null, 'pid not a number');
   assert.equal(parsePidStat(oddLine.replace(' 413 ', ' 4x3 ')), null, 'rss not a number');
@@ -75,7 +75,7 @@ test('process table on the real proc root: a child of ours, field by field as /p
   const p = table.processes.get(child.pid!);
   const fields = readFileSync(host.procPath(child.pid!, 'stat'), 'utf8').split(') ')[1].split(' ');
   assert.deepEqual(p, {
-    pid: child.pid, ppid: process.pid, name: 'sleep', state: fields[0],
+    pid: child.pid, ppid: process.pid, pgid: child.pid, sid: child.pid, name: 'sleep', state: fields[0],
     cpuTicks: Number(fields[11]) + Number(fields[12]), startTicks: Number(fields[19]), rssBytes: Number(fields[21]) * 4096,
   });
   assert.equal(table.processes.get(process.pid)?.name, 'node');
