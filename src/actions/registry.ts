@@ -4,7 +4,7 @@
  * parameters, like block_ip's `duration`). Actions whose implementation has not arrived
  * yet are listed as unavailable, so the agent says so at start instead of failing late.
  */
-import type { Config } from '../config/schema.js';
+import type { ActionDefinitionConfig, Config } from '../config/schema.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
 import type { Action } from './action.js';
@@ -12,6 +12,7 @@ import type { BanManager } from '../firewall/ban-manager.js';
 import { blockIpAction } from './block-ip.js';
 import { scriptAction } from './run-script.js';
 import { snapshotAction } from './snapshot.js';
+import { captureSections, commandTimeoutMs } from '../snapshot/snapshot-config.js';
 
 export interface BuiltActions {
   registry: Map<string, Action>;
@@ -39,7 +40,16 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
     else unavailable.set(name, 'firewall.enabled is false');
   };
   blockIp('block_ip', config.firewall.ban_duration);
-  registry.set('snapshot', snapshotAction(config.storage.snapshot_dir, deps.host, timeout));
+  // `snapshot` and each `type: system` action: a diagnostic bundle (snapshot.ts)
+  const snapshot = (name: string, def?: ActionDefinitionConfig) =>
+    snapshotAction(name, deps.host, {
+      dir: config.storage.snapshot_dir,
+      maxSnapshots: config.storage.max_snapshots,
+      sections: captureSections(def?.capture),
+      commands: def?.commands ?? {},
+      commandTimeoutMs: commandTimeoutMs(def?.timeout ?? timeout, timeout),
+    });
+  registry.set('snapshot', snapshot('snapshot'));
 
   for (const [name, def] of Object.entries(config.actions)) {
     if (def.type === 'script' && def.action) {
@@ -47,7 +57,7 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
     } else if (def.type === 'firewall' && name !== 'rate_limit') {
       blockIp(name, def.duration ?? config.firewall.ban_duration);
     } else if (def.type === 'system') {
-      registry.set(name, snapshotAction(config.storage.snapshot_dir, deps.host, def.timeout ?? timeout));
+      registry.set(name, snapshot(name, def));
     }
   }
   // `run_script` with no definition of its own has nothing to run.

@@ -17,6 +17,7 @@
  */
 import { closeSync, openSync, opendirSync, readSync } from 'node:fs';
 import type { Host } from '../host/host.js';
+import { nextTurn } from '../host/next-turn.js';
 import type { ProcessInfo, ProcessSample } from '../model/metrics.js';
 import type { PeriodicCollector } from './collector.js';
 
@@ -154,15 +155,11 @@ const topN = <T>(items: T[], n: number, compare: (a: T, b: T) => number): T[] =>
 };
 
 /**
- * Pure: the process sample between two tables. uid is -1 here; the collector's
- * `complete` step fills it for the processes it returns.
+ * Pure: every process of `cur` with its CPU share since `prev` (0 for one `prev` lacks or
+ * whose pid was recycled, and for all on a first read). uid is -1 here: status files are
+ * read only for the few processes someone asks about (completeUids).
  */
-export const deriveProcesses = (
-  prev: ProcessTable | undefined,
-  cur: ProcessTable,
-  elapsedMs: number,
-  n: number,
-): ProcessSample => {
+export const processInfos = (prev: ProcessTable | undefined, cur: ProcessTable, elapsedMs: number): ProcessInfo[] => {
   const infos: ProcessInfo[] = [];
   const seconds = elapsedMs / 1000;
   for (const p of cur.processes.values()) {
@@ -172,9 +169,23 @@ export const deriveProcesses = (
       same && seconds > 0 ? (Math.max(0, p.cpuTicks - before.cpuTicks) / CLK_TCK / seconds) * 100 : 0;
     infos.push({ pid: p.pid, ppid: p.ppid, name: p.name, uid: -1, state: p.state, cpuPercent, rssBytes: p.rssBytes });
   }
+  return infos;
+};
+
+/**
+ * Pure: the process sample between two tables. uid is -1 here; the collector's
+ * `complete` step fills it for the processes it returns.
+ */
+export const deriveProcesses = (
+  prev: ProcessTable | undefined,
+  cur: ProcessTable,
+  elapsedMs: number,
+  n: number,
+): ProcessSample => {
+  const infos = processInfos(prev, cur, elapsedMs);
   return {
     count: cur.processes.size,
-    topByCpu: prev && seconds > 0 ? topN(infos, n, byCpu) : [],
+    topByCpu: prev && elapsedMs > 0 ? topN(infos, n, byCpu) : [],
     topByMemory: topN(infos, n, byMemory),
   };
 };
@@ -221,8 +232,6 @@ const readStatAt = (path: string): ProcStat | null => {
  */
 const ENTRIES_PER_SLICE = 128;
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * Reads every `<procroot>/[pid]/stat`; pids that vanish mid-read are skipped.
  *
@@ -247,7 +256,7 @@ export const readProcessTable = async (host: Host): Promise<ProcessTable> => {
     for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
       if (++inSlice > ENTRIES_PER_SLICE) {
         inSlice = 1;
-        await yieldToEventLoop();
+        await nextTurn();
       }
       const c = entry.name.charCodeAt(0);
       if (c < 48 || c > 57) continue; // not a pid directory

@@ -6,6 +6,7 @@
  * (`inertKeyWarnings`), so the operator is told without their config breaking.
  */
 import type { ActionDefinitionConfig, Config, MonitorConfig } from './schema.js';
+import { bundleSections, commandTimeoutMs, foreignCaptureNames } from '../snapshot/snapshot-config.js';
 
 /** Monitor types that count events in `window`. */
 const countsInWindow = new Set(['auth_failures', 'log_failures']);
@@ -19,7 +20,7 @@ const actionKeys: Record<ActionDefinitionConfig['type'], readonly string[]> = {
   script: ['action', 'args', 'env', 'timeout'],
   firewall: ['duration', 'rate'],
   process: ['action', 'count'],
-  system: ['capture', 'timeout'],
+  system: ['capture', 'commands', 'timeout'],
 };
 
 /** Problems with keys the monitor at `at` (`monitors[2]`) sets but its type does not act on. */
@@ -44,6 +45,12 @@ export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): st
   const problems = Object.keys(def)
     .filter((k) => k !== 'type' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
     .map((k) => `${at}.${k}: a ${def.type} action does not use ${k} (it uses ${acts.join(', ')})`);
+  // capture: names a snapshot section; a typo would silently drop one
+  def.capture?.forEach((c, i) => {
+    if (!(bundleSections as readonly string[]).includes(c) && !Object.hasOwn(foreignCaptureNames, c)) {
+      problems.push(`${at}.capture[${i}]: "${c}" is not a snapshot section (one of ${bundleSections.join(', ')}; extra commands go under commands:)`);
+    }
+  });
   // A firewall action with a rate would ban instead of limiting: only rate_limit is
   // accepted with it (warned about: rate limiting is not built yet).
   if (def.type === 'firewall' && def.rate !== undefined && name !== 'rate_limit') {
@@ -65,7 +72,15 @@ export const inertKeyWarnings = (config: Config): string[] => {
     }
   });
   for (const [name, def] of Object.entries(config.actions)) {
-    if (def.capture !== undefined) out.push(`actions.${name}.capture is ignored: a snapshot always captures processes, sockets, memory, disks and uptime`);
+    for (const c of def.capture ?? []) {
+      if (Object.hasOwn(foreignCaptureNames, c)) out.push(`actions.${name}.capture: "${c}" is not read by PanicMode itself: ${foreignCaptureNames[c]}`);
+    }
+    if (def.type === 'system' && def.timeout !== undefined && def.commands !== undefined) {
+      const cut = commandTimeoutMs(def.timeout, config.circuit_breakers.timeout);
+      if (cut < def.timeout) {
+        out.push(`actions.${name}.timeout: its commands are killed after ${cut} ms, not ${def.timeout} ms: every action is stopped at circuit_breakers.timeout (${config.circuit_breakers.timeout} ms), and the snapshot must be written before that`);
+      }
+    }
     if (def.count !== undefined) out.push(`actions.${name}.count is ignored: process actions are not available yet`);
     if (def.rate !== undefined) out.push(`actions.${name}.rate is ignored: rate limiting is not available yet (${name} is logged and skipped)`);
   }

@@ -39,6 +39,12 @@ export const positiveCount = leaf('a whole number ≥ 1', (u): u is number => ty
   !Number.isInteger(n) || n < 1 ? `expected a whole number ≥ 1, got ${n}` : undefined,
 );
 
+/** A whole number within [min, max], both included. */
+export const wholeNumberBetween = (min: number, max: number) =>
+  leaf(`a whole number from ${min} to ${max}`, (u): u is number => typeof u === 'number' && Number.isFinite(u), (n) =>
+    !Number.isInteger(n) || n < min || n > max ? `expected a whole number from ${min} to ${max}, got ${n}` : undefined,
+  );
+
 /** A percentage 0..100. */
 export const percent = leaf('a percentage (0-100)', (u): u is number => typeof u === 'number' && Number.isFinite(u), (n) =>
   n < 0 || n > 100 ? `expected a percentage (0-100), got ${n}` : undefined,

@@ -22,7 +22,7 @@ import { struct, optional, withDefault, list, dict, type OptionalType } from './
 import { collectorParts, collectorRegistry } from '../collectors/registry.js';
 import {
   bool, bindAddress, count, httpUrl, ipOrCidr, serverUrl, nonNegative, num, oneOf, percent, port, positiveCount, rate, str, stringish,
-  stringMap, stringOrList, text,
+  stringMap, stringOrList, text, wholeNumberBetween,
 } from './scalars.js';
 import { defaultCtlSocket, defaultStoragePaths } from './state-dir.js';
 
@@ -132,8 +132,10 @@ export const ActionDefinition = struct({
   duration: optional(banDuration),
   /** firewall: connection rate limit, `10/s` */
   rate: optional(rate),
-  /** system: what a snapshot captures (logs, processes, connections, files, ...) */
+  /** system: the sections a snapshot holds (src/snapshot/snapshot-config.ts; absent: all of them) */
   capture: optional(list(text, 'a list of names')),
+  /** system: extra commands whose output a snapshot holds, name → command (run by /bin/sh -c, each killed at `timeout`) */
+  commands: optional(stringMap),
   /** script: extra arguments */
   args: optional(list(str, 'a list of strings')),
   /** script: extra environment */
@@ -292,6 +294,8 @@ export const CircuitBreakers = struct({
 export const Storage = struct({
   incident_db: withDefault(text, () => defaultStoragePaths().incident_db),
   snapshot_dir: withDefault(text, () => defaultStoragePaths().snapshot_dir),
+  /** how many snapshot files snapshot_dir keeps (the oldest go first); one holds every process's cmdline, so 1..10,000 */
+  max_snapshots: withDefault(wholeNumberBetween(1, 10_000), 50),
   /** accepted from the Rust PanicMode's configs and warned about at start (key-effects.ts): logs go to stderr */
   log_dir: optional(text),
   /** accepted from the Rust PanicMode's configs and warned about at start (key-effects.ts): dedup state lives in incident_db */

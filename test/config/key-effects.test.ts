@@ -40,7 +40,7 @@ test('keys nothing acts on are refused: exit 2, each named by its place with why
 actions:
   cleanup: {type: script, action: /bin/true, duration: 1h}
   limit: {type: firewall, rate: 10/s}
-  grab: {type: system, capture: [logs], count: 3}
+  grab: {type: system, capture: [logs, proceses], count: 3}
 http_api: {token: abc}
 `,
   );
@@ -55,7 +55,8 @@ http_api: {token: abc}
       'monitors[3].recursive: only file_monitor monitors watch directories (this one is memory_usage)',
       'actions.cleanup.duration: a script action does not use duration (it uses action, args, env, timeout)',
       'actions.limit.rate: rate limiting is not available yet, and this action would ban the address for its duration instead; remove rate (or name the action rate_limit, which is logged and skipped)',
-      'actions.grab.count: a system action does not use count (it uses capture, timeout)',
+      'actions.grab.count: a system action does not use count (it uses capture, commands, timeout)',
+      'actions.grab.capture[1]: "proceses" is not a snapshot section (one of processes, connections, memory, load, mounts, pressure; extra commands go under commands:)',
       'http_api.token: the HTTP API is not served yet, so there is nothing to protect with a token; remove it until the API exists',
     ]) {
       assert.ok(r.stderr.includes(`  ${line}\n`), `${args[0]} should say: ${line}\n--- got ---\n${r.stderr}`);
@@ -86,7 +87,7 @@ actions:
     env: {REDIS_HOST: 127.0.0.1, PANIC_INCIDENT_NAME: forged}
   rate_limit: {type: firewall, rate: 10/s}
   freeze_top_process: {type: process, action: freeze, count: 3}
-  snapshot: {type: system, capture: [logs, files]}
+  snapshot: {type: system, capture: [logs, files], commands: {uname: uname -a}, timeout: 1h}
 users:
   cpu_threshold: 80
 anomaly: {enabled: false}
@@ -104,7 +105,9 @@ ${storageYaml(work)}firewall:
     'monitors[1].window is ignored: a connection_rate monitor compares',
     'actions.rate_limit.rate is ignored: rate limiting is not available yet',
     'actions.freeze_top_process.count is ignored: process actions are not available yet',
-    'actions.snapshot.capture is ignored: a snapshot always captures',
+    'actions.snapshot.capture: "logs" is not read by PanicMode itself: add the log command you want under commands:',
+    'actions.snapshot.capture: "files" is not read by PanicMode itself',
+    'actions.snapshot.timeout: its commands are killed after 8000 ms, not 3600000 ms: every action is stopped at circuit_breakers.timeout (10000 ms)',
     'storage.log_dir is ignored',
     'storage.state_file is ignored',
     'users: is ignored: per-user tracking is not available yet',
