@@ -241,10 +241,11 @@ const ENTRIES_PER_SLICE = 128;
  * entries per getdents), each stat is read into one reused buffer and parsed as bytes
  * (parsePidStatBytes), and the walk yields to the event loop every ENTRIES_PER_SLICE
  * entries: the loop is never held for the whole table (test/bench/process-scan.bench.ts,
- * 5,000 processes). Why not a worker thread: it would cost the agent a second V8 isolate
- * (an idle worker measured +10 MB of RSS, against ~60 MB for the whole agent) and a module that each way PanicMode runs (sources, tsc
- * output, bundle) must locate, to spare the loop slices of ~1.5 ms it already gets back;
- * the system calls, most of the time, would not get faster.
+ * 5,000 processes). Why not a worker thread: it would cost the agent a second V8
+ * isolate for good (an idle worker measured +10 MB of RSS, against ~60 MB for the whole
+ * agent) and a module each way PanicMode runs (sources, tsc output, bundle) must locate,
+ * to spare the loop slices of ~1.5 ms it already gets back; the system calls, most of
+ * the time, would be no faster there.
  */
 export const readProcessTable = async (host: Host): Promise<ProcessTable> => {
   const root = host.procPath();
