@@ -5,7 +5,7 @@ import { trackJobTree } from '../../src/exec/job-tree.js';
 import { parseStatPgrp } from '../../src/exec/process-group-members.js';
 import type { ProcStat } from '../../src/collectors/processes.js';
 
-const p = (pid: number, ppid: number, startTicks = pid * 10): ProcStat => ({ pid, ppid, name: 'x', state: 'S', cpuTicks: 0, startTicks, rssBytes: 0 });
+const p = (pid: number, ppid: number, startTicks = pid * 10): ProcStat => ({ pid, ppid, pgid: pid, sid: pid, name: 'x', state: 'S', cpuTicks: 0, startTicks, rssBytes: 0 });
 const table = (...ps: ProcStat[]) => new Map(ps.map((x) => [x.pid, x]));
 
 describe('trackJobTree', () => {
