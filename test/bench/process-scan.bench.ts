@@ -196,7 +196,7 @@ try {
   for (let left = PROCS; left > 0; left -= BATCH) await spawnBatch(Math.min(BATCH, left));
   console.log(
     `spawned ${PROCS} sleep processes in ${groups.length} process groups in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
-      `the table holds ${countPids()} processes (${before} before); load ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${RUNS} runs each`,
+      `the table holds ${countPids()} processes (${before} before); load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
   );
   const ours = method('ours: readProcessTable', async () => (await readProcessTable(host)).processes.size);
   const psRun = method('ps -eo pid,ppid,stat,rss,time,comm', ps);
