@@ -75,6 +75,9 @@ export const inertKeyWarnings = (config: Config): string[] => {
     for (const c of def.capture ?? []) {
       if (Object.hasOwn(foreignCaptureNames, c)) out.push(`actions.${name}.capture: "${c}" is not read by PanicMode itself: ${foreignCaptureNames[c]}`);
     }
+    if (def.type === 'system' && def.timeout !== undefined && def.commands === undefined) {
+      out.push(`actions.${name}.timeout is ignored: it is the kill timer of the snapshot's commands, and ${name} has none (the bundle itself is read by PanicMode)`);
+    }
     if (def.type === 'system' && def.timeout !== undefined && def.commands !== undefined) {
       const cut = commandTimeoutMs(def.timeout, config.circuit_breakers.timeout);
       if (cut < def.timeout) {

@@ -88,6 +88,7 @@ actions:
   rate_limit: {type: firewall, rate: 10/s}
   freeze_top_process: {type: process, action: freeze, count: 3}
   snapshot: {type: system, capture: [logs, files], commands: {uname: uname -a}, timeout: 1h}
+  snapshot_compat: {type: system, capture: [processes], timeout: 20s}
 users:
   cpu_threshold: 80
 anomaly: {enabled: false}
@@ -107,6 +108,7 @@ ${storageYaml(work)}firewall:
     'actions.freeze_top_process.count is ignored: process actions are not available yet',
     'actions.snapshot.capture: "logs" is not read by PanicMode itself: add the log command you want under commands:',
     'actions.snapshot.capture: "files" is not read by PanicMode itself',
+    "actions.snapshot_compat.timeout is ignored: it is the kill timer of the snapshot's commands, and snapshot_compat has none",
     'actions.snapshot.timeout: its commands are killed after 8000 ms, not 3600000 ms: every action is stopped at circuit_breakers.timeout (10000 ms)',
     'storage.log_dir is ignored',
     'storage.state_file is ignored',
