@@ -190,7 +190,14 @@ const measureAll = async (methods: Method[]) => {
   }
 };
 
+/** What bounds how many processes we may spawn: the per-user limit and the kernel's pid range. */
+const limits = () => {
+  const maxProcs = /^Max processes\s+(\S+)/m.exec(readFileSync(`${root}/self/limits`, 'utf8'))?.[1] ?? '?';
+  return `ulimit -u ${maxProcs}, pid_max ${readFileSync(`${root}/sys/kernel/pid_max`, 'utf8').trim()}`;
+};
+
 try {
+  console.log(`limits: ${limits()}`);
   const before = countPids();
   const t0 = performance.now();
   for (let left = PROCS; left > 0; left -= BATCH) await spawnBatch(Math.min(BATCH, left));
