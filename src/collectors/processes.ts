@@ -80,7 +80,7 @@ export const parsePidStatBytes = (b: Buffer, length: number): ProcStat | null =>
   let close = length - 1;
   while (close > open && b[close] !== CLOSE) close--;
   if (close <= open || close + 2 >= length) return null;
-  const pid = decimalAt(b, 0, open - 1);
+  const pid = decimalAt(b, 0, open);
   // Field 3 (state) starts after ") "; walk the spaces to the fields we need.
   const state = String.fromCharCode(b[close + 2]);
   let ppid = NaN;
