@@ -9,6 +9,9 @@
  * bounds the wait: the result comes when the program's output closes, which a background
  * child still holding it delays at most until the timeout.
  *
+ * A group of its own is no longer in the terminal's foreground group, so Ctrl-C reaches only
+ * PanicMode: the groups still running when PanicMode exits are killed on its way out.
+ *
  * Its standard input is /dev/null unless `input` is given (a script that reads stdin
  * sees an end of file instead of waiting for its timeout). Output past MAX_OUTPUT_BYTES
  * per stream is dropped (the result says so at its end), never buffered without bound.
@@ -33,6 +36,24 @@ export interface ExecOptions {
 }
 
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** Process groups still running, killed if PanicMode exits first (see the header). */
+const running = new Set<number>();
+const killGroup = (pgid: number) => {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+};
+let exitHookInstalled = false;
+const killOnExit = (pgid: number) => {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => running.forEach(killGroup));
+  }
+  running.add(pgid);
+};
 
 /** Collects one output stream, up to MAX_OUTPUT_BYTES. */
 const collector = () => {
@@ -72,21 +93,22 @@ export const runProgram = (file: string, args: readonly string[], options: ExecO
     child.stdout!.on('data', stdout.add);
     child.stderr!.on('data', stderr.add);
     let timedOut = false;
+    if (child.pid !== undefined) killOnExit(child.pid);
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // the group is gone already
-      }
+      killGroup(child.pid!);
     }, options.timeoutMs ?? 10_000);
-    child.once('error', (err: NodeJS.ErrnoException) => {
+    const done = () => {
       clearTimeout(timer);
+      if (child.pid !== undefined) running.delete(child.pid);
+    };
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      done();
       if (err.code === 'ENOENT') reject(err);
       else resolve({ code: null, signal: null, stdout: '', stderr: err.message, timedOut: false });
     });
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
+      done();
       resolve({ code, signal, stdout: stdout.text(), stderr: stderr.text(), timedOut });
     });
     if (options.input !== undefined) {

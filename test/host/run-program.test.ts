@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHost } from '../../src/host/host.js';
@@ -39,6 +40,30 @@ test('exec: at its timeout the command is killed with its children (none is left
   assert.equal(r.timedOut, true);
   assert.equal(r.signal, 'SIGKILL');
   assert.equal(r.stdout, 'started\n', 'what it printed before the timeout is kept');
+});
+
+test('exec: a command still running when PanicMode exits is killed with its group (it left the terminal\'s group: Ctrl-C no longer reaches it)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pm-exec-'));
+  const pidFile = join(dir, 'child.pid');
+  let child = 0;
+  t.after(() => {
+    if (child > 0 && running(child)) process.kill(child, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const script = join(dir, 'exits.mts');
+  writeFileSync(
+    script,
+    `import { createHost } from ${JSON.stringify(join(process.cwd(), 'src', 'host', 'host.ts'))};
+import { existsSync } from 'node:fs';
+void createHost().exec('/bin/sh', ['-c', 'sleep 30 & echo $! > ${pidFile}; wait'], { timeoutMs: 60_000 });
+const poll = setInterval(() => { if (existsSync('${pidFile}')) { clearInterval(poll); process.exit(0); } }, 10);
+`,
+  );
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  child = Number(readFileSync(pidFile, 'utf8'));
+  for (let i = 0; i < 200 && running(child); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(running(child), false, `sleep ${child} outlived the PanicMode that started it`);
 });
 
 test('exec: a command that ends in time: its code and output; stdin is empty unless input is given', async () => {
