@@ -28,6 +28,7 @@ import { parseConnectionRate, type ConnectionRate } from '../firewall/connection
 import type { Observable } from 'rxjs';
 import { restartProcessAction } from './restart-process.js';
 import type { Supervisor } from '../supervision/supervisor.js';
+import { captureSections, commandTimeoutMs } from '../snapshot/snapshot-config.js';
 
 export interface BuiltActions {
   registry: Map<string, Action>;
@@ -138,7 +139,16 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
     else unavailable.set(name, 'firewall.enabled is false');
   };
   blockIp('block_ip', config.firewall.ban_duration);
-  registry.set('snapshot', snapshotAction(config.storage.snapshot_dir, deps.host, timeout));
+  // `snapshot` and each `type: system` action: a diagnostic bundle (snapshot.ts)
+  const snapshot = (name: string, def?: ActionDefinitionConfig) =>
+    snapshotAction(name, deps.host, {
+      dir: config.storage.snapshot_dir,
+      maxSnapshots: config.storage.max_snapshots,
+      sections: captureSections(def?.capture),
+      commands: def?.commands ?? {},
+      commandTimeoutMs: commandTimeoutMs(def?.timeout ?? timeout, timeout),
+    });
+  registry.set('snapshot', snapshot('snapshot'));
 
   const limits = rateLimitDefinitions(config);
   for (const [name, d] of limits) {
@@ -160,7 +170,7 @@ export const buildActions = (config: Config, deps: ActionDeps): BuiltActions => 
     } else if (def.type === 'firewall') {
       blockIp(name, def.duration ?? config.firewall.ban_duration);
     } else if (def.type === 'system') {
-      registry.set(name, snapshotAction(config.storage.snapshot_dir, deps.host, def.timeout ?? timeout));
+      registry.set(name, snapshot(name, def));
     } else if (def.type === 'process') {
       const action = processAction(name, def, config, deps);
       if (action) registry.set(name, action);

@@ -54,6 +54,7 @@ export const scriptAction = (name: string, path: string, host: Host, timeoutMs: 
   run: async (ctx): Promise<ActionOutcome> => {
     if (ctx.dryRun) return { outcome: 'dry_run', summary: `would run ${path}`, target: path };
     const r = await host.exec(path, [...(options.args ?? [])], { timeoutMs, env: incidentEnv(ctx, options.env, options.victims?.of(ctx.incident)) });
+    if (r.timedOut) throw new ActionError(name, `${path} was killed at its timeout (${timeoutMs} ms), with its process group`);
     if (r.code !== 0) {
       throw new ActionError(name, `${path} exited ${r.code ?? r.signal}: ${r.stderr.trim().slice(0, 200)}`);
     }

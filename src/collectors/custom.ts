@@ -55,7 +55,8 @@ export const customMetricIntervalMs = (m: CustomMetricOptions, checkIntervalMs: 
 /** Runs one custom metric's command once: its value, or a CollectorError saying what was wrong. */
 export const runCustomMetric = async (host: Host, name: string, m: CustomMetricOptions): Promise<number> => {
   const r = await host.exec('/bin/sh', ['-c', m.command], { timeoutMs: m.timeout });
-  if (r.signal) throw new CollectorError(`custom.${name}`, `killed by ${r.signal} (timeout ${m.timeout} ms?)`);
+  if (r.timedOut) throw new CollectorError(`custom.${name}`, `killed at its timeout (${m.timeout} ms)`);
+  if (r.signal) throw new CollectorError(`custom.${name}`, `killed by ${r.signal}`);
   if (r.code !== 0) {
     const err = r.stderr.trim().split('\n').pop() ?? '';
     throw new CollectorError(`custom.${name}`, `exit code ${r.code}${err ? `: ${err.slice(0, 200)}` : ''}`);

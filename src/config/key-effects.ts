@@ -7,6 +7,7 @@
  */
 import type { ActionDefinitionConfig, Config, MonitorConfig } from './schema.js';
 import { processBehaviour, processKeys } from './process-actions.js';
+import { bundleSections, commandTimeoutMs, foreignCaptureNames } from '../snapshot/snapshot-config.js';
 
 /** Monitor types that count events in `window`. */
 const countsInWindow = new Set(['auth_failures', 'log_failures']);
@@ -35,7 +36,7 @@ const actionKeys: Record<ActionDefinitionConfig['type'], readonly string[]> = {
   script: ['action', 'args', 'env', 'timeout'],
   firewall: ['duration', 'rate', 'cpu'],
   process: ['action', ...new Set(Object.values(processKeys).flat())],
-  system: ['capture', 'timeout'],
+  system: ['capture', 'commands', 'timeout'],
 };
 
 /** Problems with keys the monitor at `at` (`monitors[2]`) sets but its type does not act on. */
@@ -76,6 +77,12 @@ export const actionKeyProblems = (name: string, def: ActionDefinitionConfig): st
   const problems = Object.keys(def)
     .filter((k) => k !== 'type' && !acts.includes(k) && def[k as keyof ActionDefinitionConfig] !== undefined)
     .map((k) => `${at}.${k}: a ${def.type} action does not use ${k} (it uses ${acts.join(', ')})`);
+  // capture: names a snapshot section; a typo would silently drop one
+  def.capture?.forEach((c, i) => {
+    if (!(bundleSections as readonly string[]).includes(c) && !Object.hasOwn(foreignCaptureNames, c)) {
+      problems.push(`${at}.capture[${i}]: "${c}" is not a snapshot section (one of ${bundleSections.join(', ')}; extra commands go under commands:)`);
+    }
+  });
   // cpu caps a process incident's victim: only a limiting action (rate_limit, or one with a rate) does that; a ban would ignore it.
   if (def.type === 'firewall' && def.cpu !== undefined && def.rate === undefined && name !== 'rate_limit') {
     problems.push(`${at}.cpu: only a rate-limiting action caps a process's CPU (name it rate_limit or give it a rate); this one bans`);
@@ -104,7 +111,18 @@ export const inertKeyWarnings = (config: Config): string[] => {
     }
   });
   for (const [name, def] of Object.entries(config.actions)) {
-    if (def.capture !== undefined) out.push(`actions.${name}.capture is ignored: a snapshot always captures processes, sockets, memory, disks and uptime`);
+    for (const c of def.capture ?? []) {
+      if (Object.hasOwn(foreignCaptureNames, c)) out.push(`actions.${name}.capture: "${c}" is not read by PanicMode itself: ${foreignCaptureNames[c]}`);
+    }
+    if (def.type === 'system' && def.timeout !== undefined && def.commands === undefined) {
+      out.push(`actions.${name}.timeout is ignored: it is the kill timer of the snapshot's commands, and ${name} has none (the bundle itself is read by PanicMode)`);
+    }
+    if (def.type === 'system' && def.timeout !== undefined && def.commands !== undefined) {
+      const cut = commandTimeoutMs(def.timeout, config.circuit_breakers.timeout);
+      if (cut < def.timeout) {
+        out.push(`actions.${name}.timeout: its commands are killed after ${cut} ms, not ${def.timeout} ms: every action is stopped at circuit_breakers.timeout (${config.circuit_breakers.timeout} ms), and the snapshot must be written before that`);
+      }
+    }
   }
   if (config.storage.log_dir !== undefined) out.push('storage.log_dir is ignored: PanicMode logs to stderr (the journal under systemd) and writes no log files');
   if (config.storage.state_file !== undefined) out.push('storage.state_file is ignored: deduplication state is kept in the incident database (storage.incident_db)');

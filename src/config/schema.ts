@@ -149,8 +149,10 @@ export const ActionDefinition = struct({
   rate: optional(rate),
   /** firewall with rate (rate_limit): the % of one CPU a process incident's victim is capped at (default 25) */
   cpu: optional(wholeNumberBetween(1, 99)),
-  /** system: what a snapshot captures (logs, processes, connections, files, ...) */
+  /** system: the sections a snapshot holds (src/snapshot/snapshot-config.ts; absent: all of them) */
   capture: optional(list(text, 'a list of names')),
+  /** system: extra commands whose output a snapshot holds, name → command (run by /bin/sh -c, each killed at `timeout`) */
+  commands: optional(stringMap),
   /** script: extra arguments */
   args: optional(list(str, 'a list of strings')),
   /** script: extra environment */
@@ -354,6 +356,8 @@ export const CircuitBreakers = struct({
 export const Storage = struct({
   incident_db: withDefault(text, () => defaultStoragePaths().incident_db),
   snapshot_dir: withDefault(text, () => defaultStoragePaths().snapshot_dir),
+  /** how many snapshot files snapshot_dir keeps (the oldest go first); one holds every process's cmdline, so 1..10,000 */
+  max_snapshots: withDefault(wholeNumberBetween(1, 10_000), 50),
   /** accepted from the Rust PanicMode's configs and warned about at start (key-effects.ts): logs go to stderr */
   log_dir: optional(text),
   /** accepted from the Rust PanicMode's configs and warned about at start (key-effects.ts): dedup state lives in incident_db */
@@ -449,32 +453,23 @@ export const Firewall = struct({
 
 // ─── extensions: processes, users, websocket, retention ─────────────────────
 
-/** A whole number within [min, max]: a per-process limit's range. */
-const wholeBetween = (min: number, max: number, what: string) =>
-  new t.Type<number, number, unknown>(
-    `${what} (${min}-${max})`,
-    (u): u is number => typeof u === 'number',
-    (u, c) => (typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max ? t.success(u) : t.failure(u, c)),
-    (a) => a,
-  );
-
 /**
  * Per-process limits of a supervised service (src/supervision/service-limits.ts): each
  * one set raises an incident with the entry's `actions` while the service is over it.
  */
 export const ProcessLimits = struct({
   /** % of one core (a multi-threaded service can pass 100), held for cpu_duration; 1..6400 (64 cores) */
-  cpu_percent: optional(wholeBetween(1, 6400, 'a percentage of one core')),
+  cpu_percent: optional(wholeNumberBetween(1, 6400)),
   /** how long cpu_percent must hold (on sample times; default 1m); 0s: at the first sample over it */
   cpu_duration: optional(durationBetween('0s', '1d')),
   /** resident memory, MB; 1 MB .. 16 TB */
-  memory_mb: optional(wholeBetween(1, 16 * 1024 * 1024, 'a size in MB')),
+  memory_mb: optional(wholeNumberBetween(1, 16 * 1024 * 1024)),
   /** open file descriptors (/proc/<pid>/fd); the kernel's nr_open ceiling is 2^20 by default, 2^30 at most */
-  open_files: optional(wholeBetween(1, 2 ** 30, 'a number of file descriptors')),
+  open_files: optional(wholeNumberBetween(1, 2 ** 30)),
   /** threads (Threads: in status); the kernel's threads-max is below 2^22 */
-  threads: optional(wholeBetween(1, 2 ** 22, 'a number of threads')),
+  threads: optional(wholeNumberBetween(1, 2 ** 22)),
   /** direct children (task/<tid>/children); pid_max is at most 2^22 */
-  children: optional(wholeBetween(1, 2 ** 22, 'a number of processes')),
+  children: optional(wholeNumberBetween(1, 2 ** 22)),
 });
 
 /**

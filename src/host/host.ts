@@ -6,15 +6,10 @@
 import { readFile, readdir, readlink, statfs } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { readProcFileSync } from './read-proc-file-sync.js';
+import { runProgram, type ExecOptions, type ExecResult } from './run-program.js';
 
-export interface ExecResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+export type { ExecOptions, ExecResult } from './run-program.js';
 
 export interface FsStats {
   totalBytes: number;
@@ -44,8 +39,8 @@ export interface Host {
   monotonicMs(): number;
   /** Sends a signal to a pid. */
   kill(pid: number, signal: NodeJS.Signals | number): void;
-  /** Runs a program (never a shell string) with a timeout. */
-  exec(file: string, args: string[], options?: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string }): Promise<ExecResult>;
+  /** Runs a program (never a shell string) in a process group of its own, killed as one at its timeout (run-program.ts). */
+  exec(file: string, args: string[], options?: ExecOptions): Promise<ExecResult>;
   /** This process's pid (the self-check and the never-freeze-myself rule use it). */
   readonly pid: number;
 }
@@ -78,28 +73,7 @@ export const createHost = (procRoot: string = procRootFromEnv()): Host => {
     kill: (pid, signal) => {
       process.kill(pid, signal);
     },
-    exec: (file, args, options = {}) =>
-      new Promise((resolve, reject) => {
-        const child = execFile(
-          file,
-          args,
-          { timeout: options.timeoutMs ?? 10_000, env: options.env ?? process.env, maxBuffer: 16 * 1024 * 1024 },
-          (error, stdout, stderr) => {
-            if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return reject(error);
-            const e = error as (Error & { code?: number | string; signal?: NodeJS.Signals }) | null;
-            resolve({
-              code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
-              signal: e?.signal ?? null,
-              stdout: String(stdout),
-              stderr: String(stderr),
-            });
-          },
-        );
-        // A program that exits before reading its input makes the write fail with EPIPE;
-        // its exit status (above) is what reports the outcome.
-        child.stdin?.on('error', () => undefined);
-        if (options.input !== undefined) child.stdin?.end(options.input);
-      }),
+    exec: runProgram,
     pid: process.pid,
   };
 };

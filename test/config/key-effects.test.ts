@@ -40,7 +40,7 @@ test('keys nothing acts on are refused: exit 2, each named by its place with why
 actions:
   cleanup: {type: script, action: /bin/true, duration: 1h}
   limit: {type: firewall, cpu: 30}
-  grab: {type: system, capture: [logs], count: 3}
+  grab: {type: system, capture: [logs, proceses], count: 3}
   freezer: {type: process, action: freeze, grace: 5s, scope: group}
   nameless: {type: process, count: 2}
   kill_process: {type: process, grace: 10s, thaw_after: 1m}
@@ -58,7 +58,8 @@ http_api: {token: abc}
       'monitors[3].recursive: only file_monitor monitors watch directories (this one is memory_usage)',
       'actions.cleanup.duration: a script action does not use duration (it uses action, args, env, timeout)',
       "actions.limit.cpu: only a rate-limiting action caps a process's CPU (name it rate_limit or give it a rate); this one bans",
-      'actions.grab.count: a system action does not use count (it uses capture, timeout)',
+      'actions.grab.count: a system action does not use count (it uses capture, commands, timeout)',
+      'actions.grab.capture[1]: "proceses" is not a snapshot section (one of processes, connections, memory, load, mounts, pressure; extra commands go under commands:)',
       'actions.freezer.grace: a freeze process action does not use grace (it uses count, min_cpu, prefer, avoid, thaw_after)',
       'actions.freezer.scope: a freeze process action does not use scope (it uses count, min_cpu, prefer, avoid, thaw_after)',
       'actions.nameless.action: a process action needs action: freeze, kill or restart',
@@ -106,7 +107,8 @@ actions:
     env: {REDIS_HOST: 127.0.0.1, PANIC_INCIDENT_NAME: forged}
   rate_limit: {type: firewall, rate: 10/s}
   freeze_top_process: {type: process, action: freeze, count: 3}
-  snapshot: {type: system, capture: [logs, files]}
+  snapshot: {type: system, capture: [logs, files], commands: {uname: uname -a}, timeout: 1h}
+  snapshot_compat: {type: system, capture: [processes], timeout: 20s}
 users:
   cpu_threshold: 80
 anomaly: {enabled: false}
@@ -122,7 +124,10 @@ ${storageYaml(work)}firewall:
   const output = agent.output();
   for (const warning of [
     'monitors[1].window is ignored: a connection_rate monitor compares',
-    'actions.snapshot.capture is ignored: a snapshot always captures',
+    'actions.snapshot.capture: "logs" is not read by PanicMode itself: add the log command you want under commands:',
+    'actions.snapshot.capture: "files" is not read by PanicMode itself',
+    "actions.snapshot_compat.timeout is ignored: it is the kill timer of the snapshot's commands, and snapshot_compat has none",
+    'actions.snapshot.timeout: its commands are killed after 8000 ms, not 3600000 ms: every action is stopped at circuit_breakers.timeout (10000 ms)',
     'storage.log_dir is ignored',
     'storage.state_file is ignored',
     'users: is ignored: per-user tracking is not available yet',

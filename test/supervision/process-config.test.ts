@@ -67,8 +67,8 @@ test('values out of range are refused with their place', async () => {
     stop_timeout: 1h
 `);
   assert.deepEqual(problems, [
-    'processes[0].limits.memory_mb: expected a size in MB (1-16777216), got 0',
-    'processes[0].limits.threads: expected a number of threads (1-4194304), got 1.5',
+    'processes[0].limits.memory_mb: expected a whole number from 1 to 16777216, got 0',
+    'processes[0].limits.threads: expected a whole number from 1 to 4194304, got 1.5',
     'processes[1].cooldown: expected a duration from 0s to 1d, got "2d"',
     'processes[1].stop_timeout: expected a duration from 0s to 10m, got "1h"',
   ]);
