@@ -15,7 +15,7 @@
  *
  * How the table is read fast without holding the event loop: see readProcessTable.
  */
-import { closeSync, openSync, opendirSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import { nextTurn } from '../host/next-turn.js';
 import type { ProcessInfo, ProcessSample } from '../model/metrics.js';
@@ -239,11 +239,10 @@ const ENTRIES_PER_SLICE = 128;
  * Reads every `<procroot>/[pid]/stat`; pids that vanish mid-read are skipped.
  *
  * The scan is the agent's biggest read: one open/read/close per process (~10 µs of system
- * calls each on the dev VM: the floor), and the proc root's listing itself (~5 ms for
- * 5,000 pids as one readdir). So the root is listed as it is walked (opendir, a batch of
- * entries per getdents), each stat is read into one reused buffer and parsed as bytes
- * (parsePidStatBytes), and the walk yields to the event loop every ENTRIES_PER_SLICE
- * entries: the loop is never held for the whole table (test/bench/process-scan.bench.ts,
+ * calls each on the dev VM: the floor), and the proc root's listing (~5 ms for 5,000
+ * pids as one readdir, through the Host). Each stat is read into one reused buffer and
+ * parsed as bytes (parsePidStatBytes), and the walk yields to the event loop every
+ * ENTRIES_PER_SLICE entries: the loop is never held for the whole table (test/bench/process-scan.bench.ts,
  * 5,000 processes). Why not a worker thread: it would cost the agent a second V8
  * isolate for good (an idle worker measured +10 MB of RSS, against ~60 MB for the whole
  * agent) and a module each way PanicMode runs (sources, tsc output, bundle) must locate,
@@ -252,24 +251,22 @@ const ENTRIES_PER_SLICE = 128;
  */
 export const readProcessTable = async (host: Host): Promise<ProcessTable> => {
   const root = host.procPath();
-  const dir = opendirSync(root, { bufferSize: ENTRIES_PER_SLICE });
+  // Listed through the Host, like every read of the proc root: a Host may narrow what
+  // it shows (a test's own children, a sidecar's mount), and the table must follow it.
+  const names = host.listProcSync();
   const processes = new Map<number, ProcStat>();
   let sawPidDirectory = false;
-  try {
-    let inSlice = 0;
-    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
-      if (++inSlice > ENTRIES_PER_SLICE) {
-        inSlice = 1;
-        await nextTurn();
-      }
-      const c = entry.name.charCodeAt(0);
-      if (c < 48 || c > 57) continue; // not a pid directory
-      sawPidDirectory = true;
-      const p = readStatAt(`${root}/${entry.name}/stat`);
-      if (p) processes.set(p.pid, p);
+  let inSlice = 0;
+  for (const name of names) {
+    if (++inSlice > ENTRIES_PER_SLICE) {
+      inSlice = 1;
+      await nextTurn();
     }
-  } finally {
-    dir.closeSync();
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue; // not a pid directory
+    sawPidDirectory = true;
+    const p = readStatAt(`${root}/${name}/stat`);
+    if (p) processes.set(p.pid, p);
   }
   // A real procfs always lists at least this process: none at all means this root has
   // no process table (a fixture, a partial mount): "no data here", not an empty host.
