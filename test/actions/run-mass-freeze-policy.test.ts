@@ -5,27 +5,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { runPanicmode } from '../cli/run-panicmode.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'panicmode.js');
 const dir = mkdtempSync(join(tmpdir(), 'pm-run-policy-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const compat = '/work/shared/compat/panicmode/mass_freeze.yaml';
 
-const run = (args: string[]): Promise<{ code: number; stderr: string }> =>
-  new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PANICMODE_STATE_DIR: join(dir, 'state'), PANICMODE_FROM_SOURCE: '1' };
-    delete env.PANICMODE_CONFIG;
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 30_000 }, (err, _stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stderr });
-    });
-  });
+const run = (args: string[]) => runPanicmode(args, { stateDir: join(dir, 'state') });
 
 const configIn = (name: string, cluster: string, policy: string | null): string => {
   const d = join(dir, name);

@@ -5,26 +5,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot, runPanicmode } from './run-panicmode.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'panicmode.js');
+const root = repoRoot;
 const dir = mkdtempSync(join(tmpdir(), 'pm-cli-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PANICMODE_STATE_DIR: join(dir, 'state'), PANICMODE_FROM_SOURCE: '1' };
-    delete env.PANICMODE_CONFIG;
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
-  });
+const run = (args: string[]) => runPanicmode(args, { stateDir: join(dir, 'state'), timeoutMs: 60_000 });
 
 test('panicmode test rules/: every shipped pack test passes (exit 0)', async () => {
   const r = await run(['test', 'rules/']);

@@ -6,27 +6,16 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startAgent, storageYaml, waitFor, type AgentProcess } from '../e2e/agent-process.js';
+import { runPanicmode } from '../cli/run-panicmode.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'panicmode.js');
 const dir = mkdtempSync(join(tmpdir(), 'pm-key-effects-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, PANICMODE_STATE_DIR: join(dir, 'state'), PANICMODE_FROM_SOURCE: '1' };
-    delete env.PANICMODE_CONFIG;
-    execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
-  });
+const run = (args: string[]) => runPanicmode(args, { stateDir: join(dir, 'state') });
 
 test('keys nothing acts on are refused: exit 2, each named by its place with why', async () => {
   const file = join(dir, 'silent.yaml');
