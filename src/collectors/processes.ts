@@ -15,7 +15,6 @@
  *
  * How the table is read fast without holding the event loop: see readProcessTable.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import { nextTurn } from '../host/next-turn.js';
 import type { ProcessInfo, ProcessSample } from '../model/metrics.js';
@@ -211,20 +210,12 @@ const STAT_BYTES = 4096;
 // scans that interleave (the collector and a snapshot) never share it mid-parse.
 const statBuffer = Buffer.allocUnsafe(STAT_BYTES);
 
-/** `<path>` parsed, or null when the process is gone (ENOENT, ESRCH) or the file unreadable. */
-const readStatAt = (path: string): ProcStat | null => {
-  let fd: number;
+/** A pid's stat, parsed, or null when the process is gone (ENOENT, ESRCH) or the file unreadable. */
+const readStat = (host: Host, pid: string): ProcStat | null => {
   try {
-    fd = openSync(path, 'r');
+    return parsePidStatBytes(statBuffer, host.readProcBytesSync(statBuffer, pid, 'stat'));
   } catch {
     return null;
-  }
-  try {
-    return parsePidStatBytes(statBuffer, readSync(fd, statBuffer, 0, STAT_BYTES, null));
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
   }
 };
 
@@ -250,8 +241,7 @@ const ENTRIES_PER_SLICE = 128;
  * the time, would be no faster there.
  */
 export const readProcessTable = async (host: Host): Promise<ProcessTable> => {
-  const root = host.procPath();
-  // Listed through the Host, like every read of the proc root: a Host may narrow what
+  // Listed and read through the Host, like every read of the proc root: a Host may narrow what
   // it shows (a test's own children, a sidecar's mount), and the table must follow it.
   const names = host.listProcSync();
   const processes = new Map<number, ProcStat>();
@@ -265,7 +255,7 @@ export const readProcessTable = async (host: Host): Promise<ProcessTable> => {
     const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue; // not a pid directory
     sawPidDirectory = true;
-    const p = readStatAt(`${root}/${name}/stat`);
+    const p = readStat(host, name);
     if (p) processes.set(p.pid, p);
   }
   // A real procfs always lists at least this process: none at all means this root has

@@ -6,7 +6,7 @@
 import { readFile, readdir, readlink, statfs } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readProcFileSync } from './read-proc-file-sync.js';
+import { readProcBytesSync, readProcFileSync } from './read-proc-file-sync.js';
 import { runProgram, type ExecOptions, type ExecResult } from './run-program.js';
 
 export type { ExecOptions, ExecResult } from './run-program.js';
@@ -30,6 +30,11 @@ export interface Host {
    * for a vanished pid).
    */
   readProcSync(...parts: (string | number)[]): string;
+  /**
+   * Reads a small proc file (a pid's stat) into `into` with one read call and returns the
+   * bytes read: the process-table scan's path, no string per file; throws like readProcSync.
+   */
+  readProcBytesSync(into: Buffer, ...parts: (string | number)[]): number;
   listProc(...parts: (string | number)[]): Promise<string[]>;
   /** Lists a proc directory synchronously (the pid directories: one getdents, no thread-pool queue). */
   listProcSync(...parts: (string | number)[]): string[];
@@ -58,6 +63,7 @@ export const createHost = (procRoot: string = procRootFromEnv()): Host => {
     procPath,
     readProc: (...parts) => readFile(procPath(...parts), 'utf8'),
     readProcSync: (...parts) => readProcFileSync(procPath(...parts)),
+    readProcBytesSync: (into, ...parts) => readProcBytesSync(procPath(...parts), into),
     listProc: (...parts) => readdir(procPath(...parts)),
     listProcSync: (...parts) => readdirSync(procPath(...parts)),
     readProcLink: (...parts) => readlink(procPath(...parts)),

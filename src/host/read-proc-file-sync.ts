@@ -42,3 +42,17 @@ export const readProcFileSync = (path: string): string => {
     closeSync(fd);
   }
 };
+
+/**
+ * Reads a small procfs file into the caller's buffer with one read call (a pid's stat
+ * line comes whole): the process table parses thousands of these per scan as bytes, with
+ * no string per file. Returns the bytes read; throws like readProcFileSync.
+ */
+export const readProcBytesSync = (path: string, into: Buffer): number => {
+  const fd = openSync(path, 'r');
+  try {
+    return readSync(fd, into, 0, into.length, null);
+  } finally {
+    closeSync(fd);
+  }
+};

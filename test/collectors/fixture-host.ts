@@ -29,6 +29,7 @@ export const switchingHost = (root: string): SwitchingHost => {
     procPath: (...p) => current.procPath(...p),
     readProc: (...p) => current.readProc(...p),
     readProcSync: (...p) => current.readProcSync(...p),
+    readProcBytesSync: (into, ...p) => current.readProcBytesSync(into, ...p),
     listProc: (...p) => current.listProc(...p),
     listProcSync: (...p) => current.listProcSync(...p),
     readProcLink: (...p) => current.readProcLink(...p),

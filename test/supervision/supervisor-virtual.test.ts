@@ -47,6 +47,7 @@ class FakeProcs {
       if (file === 'environ') return (p.env ?? ['PATH=/usr/bin']).map((e) => `${e}\0`).join('');
       throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
     },
+    readProcBytesSync: (into: Buffer, pid: string | number, file: string) => into.write((this.host.readProcSync as (p: string | number, f: string) => string)(pid, file)),
   } as unknown as Host;
 }
 
