@@ -98,3 +98,21 @@ test('process growth: a tree that starts 150 processes in about 1.5 s is a fork 
   assert.deepEqual(incident.metadata.pids, [root]);
   assert.match(incident.metadata.details, new RegExp(`^sh \\(pid ${root}\\) has \\d+ descendants$`));
 });
+
+test('CPU spike: a child idle for 3 s, then in a busy loop, is over 3x its own average and the floor; an idle one is not', async (t) => {
+  // idles 3 s (a timer, no work), then spins for at most 10 s, then exits
+  const spiker = spawnGroup(t, process.execPath, ['-e', 'setTimeout(()=>{const end=Date.now()+10000;while(Date.now()<end);process.exit(0)},3000)']);
+  const idle = spawnGroup(t, process.execPath, ['-e', 'setTimeout(()=>process.exit(0),20000)']);
+  const seen: Incident[] = [];
+  const incident = await firstValueFrom(
+    incidentsOf({ name: 'Spike', type: 'process_cpu_spike', threshold: 30, multiplier: 3, samples: 5, actions: ['alert_warning'] }, 400).pipe(
+      filter((i) => {
+        seen.push(i);
+        return i.status === 'firing' && (i.metadata.pids ?? []).includes(spiker);
+      }),
+      timeout(20_000),
+    ),
+  );
+  assert.ok(incident.metadata.currentValue > 30, `${incident.metadata.currentValue} % of a core`);
+  assert.ok(!seen.some((i) => (i.metadata.pids ?? []).includes(idle)), 'the idle process never spikes');
+});
