@@ -5,7 +5,7 @@
  * `findService` look again — by pidfile (one file and one stat), or by cmdline regex or
  * name over the process table — so an idle agent with running services never scans it.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import { parsePidStat, readProcessTable, type ProcStat } from '../collectors/processes.js';
 
@@ -70,7 +70,9 @@ export const findService = async (host: Host, finder: ServiceFinder): Promise<Pr
   if ('pidfile' in finder) {
     let text: string;
     try {
-      text = await readFile(finder.pidfile, 'utf8');
+      // Synchronously: a pidfile is a few bytes on a local tmpfs (/run), read in microseconds;
+      // through the thread pool a check would wait behind whatever else queues there.
+      text = readFileSync(finder.pidfile, 'utf8');
     } catch {
       return null; // not written (yet), or removed: not running
     }
