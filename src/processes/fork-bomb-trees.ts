@@ -16,12 +16,16 @@
  *
  * A tree is a bomb when it holds at least `minTreeSize` processes and grew faster than
  * `ratePerSec`: the processes that started within the window, over the time since the
- * first of them (at least `minSpanTicks`, so ten processes in one clock tick are not a
- * rate of thousands). Whether the host keeps growing (a build's 64 jobs start at once
+ * first of them, or those of the last half second over half a second, whichever is faster
+ * (spans of at least `minSpanTicks`, so ten processes in one clock tick are not a rate of
+ * thousands). Whether the host keeps growing (a build's 64 jobs start at once
  * and stop; a bomb does not) is decided before the table is read, by the trigger
  * (streams/riseRateExceeds.ts): this only finds who.
  */
 import type { ProcStat } from '../collectors/processes.js';
+
+/** The latest part of the window a tree's growth is also judged on (its current pace). */
+const RECENT_SPAN_SEC = 0.5;
 
 export interface ForkBombCriteria {
   /** now, in clock ticks since boot (the clock of stat's start time) */
@@ -113,8 +117,13 @@ export const findForkBombs = (processes: ReadonlyMap<number, ProcStat>, c: ForkB
       firstStart = Math.min(firstStart, p.startTicks);
     }
     if (recent === 0 || running === 0) continue; // already frozen (by us, or by hand): not growing
+    // The faster of: the whole window's growth, and the last RECENT_SPAN's. A bomb grows
+    // exponentially: averaged from its slow first generations it looks tamer than it is,
+    // and would be found only once it had filled the table.
     const spanSec = Math.max(c.nowTicks - firstStart, c.minSpanTicks) / c.ticksPerSec;
-    const ratePerSec = recent / spanSec;
+    const lastSpanTicks = Math.max(Math.round(RECENT_SPAN_SEC * c.ticksPerSec), c.minSpanTicks);
+    const lastStarted = list.reduce((n, p) => (young(p) && p.startTicks > c.nowTicks - lastSpanTicks ? n + 1 : n), 0);
+    const ratePerSec = Math.max(recent / spanSec, lastStarted / (lastSpanTicks / c.ticksPerSec));
     if (!(ratePerSec > c.ratePerSec)) continue;
     const pids = new Set(list.map((p) => p.pid));
     const tops = list.filter((p) => !pids.has(p.ppid)).sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);

@@ -101,3 +101,14 @@ test('treeMembers: the known (pid AND start time), its groups, their descendants
   assert.deepEqual([...known.keys()].sort((x, y) => x - y), [1000, 1001, 1002, 1003, 1004], 'new members are remembered');
   assert.equal(known.get(1001), NOW - 50, 'the reused pid keeps the old start time: never matched');
 });
+
+test('an exponential bomb is judged on its current pace, not its slow first generations', () => {
+  // 20 processes over the first 1.5 s, then 150 in the last 0.5 s: 85/s on average, 300/s now
+  const slow = Array.from({ length: 20 }, (_, i) => proc(3000 + i, 1, 3000, NOW - 200 + i * 7, 'sleep'));
+  const fast = Array.from({ length: 150 }, (_, i) => proc(3100 + i, 1, 3000, NOW - 49 + Math.floor(i / 3), 'sleep'));
+  const [found] = findForkBombs(tableOf(...system(), ...slow, ...fast), criteria);
+  assert.ok(found, 'found while it grows, not once it has filled the table');
+  assert.ok(found.ratePerSec >= 290, `its last half second's pace, got ${found.ratePerSec}`);
+  // the same 170 spread evenly over the 2 s window (85/s) is no bomb
+  assert.deepEqual(findForkBombs(tableOf(...system(), ...reparented(4000, 4000, 170, 200)), criteria), []);
+});
