@@ -5,25 +5,14 @@
  * runs (twice, for CPU shares), not taken from the collector's last sample.
  */
 import type { Action, ActionOutcome } from './action.js';
-import { chooseVictims, orderFor } from './choose-victims.js';
-import { readProcessView, DEFAULT_CPU_SAMPLE_MS } from './process-view.js';
-import { spareFrom } from './spare.js';
+import { chooseTopVictims, type TopVictimsOptions } from './top-victims.js';
 import { freezeVictims, type ProcessActionDeps } from './freeze-processes.js';
 
-export interface FreezeTopOptions {
+/** Who (count, default 1; minCpu, default 0: any busy process; prefer/avoid; whitelist), and thaw_after. */
+export interface FreezeTopOptions extends TopVictimsOptions {
   name?: string;
-  /** how many processes (default 1) */
-  count?: number;
-  /** a process below this CPU % is never frozen (default 0: any busy process) */
-  minCpu?: number;
-  prefer?: RegExp;
-  avoid?: RegExp;
   /** ms after which the frozen processes are thawed; absent: until `ctl thaw` */
   thawAfterMs?: number;
-  /** process_whitelist */
-  whitelist?: readonly string[];
-  /** ms between the two table reads behind CPU % */
-  cpuSampleMs?: number;
 }
 
 export const freezeTopProcessAction = (deps: ProcessActionDeps, o: FreezeTopOptions = {}): Action => {
@@ -32,11 +21,7 @@ export const freezeTopProcessAction = (deps: ProcessActionDeps, o: FreezeTopOpti
     name,
     kind: 'protective',
     run: async (ctx): Promise<ActionOutcome> => {
-      const order = orderFor(ctx.incident.metadata.monitorType);
-      const view = await readProcessView(deps.host, order === 'cpu' ? (o.cpuSampleMs ?? DEFAULT_CPU_SAMPLE_MS) : 0, deps.wait);
-      const chosen = chooseVictims(view, {
-        order, count: o.count ?? 1, minCpu: o.minCpu, prefer: o.prefer, avoid: o.avoid, spare: spareFrom(view, { whitelist: o.whitelist }),
-      });
+      const { view, chosen } = await chooseTopVictims(deps, ctx.incident, o);
       return freezeVictims(deps, view, ctx, chosen, { action: name, thawAfterMs: o.thawAfterMs });
     },
   };

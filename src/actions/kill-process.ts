@@ -25,9 +25,9 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Action, ActionContext, ActionOutcome } from './action.js';
 import type { Victim } from './choose-victims.js';
-import { chooseVictims, orderFor } from './choose-victims.js';
-import { readProcessView, DEFAULT_CPU_SAMPLE_MS, type ProcessView } from './process-view.js';
-import { spareFrom, type Spare } from './spare.js';
+import { chooseTopVictims, type TopVictimsOptions } from './top-victims.js';
+import type { ProcessView } from './process-view.js';
+import type { Spare } from './spare.js';
 import { listVictims, logSkips, type ProcessActionDeps } from './freeze-processes.js';
 import { victimCgroup } from './victim-cgroup.js';
 import { processGroupMembers } from '../exec/process-group-members.js';
@@ -37,21 +37,16 @@ import { ActionError } from '../errors.js';
 
 export type KillScope = 'process' | 'group' | 'cgroup';
 
-export interface KillOptions {
+/** Who (as freeze_top_process chooses), then how: grace, scope, the on_kill hook. */
+export interface KillOptions extends TopVictimsOptions {
   name?: string;
-  count?: number;
-  minCpu?: number;
-  prefer?: RegExp;
-  avoid?: RegExp;
   /** ms between SIGTERM and SIGKILL (default 5 s) */
   graceMs?: number;
   scope?: KillScope;
-  whitelist?: readonly string[];
   /** program run once per victim after the kill */
   onKill?: string;
   /** the on_kill program's time limit */
   hookTimeoutMs?: number;
-  cpuSampleMs?: number;
 }
 
 export const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -172,10 +167,7 @@ export const killProcessAction = (deps: ProcessActionDeps, o: KillOptions = {}):
     name,
     kind: 'protective',
     run: async (ctx): Promise<ActionOutcome> => {
-      const order = orderFor(ctx.incident.metadata.monitorType);
-      const view = await readProcessView(deps.host, order === 'cpu' ? (o.cpuSampleMs ?? DEFAULT_CPU_SAMPLE_MS) : 0, deps.wait);
-      const spare = spareFrom(view, { whitelist: o.whitelist });
-      const chosen = chooseVictims(view, { order, count: o.count ?? 1, minCpu: o.minCpu, prefer: o.prefer, avoid: o.avoid, spare });
+      const { view, spare, chosen } = await chooseTopVictims(deps, ctx.incident, o);
       logSkips(deps.logger, name, chosen.skipped);
       if (chosen.victims.length === 0) return { outcome: 'skipped', summary: `no process to kill${chosen.skipped.length ? ` (${chosen.skipped.length} protected spared)` : ''}` };
       const target = chosen.victims.map((v) => v.pid).join(' ');

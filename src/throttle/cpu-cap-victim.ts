@@ -7,9 +7,7 @@
 import type { Host } from '../host/host.js';
 import type { Incident } from '../model/incident.js';
 import type { Logger } from '../log/logger.js';
-import { chooseVictims } from '../actions/choose-victims.js';
-import { DEFAULT_CPU_SAMPLE_MS, readProcessView } from '../actions/process-view.js';
-import { spareFrom } from '../actions/spare.js';
+import { chooseTopVictims } from '../actions/top-victims.js';
 import { DEFAULT_MIN_CPU } from '../actions/registry.js';
 
 export interface CpuCapVictimDeps {
@@ -25,8 +23,7 @@ export interface CpuCapVictimDeps {
 export const cpuCapVictim =
   (deps: CpuCapVictimDeps) =>
   async (incident: Incident): Promise<number | string> => {
-    const view = await readProcessView(deps.host, DEFAULT_CPU_SAMPLE_MS, deps.wait);
-    const { victims, skipped } = chooseVictims(view, { order: 'cpu', count: 1, minCpu: DEFAULT_MIN_CPU, spare: spareFrom(view, { whitelist: deps.whitelist }) });
+    const { victims, skipped } = (await chooseTopVictims(deps, incident, { order: 'cpu', minCpu: DEFAULT_MIN_CPU, whitelist: deps.whitelist })).chosen;
     for (const s of skipped) deps.logger.info('rate_limit: process spared', { pid: s.pid, name: s.name, reason: s.reason, incident: incident.name });
     if (victims[0]) return victims[0].pid;
     return skipped.length > 0 ? 'every busy process is spared' : `no process used ${DEFAULT_MIN_CPU}% of a CPU or more`;
