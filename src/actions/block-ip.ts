@@ -5,7 +5,7 @@
  */
 import type { Action, ActionOutcome } from './action.js';
 import type { Incident } from '../model/incident.js';
-import type { BanManager, BlockResult } from '../firewall/ban-manager.js';
+import type { AddressRefusals, BanManager, BlockResult } from '../firewall/ban-manager.js';
 import { ActionError } from '../errors.js';
 import { parseAddress } from '../firewall/address.js';
 import { formatDuration } from '../config/duration.js';
@@ -35,19 +35,27 @@ export const extractIps = (text: string): string[] => {
 export const incidentIps = (incident: Incident): string[] =>
   incident.metadata.ips && incident.metadata.ips.length > 0 ? [...incident.metadata.ips] : extractIps(incident.metadata.details ?? '');
 
-const list = (xs: string[], max = 5) => (xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`);
+/** A list for one phrase: the first `max`, then how many more. */
+export const listSome = (xs: string[], max = 5) => (xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`);
+
+/** The phrases for what a ban or limit did not do ("2 already blocked", "skipped …"). */
+export const refusalPhrases = (r: AddressRefusals, already: string): string[] => {
+  const parts: string[] = [];
+  if (r.already.length > 0) parts.push(`${r.already.length} ${already}`);
+  if (r.skipped.length > 0) parts.push(`skipped ${listSome(r.skipped.map((s) => `${s.ip} (${s.reason})`))}`);
+  if (r.invalid.length > 0) parts.push(`ignored ${r.invalid.length} invalid address${r.invalid.length === 1 ? '' : 'es'}`);
+  if (r.failed.length > 0) parts.push(`failed ${listSome(r.failed.map((f) => `${f.ip} (${f.error})`), 3)}`);
+  return parts;
+};
 
 /** One phrase describing a block result. */
 export const summarise = (r: BlockResult, dryRun = false): string => {
   const parts: string[] = [];
   if (r.banned.length > 0) {
     const items = r.banned.map((b) => (b.expires_at === null ? b.ip : `${b.ip} for ${formatDuration(b.expires_at - b.blocked_at)}`));
-    parts.push(`${dryRun ? 'would block' : 'blocked'} ${r.banned.length} IP${r.banned.length === 1 ? '' : 's'}: ${list(items)}`);
+    parts.push(`${dryRun ? 'would block' : 'blocked'} ${r.banned.length} IP${r.banned.length === 1 ? '' : 's'}: ${listSome(items)}`);
   }
-  if (r.already.length > 0) parts.push(`${r.already.length} already blocked`);
-  if (r.skipped.length > 0) parts.push(`skipped ${list(r.skipped.map((s) => `${s.ip} (${s.reason})`))}`);
-  if (r.invalid.length > 0) parts.push(`ignored ${r.invalid.length} invalid address${r.invalid.length === 1 ? '' : 'es'}`);
-  if (r.failed.length > 0) parts.push(`failed ${list(r.failed.map((f) => `${f.ip} (${f.error})`), 3)}`);
+  parts.push(...refusalPhrases(r, 'already blocked'));
   return parts.join('; ') || 'no IPs to block';
 };
 

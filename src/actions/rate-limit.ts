@@ -19,7 +19,7 @@ import type { LimitResult, RateLimiter } from '../firewall/rate-limiter.js';
 import { formatRate, type ConnectionRate } from '../firewall/connection-rate.js';
 import type { CpuCapper } from '../throttle/cpu-capper.js';
 import { describeCap } from '../throttle/cpu-capper.js';
-import { incidentIps } from './block-ip.js';
+import { incidentIps, listSome, refusalPhrases } from './block-ip.js';
 import { ActionError } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
 
@@ -43,19 +43,14 @@ export interface RateLimitActionOptions {
   resolvedKeys$?: Observable<string>;
 }
 
-const list = (xs: string[], max = 5) => (xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`);
-
 /** One phrase for a limit result. */
 export const summariseLimits = (r: LimitResult, rate: ConnectionRate, durationMs: number | null, dryRun = false): string => {
   const parts: string[] = [];
   if (r.limited.length > 0) {
     const n = r.limited.length;
-    parts.push(`${dryRun ? 'would limit' : 'limited'} ${n} IP${n === 1 ? '' : 's'} to ${formatRate(rate)} new connections${durationMs === null ? '' : ` for ${formatDuration(durationMs)}`}: ${list(r.limited.map((v) => v.ip))}`);
+    parts.push(`${dryRun ? 'would limit' : 'limited'} ${n} IP${n === 1 ? '' : 's'} to ${formatRate(rate)} new connections${durationMs === null ? '' : ` for ${formatDuration(durationMs)}`}: ${listSome(r.limited.map((v) => v.ip))}`);
   }
-  if (r.already.length > 0) parts.push(`${r.already.length} already limited`);
-  if (r.skipped.length > 0) parts.push(`skipped ${list(r.skipped.map((s) => `${s.ip} (${s.reason})`))}`);
-  if (r.invalid.length > 0) parts.push(`ignored ${r.invalid.length} invalid address${r.invalid.length === 1 ? '' : 'es'}`);
-  if (r.failed.length > 0) parts.push(`failed ${list(r.failed.map((f) => `${f.ip} (${f.error})`), 3)}`);
+  parts.push(...refusalPhrases(r, 'already limited'));
   return parts.join('; ') || 'no IPs to limit';
 };
 
@@ -63,7 +58,7 @@ export const rateLimitAction = (o: RateLimitActionOptions): Action => {
   const name = o.name ?? 'rate_limit';
 
   const limitSources = async (ips: string[], incident: Incident, dryRun: boolean): Promise<ActionOutcome> => {
-    if (typeof o.connections === 'string') return { outcome: 'skipped', summary: `not limiting ${list(ips)}: ${o.connections}` };
+    if (typeof o.connections === 'string') return { outcome: 'skipped', summary: `not limiting ${listSome(ips)}: ${o.connections}` };
     const limiter = o.connections;
     const options = { rate: o.rate, durationMs: o.durationMs, reason: incident.name };
     const dry = dryRun || limiter.dryRun;

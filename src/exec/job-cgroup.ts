@@ -21,6 +21,7 @@ import type { CgroupLayout, V1Controller } from './cgroup-layout.js';
 import type { JobLimits } from './job-limits.js';
 import type { Host } from '../host/host.js';
 import { ExecError } from '../errors.js';
+import { CPU_PERIOD_US, quotaFor } from '../throttle/cgroup-cpu-quota.js';
 
 export type LimitKind = 'memory' | 'procs' | 'cpu';
 export type Enforcer = 'cgroup v2' | 'cgroup v1';
@@ -77,9 +78,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const v2Controller: Record<LimitKind, string> = { memory: 'memory', procs: 'pids', cpu: 'cpu' };
 const v1Controller: Record<LimitKind, V1Controller> = { memory: 'memory', procs: 'pids', cpu: 'cpu' };
 
-/** cpu.max / cfs quota for `percent` of one core over a 100 ms period. */
-const CPU_PERIOD_US = 100_000;
-const quotaUs = (percent: number): number => Math.round((percent / 100) * CPU_PERIOD_US);
+/** cpu.max / cfs quota for `percent` of one core (a CPU cap's own formula). */
+const quotaUs = (percent: number): number => quotaFor(percent / 100);
 
 const writeLimit = (kind: LimitKind, enforcer: Enforcer, dir: string, limits: JobLimits): void => {
   const v2 = enforcer === 'cgroup v2';

@@ -49,17 +49,21 @@ export interface BlockOptions {
   exact?: boolean;
 }
 
-export interface BlockResult {
-  /** bans put in force now */
-  banned: BanView[];
-  /** inputs already covered by a ban in force (or being put in force) */
+/** What a ban or a limit did not do, per input address (shared by bans and connection limits). */
+export interface AddressRefusals {
+  /** inputs already covered (by a ban, or a limit of that rate) in force or being put in force */
   already: { ip: string; by: string }[];
   /** inputs on the never-block list, with the reason */
   skipped: { ip: string; reason: string }[];
   /** inputs that are not addresses at all */
   invalid: string[];
-  /** bans the backend failed to put in force */
+  /** inputs the backend failed to act on */
   failed: { ip: string; error: string }[];
+}
+
+export interface BlockResult extends AddressRefusals {
+  /** bans put in force now */
+  banned: BanView[];
 }
 
 export interface ReconcileReport {

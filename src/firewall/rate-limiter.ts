@@ -37,6 +37,7 @@ import { nftTimeout, parseSetListing } from './nft-backend.js';
 import { ActionError } from '../errors.js';
 import { formatRate, secondsPer, type ConnectionRate } from './connection-rate.js';
 import { formatDuration } from '../config/duration.js';
+import type { AddressRefusals } from './ban-manager.js';
 
 /** The sets of one rate: `rl_10_second`. */
 const classOf = (r: ConnectionRate) => `rl_${r.count}_${r.per}`;
@@ -100,14 +101,8 @@ export interface LimitView {
   expires_at: number | null;
 }
 
-export interface LimitResult {
+export interface LimitResult extends AddressRefusals {
   limited: LimitView[];
-  /** inputs already under a limit of this rate */
-  already: { ip: string; by: string }[];
-  /** inputs on the never-block list, with the reason */
-  skipped: { ip: string; reason: string }[];
-  invalid: string[];
-  failed: { ip: string; error: string }[];
 }
 
 export interface LimitOptions {

@@ -19,7 +19,7 @@ import { parseCgroupLayout } from '../exec/cgroup-layout.js';
 import type { Host } from '../host/host.js';
 
 /** The v1 cpu period and v2 default period, µs. */
-const PERIOD_US = 100_000;
+export const CPU_PERIOD_US = 100_000;
 /** The kernel refuses a quota under 1 ms. */
 const MIN_QUOTA_US = 1_000;
 
@@ -61,12 +61,12 @@ export const cgroupMembers = async (file: CpuLimitFile): Promise<number[]> =>
   (await readFile(join(file.dir, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
 
 /** Pure: the quota in µs per period for a share of one CPU (0.25 → 25 000 of 100 000). */
-export const quotaFor = (share: number, periodUs = PERIOD_US): number => Math.max(MIN_QUOTA_US, Math.round(share * periodUs));
+export const quotaFor = (share: number, periodUs = CPU_PERIOD_US): number => Math.max(MIN_QUOTA_US, Math.round(share * periodUs));
 
 /** Pure: the share of one CPU a v2 `cpu.max` value allows, or null for `max`. */
 export const parseCpuMax = (text: string): number | null => {
   const [quota, period] = text.trim().split(/\s+/);
-  return quota === 'max' || quota === undefined ? null : Number(quota) / Number(period ?? PERIOD_US);
+  return quota === 'max' || quota === undefined ? null : Number(quota) / Number(period ?? CPU_PERIOD_US);
 };
 
 /** How to put a cgroup's limit back as it was. */
@@ -88,13 +88,13 @@ export const applyCpuCap = async (file: CpuLimitFile, share: number): Promise<Ap
     const previous = (await readFile(path, 'utf8')).trim();
     const now = parseCpuMax(previous);
     if (now !== null && now <= share) return { file, previous, written: false };
-    const period = Number(previous.split(/\s+/)[1]) || PERIOD_US;
+    const period = Number(previous.split(/\s+/)[1]) || CPU_PERIOD_US;
     await writeFile(path, `${quotaFor(share, period)} ${period}`);
     return { file, previous, written: true };
   }
   const quotaPath = join(file.dir, 'cpu.cfs_quota_us');
   const previous = (await readFile(quotaPath, 'utf8')).trim();
-  const period = Number((await readFile(join(file.dir, 'cpu.cfs_period_us'), 'utf8')).trim()) || PERIOD_US;
+  const period = Number((await readFile(join(file.dir, 'cpu.cfs_period_us'), 'utf8')).trim()) || CPU_PERIOD_US;
   if (Number(previous) > 0 && Number(previous) / period <= share) return { file, previous, written: false };
   await writeFile(quotaPath, String(quotaFor(share, period)));
   return { file, previous, written: true };
