@@ -8,21 +8,12 @@ import { ConfigError } from '../../src/errors.js';
 import { loadMassFreezePolicyFile, loadMassFreezePolicyText, unknownClusterProblems } from '../../src/config/mass-freeze.js';
 import { resolveCustomMetric } from '../../src/config/cross-checks.js';
 import { resolveConfigPath } from '../../src/config/config-path.js';
+import { problemsOf } from './config-problems.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const compat = '/work/shared/compat/panicmode';
 const fixture = (name: string) => join(root, 'test', 'fixtures', 'config', name);
 
-/** The problems of a config that must fail. */
-const problemsOf = async (text: string): Promise<string[]> => {
-  try {
-    await loadConfigText(text, 'test.yaml', { secrets: 'check' });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-    return err.problems;
-  }
-  assert.fail('config was accepted');
-};
 
 const minimal = (extra = '') => `monitors:\n  - name: cpu\n    type: cpu_usage\n    threshold: 90\n    actions: [alert_warning]\n${extra}`;
 

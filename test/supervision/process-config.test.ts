@@ -6,17 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfigText } from '../../src/config/load.js';
-import { ConfigError } from '../../src/errors.js';
+import { problemsOf } from '../config/config-problems.js';
 
-const problemsOf = async (text: string): Promise<string[]> => {
-  try {
-    await loadConfigText(text, 'test.yaml', { secrets: 'check' });
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
-    return err.problems;
-  }
-  assert.fail('config was accepted');
-};
 
 test('a full entry decodes: finders, start, limits, budget (durations in ms), actions', async () => {
   const c = await loadConfigText(
