@@ -51,6 +51,7 @@ const growthAlone = async (): Promise<number> => {
     }
   } finally {
     await bomb.kill();
+    await bomb.reaped();
   }
 };
 
@@ -99,6 +100,7 @@ const defended = async () => {
     };
   } finally {
     await b.kill();
+    await b.reaped();
     await defence.settled();
   }
 };

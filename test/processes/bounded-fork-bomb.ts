@@ -43,9 +43,16 @@ export interface BoundedForkBomb {
   members(): ProcStat[];
   /** SIGKILLs the group and the session, until none is alive (bounded); removes the script */
   kill(): Promise<void>;
+  /**
+   * After kill(): waits (at most `timeoutMs`) until its zombies are reaped too. An init
+   * that reaps in batches (this VM's) lets a dead bomb's zombies sit for a second or two,
+   * then drops them all at once: a host task count falling by thousands while the next
+   * bomb grows would hide that bomb's rise.
+   */
+  reaped(timeoutMs?: number): Promise<boolean>;
 }
 
-const sessionMembers = (sid: number): ProcStat[] => {
+const sessionMembers = (sid: number, withZombies = false): ProcStat[] => {
   const out: ProcStat[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
@@ -56,7 +63,7 @@ const sessionMembers = (sid: number): ProcStat[] => {
       continue;
     }
     const p = parsePidStat(text);
-    if (p && p.sid === sid && p.state !== 'Z' && p.state !== 'X') out.push(p);
+    if (p && p.sid === sid && (withZombies || (p.state !== 'Z' && p.state !== 'X'))) out.push(p);
   }
   return out;
 };
@@ -106,6 +113,14 @@ export const startBoundedForkBomb = (
         await new Promise((r) => setTimeout(r, 20));
       }
       rmSync(dir, { recursive: true, force: true });
+    },
+    reaped: async (timeoutMs = 5_000) => {
+      const until = performance.now() + timeoutMs;
+      while (sessionMembers(sid, true).length > 0) {
+        if (performance.now() > until) return false;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return true;
     },
   };
 };
