@@ -128,6 +128,44 @@ export const parseStatusUid = (text: string): number => {
   return m ? Number(m[1]) : -1;
 };
 
+/** What a /proc/[pid]/status says of a process that its stat line also says (no times). */
+export type StatusFacts = Pick<ProcStat, 'pid' | 'ppid' | 'pgid' | 'sid' | 'name' | 'state' | 'rssBytes'>;
+
+const statusField = (text: string, key: string): string | undefined => {
+  const at = text.indexOf(`\n${key}:`);
+  if (at === -1) return undefined;
+  const end = text.indexOf('\n', at + key.length + 2);
+  return text.slice(at + key.length + 2, end === -1 ? text.length : end).trim();
+};
+
+/**
+ * Pure: the stat-line facts of a /proc/[pid]/status text, or null when malformed. The
+ * ids are the first of `NSpid`/`NSpgid`/`NSsid` (the proc mount's pid namespace, as the
+ * directory names are); `Name` is unescaped (`\n`, `\\`). Why read status at all: it is
+ * generated without waiting on the process, where stat waits for a process that is
+ * forking or exec'ing (see src/processes/fork-bomb-defence.ts).
+ */
+export const parsePidStatus = (text: string): StatusFacts | null => {
+  const first = (key: string) => Number((statusField(text, key) ?? '').split(/\s+/)[0] || NaN);
+  const nameAt = text.startsWith('Name:') ? text.indexOf('\n') : -1;
+  const pid = first('NSpid');
+  const ppid = first('PPid');
+  const pgid = first('NSpgid');
+  const sid = first('NSsid');
+  const state = (statusField(text, 'State') ?? '').charAt(0);
+  if (nameAt === -1 || state === '' || ![pid, ppid, pgid, sid].every(Number.isInteger)) return null;
+  const rssKb = Number((statusField(text, 'VmRSS') ?? '0 kB').split(/\s+/)[0]);
+  return {
+    pid,
+    ppid,
+    pgid,
+    sid,
+    name: text.slice(5, nameAt).trim().replace(/\\(n|\\)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')),
+    state,
+    rssBytes: Number.isFinite(rssKb) ? rssKb * 1024 : 0,
+  };
+};
+
 export interface ProcessTable {
   /** by pid */
   processes: Map<number, ProcStat>;

@@ -45,6 +45,7 @@ export interface ForkBombCriteria {
 /** One process, as a bomb's member: pid with its start time (a pid may be reused). */
 export interface Member {
   pid: number;
+  /** NaN: not read yet (found from its status file), known by pid alone until it is */
   startTicks: number;
 }
 
@@ -141,7 +142,8 @@ export const findForkBombs = (processes: ReadonlyMap<number, ProcStat>, c: ForkB
 /**
  * Pure: a bomb's members in a newer table — the ones known (same pid AND start time),
  * those in its process groups, and every descendant of either (forked since the last
- * read). Adds the new ones to `known`. Kernel threads and init are never members.
+ * read). Adds the new ones to `known`, and the start time of those known by pid alone
+ * (NaN). Kernel threads and init are never members.
  */
 export const treeMembers = (processes: ReadonlyMap<number, ProcStat>, pgids: ReadonlySet<number>, known: Map<number, number>): ProcStat[] => {
   const children = new Map<number, ProcStat[]>();
@@ -156,7 +158,8 @@ export const treeMembers = (processes: ReadonlyMap<number, ProcStat>, pgids: Rea
     const list = children.get(p.ppid);
     if (list) list.push(p);
     else children.set(p.ppid, [p]);
-    if (known.get(p.pid) === p.startTicks || pgids.has(p.pgid)) add(p);
+    const start = known.get(p.pid);
+    if (start === p.startTicks || (start !== undefined && Number.isNaN(start)) || pgids.has(p.pgid)) add(p);
   }
   // descendants: a child starts no earlier than its parent (a reused parent pid would not)
   for (let i = 0; i < members.length; i++) {

@@ -16,12 +16,14 @@ interface P {
   rss?: number;
   oom?: number;
   state?: string;
+  /** session (default: its own pid, a session leader) */
+  sid?: number;
 }
 
 const viewOf = (ps: P[], selfPid = 999): ProcessView => {
   const byPid = new Map(ps.map((p) => [p.pid, p]));
   return {
-    table: new Map(ps.map((p) => [p.pid, { pid: p.pid, ppid: p.ppid, name: p.name, state: p.state ?? 'S', pgid: p.pid, sid: p.pid, cpuTicks: 0, startTicks: p.pid * 10, rssBytes: p.rss ?? 0 }])),
+    table: new Map(ps.map((p) => [p.pid, { pid: p.pid, ppid: p.ppid, name: p.name, state: p.state ?? 'S', pgid: p.pid, sid: p.sid ?? p.pid, cpuTicks: 0, startTicks: p.pid * 10, rssBytes: p.rss ?? 0 }])),
     selfPid,
     cpuPercent: (pid) => byPid.get(pid)?.cpu ?? 0,
     cmdline: (pid) => (byPid.has(pid) ? (byPid.get(pid)!.argv ?? []).join(' ') : null),
@@ -73,6 +75,44 @@ test('spare: PID 1, kernel threads, PanicMode and its ancestors, sshd, ssh sessi
   );
   assert.equal(spare(4242), 'gone');
   assert.equal(spareFrom(viewOf([{ pid: 50, ppid: 1, name: 'x', argv: [], state: 'Z' }]))(50), 'zombie');
+});
+
+test('spare goes by what the stat line says, not by what a process writes in its cmdline', () => {
+  const ps: P[] = [
+    { pid: 10, ppid: 1, name: 'sshd', argv: ['sshd: /usr/sbin/sshd -D [listener]'] },
+    { pid: 12, ppid: 1, name: 'bash', argv: ['-bash'] }, // login(1)'s shell: leads its session
+    // `:(){ :|:& };:` typed at that prompt: forks of -bash, argv0 kept, session not led
+    { pid: 40, ppid: 12, name: 'bash', argv: ['-bash'], sid: 12 },
+    { pid: 41, ppid: 1, name: 'bash', argv: ['-bash'], sid: 12 }, // one reparented to init
+    { pid: 42, ppid: 1, name: 'xmrig', argv: ['sshd: root@pts/0'], sid: 42 }, // a miner in disguise
+    { pid: 43, ppid: 1, name: 'hidden', argv: [], sid: 43 }, // an empty cmdline is not a kernel thread
+  ];
+  const spare = spareFrom(viewOf(ps));
+  assert.deepEqual(
+    ps.map((p) => [p.pid, spare(p.pid)]),
+    [
+      [10, 'sshd'],
+      [12, "a user's login shell"],
+      [40, null],
+      [41, null],
+      [42, null],
+      [43, null],
+    ],
+  );
+});
+
+test('spare reads no cmdline for a process its stat line decides (a forking bomb member holds its memory map)', () => {
+  const read: number[] = [];
+  const ps: P[] = [{ pid: 12, ppid: 1, name: 'bash', argv: ['-bash'] }, ...Array.from({ length: 50 }, (_, i): P => ({ pid: 100 + i, ppid: 1, name: 'sh', argv: ['sh', 'bomb.sh'], sid: 12 }))];
+  const view = viewOf(ps);
+  const counted: ProcessView = { ...view, cmdline: (pid) => (read.push(pid), view.cmdline(pid)), argv0: (pid) => (read.push(pid), view.argv0(pid)) };
+  const spare = spareFrom(counted);
+  for (const p of ps.slice(1)) assert.equal(spare(p.pid), null);
+  assert.deepEqual(read, []);
+  assert.equal(spareFrom(counted, { whitelist: ['sh'] })(100), 'whitelisted (sh)');
+  assert.deepEqual(read, [], 'the comm matched the whitelist: no read');
+  assert.equal(spareFrom(counted, { whitelist: ['worker'] })(100), null);
+  assert.deepEqual(read, [100], 'the comm did not match: argv0 read once');
 });
 
 test('choose by CPU: the busiest unprotected first, protected ones reported, nobody under min_cpu', () => {

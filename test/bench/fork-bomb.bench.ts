@@ -62,10 +62,11 @@ const defended = async () => {
     host,
     options,
     dryRun: false,
-    spareIn: () => (pid) => {
+    // the sid from the table the defence read (as the agent's rule reads its facts there first)
+    spareIn: (table) => (pid) => {
       if (!bomb) return 'no bomb yet';
       try {
-        return parsePidStat(host.readProcSync(pid, 'stat'))?.sid === bomb.sid ? null : 'not the bench bomb';
+        return (table.get(pid) ?? parsePidStat(host.readProcSync(pid, 'stat')))?.sid === bomb.sid ? null : 'not the bench bomb';
       } catch {
         return null; // exited: no signal can reach it
       }

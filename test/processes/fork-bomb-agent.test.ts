@@ -32,6 +32,9 @@ const waitFor = async (ok: () => boolean, ms: number) => {
 const statLine = (pid: number, ppid: number, pgid: number, state: string, startTicks: number) =>
   `${pid} (sh) ${state} ${ppid} ${pgid} ${pgid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`;
 
+const statusText = (pid: number, ppid: number, pgid: number, state: string) =>
+  `Name:\tsh\nUmask:\t0022\nState:\t${state} (${state === 'T' ? 'stopped' : 'sleeping'})\nTgid:\t${pid}\nNgid:\t0\nPid:\t${pid}\nPPid:\t${ppid}\nTracerPid:\t0\nNSpid:\t${pid}\nNSpgid:\t${pgid}\nNSsid:\t${pgid}\nVmRSS:\t    1000 kB\nThreads:\t1\n`;
+
 /** A proc tree with a bomb in it, and the kernel's answer to signals. */
 const fakeMachine = (root: string) => {
   const bootMs = performance.now() - 1_000_000; // up 1,000 s
@@ -40,6 +43,7 @@ const fakeMachine = (root: string) => {
   const write = (pid: number, ppid: number, pgid: number, state: string, start: number) => {
     mkdirSync(join(root, String(pid)), { recursive: true });
     writeFileSync(join(root, String(pid), 'stat'), statLine(pid, ppid, pgid, state, start));
+    writeFileSync(join(root, String(pid), 'status'), statusText(pid, ppid, pgid, state));
     // a live process has a cmdline (the never-touched rule reads it: none means gone)
     if (pid !== 1) writeFileSync(join(root, String(pid), 'cmdline'), pid === 200 ? 'daemon\0' : 'sh\0-c\0:\0');
   };

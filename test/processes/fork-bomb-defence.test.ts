@@ -11,8 +11,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { asyncScheduler, filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { createHost } from '../../src/host/host.js';
-import { parsePidStat } from '../../src/collectors/processes.js';
-import { forkBombDefence, handedOutBetween, ownLineage, parseLastPid, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
+import { parsePidStat, parsePidStatus, type ProcStat } from '../../src/collectors/processes.js';
+import type { Host } from '../../src/host/host.js';
+import { forkBombDefence, handedOutAt, handedOutBetween, ownLineage, parseLastPid, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
 import type { ForkBombConfig } from '../../src/config/schema.js';
 import type { ActionRunRecord } from '../../src/actions/executor.js';
 import type { Incident } from '../../src/model/incident.js';
@@ -23,12 +24,12 @@ import { startBoundedForkBomb, type BoundedForkBomb } from './bounded-fork-bomb.
 const host = createHost();
 const logger = createLogger('test', { level: 'error', write: () => undefined });
 
-/** Spares every process that is not in `bomb`'s session (read from its stat). */
-const onlyIn = (bomb: () => BoundedForkBomb | null) => (pid: number): string | null => {
+/** Spares every process that is not in `bomb`'s session (from the table the defence read, else its stat). */
+const onlyIn = (bomb: () => BoundedForkBomb | null, table: ReadonlyMap<number, ProcStat>) => (pid: number): string | null => {
   const b = bomb();
   if (!b) return 'no test bomb yet';
   try {
-    const p = parsePidStat(host.readProcSync(pid, 'stat'));
+    const p = table.get(pid) ?? parsePidStat(host.readProcSync(pid, 'stat'));
     return p && p.sid === b.sid ? null : 'not this test’s bomb';
   } catch {
     return null; // exited: no signal can reach it
@@ -46,15 +47,26 @@ const options = (over: Partial<ForkBombConfig> = {}): ForkBombConfig => ({
   ...over,
 });
 
-const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, dryRun = false) => {
+/** The host, with what the defence reads and signals written down in order. */
+const recording = () => {
+  const events: string[] = [];
+  const recorded: Host = {
+    ...host,
+    readProcSync: (...parts) => (events.push(`read ${parts.join('/')}`), host.readProcSync(...parts)),
+    kill: (pid, signal) => (events.push(`kill ${pid} ${String(signal)}`), host.kill(pid, signal)),
+  };
+  return { events, host: recorded };
+};
+
+const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, dryRun = false, on: Host = host) => {
   let bomb: BoundedForkBomb | null = null;
   const frozen: { pids: number[]; reason: string }[] = [];
   const runs: ActionRunRecord[] = [];
   const defence = forkBombDefence({
-    host,
+    host: on,
     options: options(over),
     dryRun,
-    spareIn: () => onlyIn(() => bomb),
+    spareIn: (table) => onlyIn(() => bomb, table),
     onFrozen: (pids, reason) => frozen.push({ pids, reason }),
     record: (r) => runs.push(r),
     logger,
@@ -120,6 +132,29 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
     }
   });
 
+  test('found from the status files and stopped as a group before the stat line of any member is read', async () => {
+    // a member's stat waits while it forks or execs (the reason): the first stat read of
+    // the bomb must come after its process group was stopped
+    const rec = recording();
+    const r = await run({ kill: true }, 300, 20_000, false, rec.host);
+    try {
+      const got = await r.result;
+      assert.ok(Array.isArray(got), `an incident: ${String(got)}`);
+      // the bomb's members: every process the defence signalled one by one (it only ever signals the bomb)
+      const members = new Set(rec.events.map((e) => /^kill (\d+) /.exec(e)?.[1]).filter((p) => p !== undefined));
+      const young = (e: string) => members.has(/^read (\d+)\/(stat|status)$/.exec(e)?.[1] ?? '');
+      const groupStop = rec.events.indexOf(`kill -${r.bomb.sid} SIGSTOP`);
+      const firstStat = rec.events.findIndex((e) => young(e) && e.endsWith('/stat'));
+      assert.ok(groupStop >= 0, `the group was stopped in one signal: ${rec.events.filter((e) => e.startsWith('kill -')).join(', ')}`);
+      assert.ok(rec.events.slice(0, groupStop).some((e) => young(e) && e.endsWith('/status')), 'found from status files');
+      assert.ok(firstStat === -1 || firstStat > groupStop, `stat read at ${firstStat}, group stopped at ${groupStop}: ${rec.events.slice(Math.max(0, firstStat - 2), firstStat + 2).join(', ')}`);
+      assert.deepEqual(r.bomb.members().map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'no member alive');
+    } finally {
+      await r.bomb.kill();
+      await r.defence.settled();
+    }
+  });
+
   test('dry run: the bomb is found and reported, nothing is signalled', async () => {
     const r = await run({ kill: true }, 150, 20_000, true);
     try {
@@ -166,6 +201,28 @@ describe('fork-bomb defence: pure parts', () => {
     assert.deepEqual([32700, 32701, 32767, 1, 40, 41, 500].map((p) => handedOutBetween(p, 32700, 40)), [false, true, true, true, true, false, false]);
     // nothing handed out: nothing is new
     assert.equal(handedOutBetween(100, 100, 100), false);
+  });
+
+  test('when a pid was handed out, at the earliest, from the last pids read at known times', () => {
+    const marks = [
+      { lastPid: 100, at: 1_000 },
+      { lastPid: 150, at: 1_100 },
+      { lastPid: 400, at: 1_200 },
+    ];
+    // 101..150 came between the readings at 1,000 and 1,100: dated 1,000, the earliest
+    assert.deepEqual([101, 150, 151, 400, 401, 90].map((p) => handedOutAt(marks, p)), [1_000, 1_000, 1_100, 1_100, 1_200, 1_200]);
+    // across the wrap at pid_max
+    assert.equal(handedOutAt([{ lastPid: 32700, at: 0 }, { lastPid: 40, at: 100 }], 5), 0);
+    assert.ok(Number.isNaN(handedOutAt([], 5)));
+  });
+
+  test('status: the stat-line facts, ids from the NS fields, the name unescaped; junk is null', () => {
+    const text = 'Name:\tmy\\nworker\nUmask:\t0022\nState:\tT (stopped)\nTgid:\t700\nNgid:\t0\nPid:\t700\nPPid:\t1\nTracerPid:\t0\nNSpid:\t700\t3\nNSpgid:\t650\t1\nNSsid:\t600\t1\nVmRSS:\t    2048 kB\n';
+    assert.deepEqual(parsePidStatus(text), { pid: 700, ppid: 1, pgid: 650, sid: 600, name: 'my\nworker', state: 'T', rssBytes: 2048 * 1024 });
+    // a kernel thread: no VmRSS
+    assert.equal(parsePidStatus('Name:\tkworker/0:1\nState:\tI (idle)\nPPid:\t2\nNSpid:\t9\nNSpgid:\t0\nNSsid:\t0\n')?.rssBytes, 0);
+    assert.equal(parsePidStatus(''), null);
+    assert.equal(parsePidStatus('Name:\tx\nState:\tS (sleeping)\nPPid:\t1\n'), null, 'no NS fields');
   });
 
   test('own lineage: PID 1, itself, every ancestor', () => {
