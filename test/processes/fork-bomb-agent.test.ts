@@ -119,7 +119,7 @@ test('a running agent stops a fork bomb: incident recorded and alerted, freeze a
     const config = await loadConfigText(
       `storage: {incident_db: ${join(dir, 'incidents.db')}}
 performance: {check_interval: 1s}
-firewall: {enabled: false}
+firewall: {enabled: false, ctl_socket: ${join(dir, 'ctl.sock')}}
 alerts: {critical: [{channel: file, path: ${join(dir, 'alerts.jsonl')}}]}
 anomaly:
   fork_bomb: {rate: 100, interval: 50ms, min_tree_size: 30}

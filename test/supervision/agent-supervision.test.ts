@@ -37,6 +37,7 @@ const setup = (name: string, processesYaml: string) => {
   check_interval: 300ms
 ${storageYaml(dir)}firewall:
   enabled: false
+  ctl_socket: ${join(dir, 'ctl.sock')}
 integrations:
   file:
     enabled: true
