@@ -128,8 +128,8 @@ export const parseStatusUid = (text: string): number => {
   return m ? Number(m[1]) : -1;
 };
 
-/** What a /proc/[pid]/status says of a process that its stat line also says (no times). */
-export type StatusFacts = Pick<ProcStat, 'pid' | 'ppid' | 'pgid' | 'sid' | 'name' | 'state' | 'rssBytes'>;
+/** What a /proc/[pid]/status says of a process that its stat line also says (no times), and its real uid. */
+export type StatusFacts = Pick<ProcStat, 'pid' | 'ppid' | 'pgid' | 'sid' | 'name' | 'state' | 'rssBytes'> & { uid: number };
 
 const statusField = (text: string, key: string): string | undefined => {
   const at = text.indexOf(`\n${key}:`);
@@ -152,8 +152,9 @@ export const parsePidStatus = (text: string): StatusFacts | null => {
   const ppid = first('PPid');
   const pgid = first('NSpgid');
   const sid = first('NSsid');
+  const uid = first('Uid');
   const state = (statusField(text, 'State') ?? '').charAt(0);
-  if (nameAt === -1 || state === '' || ![pid, ppid, pgid, sid].every(Number.isInteger)) return null;
+  if (nameAt === -1 || state === '' || ![pid, ppid, pgid, sid, uid].every(Number.isInteger)) return null;
   const rssKb = Number((statusField(text, 'VmRSS') ?? '0 kB').split(/\s+/)[0]);
   return {
     pid,
@@ -163,6 +164,7 @@ export const parsePidStatus = (text: string): StatusFacts | null => {
     name: text.slice(5, nameAt).trim().replace(/\\(n|\\)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')),
     state,
     rssBytes: Number.isFinite(rssKb) ? rssKb * 1024 : 0,
+    uid,
   };
 };
 

@@ -28,7 +28,7 @@ import type { ActionRunRecord } from '../actions/executor.js';
 import { CLK_TCK, parsePidStat, parsePidStatus, readProcessTable, type ProcStat } from '../collectors/processes.js';
 import { parseLoadavg } from '../collectors/load.js';
 import { riseRateExceeds } from '../../streams/riseRateExceeds.js';
-import { findForkBombs, type ForkBombTree } from './fork-bomb-trees.js';
+import { findForkBombs, type BombProcess, type ForkBombTree } from './fork-bomb-trees.js';
 import { freezeTree, killTree, type ResponseDeps } from './fork-bomb-response.js';
 
 /** How far back a process start counts as a tree's growth. */
@@ -89,23 +89,6 @@ export const parseLastPid = (text: string): number => {
 /** Pure: whether `pid` was handed out after `from`, up to `to` (pids wrap at pid_max). */
 export const handedOutBetween = (pid: number, from: number, to: number): boolean => (from <= to ? pid > from && pid <= to : pid > from || pid <= to);
 
-/**
- * The processes whose pids were handed out after `from`, up to `to`: the pid
- * directories are listed (one getdents), and only those pids' stat files are read.
- */
-export const readNewProcesses = (host: Host, from: number, to: number): Map<number, ProcStat> => {
-  const out = new Map<number, ProcStat>();
-  for (const entry of host.listProcSync()) {
-    const c = entry.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const pid = Number(entry);
-    if (!handedOutBetween(pid, from, to)) continue;
-    const p = readOne(host, pid); // undefined: exited
-    if (p) out.set(pid, p);
-  }
-  return out;
-};
-
 /** PID 1, this process and every ancestor of it (a sidecar's runtime, the shell that started it). */
 export const ownLineage = (lookup: (pid: number) => ProcStat | undefined, self: number): Map<number, string> => {
   const spared = new Map<number, string>([[1, 'PID 1']]);
@@ -137,8 +120,8 @@ export const handedOutAt = (marks: readonly PidMark[], pid: number): number => {
  * estimates (from the pids: see handedOutAt), good for judging a tree's growth, not for
  * telling a reused pid (the freeze and the kill read stat once the bomb is stopped).
  */
-export const readNewStatuses = (host: Host, from: number, to: number, startOf: (pid: number) => number): Map<number, ProcStat> => {
-  const out = new Map<number, ProcStat>();
+export const readNewStatuses = (host: Host, from: number, to: number, startOf: (pid: number) => number): Map<number, BombProcess> => {
+  const out = new Map<number, BombProcess>();
   for (const entry of host.listProcSync()) {
     const c = entry.charCodeAt(0);
     if (c < 48 || c > 57) continue;
@@ -150,7 +133,7 @@ export const readNewStatuses = (host: Host, from: number, to: number, startOf: (
     } catch {
       continue; // exited
     }
-    if (facts) out.set(pid, { ...facts, cpuTicks: NaN, startTicks: startOf(pid) });
+    if (facts) out.set(pid, { ...facts, cpuTicks: NaN, startTicks: startOf(pid), startEstimated: true });
   }
   return out;
 };
@@ -197,7 +180,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     return s.tasks;
   };
 
-  const stopOne = async (tree: ForkBombTree, table: ReadonlyMap<number, ProcStat>, sincePid: number | undefined, respond: ResponseDeps): Promise<Incident> => {
+  const stopOne = async (tree: ForkBombTree, table: ReadonlyMap<number, BombProcess>, sincePid: number | undefined, respond: ResponseDeps): Promise<Incident> => {
     const key = `anomaly:fork_bomb|${tree.root.pid}:${Math.round(tree.root.startTicks)}`;
     const what = describeTree(tree);
     // recorded as each step ends, so a run's time is when it ended
@@ -301,7 +284,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
           return NaN; // the freeze then reads whole tables
         }
       },
-      readSince: (a, b) => readNewProcesses(host, a, b),
+      readSince: (a, b) => readNewStatuses(host, a, b, startOf),
       spare,
       now,
       pause: () => firstValueFrom(timer(0, scheduler)).then(() => undefined),

@@ -23,7 +23,7 @@
  */
 import type { Host } from '../host/host.js';
 import { parsePidStat, type ProcStat } from '../collectors/processes.js';
-import { stoppedOrDead, treeMembers, type ForkBombTree, type Member } from './fork-bomb-trees.js';
+import { signatureOf, stoppedOrDead, treeMembers, type BombProcess, type ForkBombTree, type Member } from './fork-bomb-trees.js';
 
 export interface ResponseDeps {
   host: Host;
@@ -31,8 +31,11 @@ export interface ResponseDeps {
   scan: () => Promise<ReadonlyMap<number, ProcStat>>;
   /** the last pid handed out (loadavg's last field), NaN when unknown */
   lastPid: () => number;
-  /** reads only the processes whose pids were handed out after `from`, up to `to` */
-  readSince: (from: number, to: number) => ReadonlyMap<number, ProcStat>;
+  /**
+   * reads only the processes whose pids were handed out after `from`, up to `to`, from
+   * their status files (users, dated starts: see fork-bomb-defence.ts readNewStatuses)
+   */
+  readSince: (from: number, to: number) => ReadonlyMap<number, BombProcess>;
   /** a reason never to signal this process, or null */
   spare: (pid: number) => string | null;
   /** lets the event loop run between rounds */
@@ -128,7 +131,7 @@ const stopWholeGroups = (table: ReadonlyMap<number, ProcStat>, pgids: ReadonlySe
  */
 export const freezeTree = async (
   tree: ForkBombTree,
-  first: ReadonlyMap<number, ProcStat>,
+  first: ReadonlyMap<number, BombProcess>,
   deps: ResponseDeps,
   limits: ResponseLimits = {},
 ): Promise<Frozen> => {
@@ -137,16 +140,24 @@ export const freezeTree = async (
   const deadline = start + (limits.timeoutMs ?? 5_000);
   const known = new Map(tree.members.map((m) => [m.pid, m.startTicks]));
   const pgids = new Set(tree.pgids);
+  // its members' users and names, where the first read has users: what ties a bomb whose
+  // members each start a session of their own, in the reads of its young processes
+  const signatures = new Set<string>();
+  for (const m of tree.members) {
+    const p = first.get(m.pid);
+    const signature = p && signatureOf(p);
+    if (signature !== undefined) signatures.add(signature);
+  }
   const spared = new Map<number, string>();
   // every member alive (not spared) as last read, and whether it was stopped then
   const alive = new Map<number, { member: Member; stopped: boolean }>();
   let sincePid = limits.sincePid;
-  let table = first;
+  let table: ReadonlyMap<number, BombProcess> = first;
   let read: 'first' | 'young' | 'confirm' | 'census' = 'first';
   let frozenMs = -1;
   let mark = deps.lastPid();
   // the pids handed out after `from`; without pids to go by, the whole table
-  const readSince = async (from: number | undefined): Promise<ReadonlyMap<number, ProcStat>> => {
+  const readSince = async (from: number | undefined): Promise<ReadonlyMap<number, BombProcess>> => {
     const to = deps.lastPid();
     return from !== undefined && Number.isFinite(from) && Number.isFinite(to) ? deps.readSince(from, to) : deps.scan();
   };
@@ -154,7 +165,7 @@ export const freezeTree = async (
   for (let round = 1; ; round++) {
     let sent = 0;
     if (read === 'young' || read === 'census') alive.clear(); // such a read says who is still there
-    for (const p of treeMembers(table, pgids, known)) {
+    for (const p of treeMembers(table, pgids, known, signatures)) {
       if (spared.has(p.pid)) continue;
       if (dead(p.state)) {
         alive.delete(p.pid);

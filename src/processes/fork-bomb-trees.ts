@@ -12,6 +12,11 @@
  *   its children into new groups still forks them from one another). A young process
  *   is not linked to an old parent: the shell or service a bomb was started from is
  *   not part of it unless it shares the bomb's process group.
+ * - the same user and name when both started within the growth window, where the
+ *   table knows users (read from status files): a bomb whose members each start a
+ *   session of their own (`setsid`) and whose parents exit has no other tie — each
+ *   survivor is a group of one, reparented to init. The price: during a bomb, a young
+ *   process of the same user and name that is not part of it is frozen with it.
  * Sessions are not a link: a login session holds every command its user ran.
  *
  * A tree is a bomb when it holds at least `minTreeSize` processes and grew faster than
@@ -41,6 +46,17 @@ export interface ForkBombCriteria {
   /** clock ticks per second (USER_HZ) */
   ticksPerSec: number;
 }
+
+/**
+ * A process as the defence reads it: a stat line's facts; read from its status file
+ * (which never waits on the process: see fork-bomb-defence.ts), also its user, with a
+ * start time dated from its pid (`startEstimated`: good for a rate, not for telling a
+ * reused pid).
+ */
+export type BombProcess = ProcStat & { uid?: number; startEstimated?: boolean };
+
+/** Pure: a young process's user and name, the tie of a bomb whose members share nothing else; undefined without a user. */
+export const signatureOf = (p: BombProcess): string | undefined => (p.uid !== undefined && p.uid >= 0 ? `${p.uid}\0${p.name}` : undefined);
 
 /** One process, as a bomb's member: pid with its start time (a pid may be reused). */
 export interface Member {
@@ -84,16 +100,24 @@ class Components {
   }
 }
 
-/** Pure: the fork bombs in a process table, fastest-growing first. */
-export const findForkBombs = (processes: ReadonlyMap<number, ProcStat>, c: ForkBombCriteria): ForkBombTree[] => {
+/** Pure: the fork bombs in a process table (with users where it has them), fastest-growing first. */
+export const findForkBombs = (processes: ReadonlyMap<number, BombProcess>, c: ForkBombCriteria): ForkBombTree[] => {
   const since = c.nowTicks - c.windowTicks;
   const young = (p: ProcStat) => p.startTicks >= since;
   const sets = new Components();
+  // user and name → the first young process seen with them
+  const firstNamed = new Map<string, number>();
   for (const p of processes.values()) {
     if (p.pid <= 2 || p.ppid === 2) continue; // init, kthreadd and kernel threads are never a bomb
     if (p.pgid > 0) sets.union(p.pid, -p.pgid);
     const parent = processes.get(p.ppid);
     if (parent && young(p) && young(parent) && parent.pid > 2) sets.union(p.pid, parent.pid);
+    const key = young(p) ? signatureOf(p) : undefined;
+    if (key !== undefined) {
+      const first = firstNamed.get(key);
+      if (first === undefined) firstNamed.set(key, p.pid);
+      else sets.union(p.pid, first);
+    }
   }
   const groups = new Map<number, ProcStat[]>();
   for (const p of processes.values()) {
@@ -140,16 +164,23 @@ export const findForkBombs = (processes: ReadonlyMap<number, ProcStat>, c: ForkB
 };
 
 /**
- * Pure: a bomb's members in a newer table — the ones known (same pid AND start time),
- * those in its process groups, and every descendant of either (forked since the last
- * read). Adds the new ones to `known`, and the start time of those known by pid alone
- * (NaN). Kernel threads and init are never members.
+ * Pure: a bomb's members in a newer table — the ones known (same pid AND start time;
+ * by pid alone where the start was dated, not read: NaN), those in its process groups,
+ * young ones with one of its `signatures` (user and name, where the table has users:
+ * a read of the processes started since the bomb began), and every descendant of any
+ * (forked since the last read). Adds the new ones to `known`. Kernel threads and init
+ * are never members.
  */
-export const treeMembers = (processes: ReadonlyMap<number, ProcStat>, pgids: ReadonlySet<number>, known: Map<number, number>): ProcStat[] => {
-  const children = new Map<number, ProcStat[]>();
-  const members: ProcStat[] = [];
+export const treeMembers = (
+  processes: ReadonlyMap<number, BombProcess>,
+  pgids: ReadonlySet<number>,
+  known: Map<number, number>,
+  signatures: ReadonlySet<string> = new Set(),
+): BombProcess[] => {
+  const children = new Map<number, BombProcess[]>();
+  const members: BombProcess[] = [];
   const seen = new Set<number>();
-  const add = (p: ProcStat) => {
+  const add = (p: BombProcess) => {
     if (seen.has(p.pid) || p.pid <= 2 || p.ppid === 2) return;
     seen.add(p.pid);
     members.push(p);
@@ -159,13 +190,14 @@ export const treeMembers = (processes: ReadonlyMap<number, ProcStat>, pgids: Rea
     if (list) list.push(p);
     else children.set(p.ppid, [p]);
     const start = known.get(p.pid);
-    if (start === p.startTicks || (start !== undefined && Number.isNaN(start)) || pgids.has(p.pgid)) add(p);
+    const signature = signatures.size > 0 ? signatureOf(p) : undefined;
+    if (start === p.startTicks || (start !== undefined && Number.isNaN(start)) || pgids.has(p.pgid) || (signature !== undefined && signatures.has(signature))) add(p);
   }
   // descendants: a child starts no earlier than its parent (a reused parent pid would not)
   for (let i = 0; i < members.length; i++) {
     const parent = members[i]!;
     for (const child of children.get(parent.pid) ?? []) if (child.startTicks >= parent.startTicks) add(child);
   }
-  for (const p of members) known.set(p.pid, p.startTicks);
+  for (const p of members) known.set(p.pid, p.startEstimated ? NaN : p.startTicks);
   return members;
 };

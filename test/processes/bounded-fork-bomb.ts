@@ -9,13 +9,18 @@
  * pid), marked in the environment (PANICMODE_TEST_BOMB=<marker>), and `kill()` SIGKILLs
  * its process group AND every process of its session, so even a member that left the
  * group dies. Only the session this bomb created is ever signalled.
+ *
+ * `scatter: { uid }` makes the bomb an attacker's: every member starts in a session
+ * (and process group) of its own (`setsid`), so nothing but its user and name ties the
+ * survivors together. It runs as `uid`, a numeric uid no one else on the host uses, and
+ * its members are found, and killed, by that uid.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { parsePidStat, type ProcStat } from '../../src/collectors/processes.js';
+import { parsePidStat, parseStatusUid, type ProcStat } from '../../src/collectors/processes.js';
 
 // budget n, fan-out f: n ≤ 1 is a leaf; otherwise split n among min(f, n) children, then exit
 const SCRIPT = `n=$1; f=$2; life=$3
@@ -24,7 +29,7 @@ k=$f; if [ "$n" -lt "$k" ]; then k=$n; fi
 i=0; left=$n
 while [ $i -lt $k ]; do
   part=$(( left / (k - i) ))
-  sh "$0" $part $f $life &
+  $SETSID sh "$0" $part $f $life &
   left=$(( left - part )); i=$(( i + 1 ))
 done
 exit 0
@@ -68,32 +73,56 @@ const sessionMembers = (sid: number, withZombies = false): ProcStat[] => {
   return out;
 };
 
+/** The live processes (zombies excluded) running as `uid`. */
+const uidMembers = (uid: number, withZombies = false): ProcStat[] => {
+  const out: ProcStat[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (parseStatusUid(readFileSync(`/proc/${e}/status`, 'utf8')) !== uid) continue;
+      const p = parsePidStat(readFileSync(`/proc/${e}/stat`, 'utf8'));
+      if (p && (withZombies || (p.state !== 'Z' && p.state !== 'X'))) out.push(p);
+    } catch {
+      /* exited */
+    }
+  }
+  return out;
+};
+
 export const startBoundedForkBomb = (
   size: number,
   /** niceness: the bomb's, whatever the caller's (default the caller's) */
-  opts: { fanout?: number; lifetimeSec?: number; niceness?: number } = {},
+  opts: { fanout?: number; lifetimeSec?: number; niceness?: number; scatter?: { uid: number } } = {},
 ): BoundedForkBomb => {
   if (!Number.isInteger(size) || size < 1 || size > MAX_BOMB_SIZE) throw new RangeError(`bomb size ${size}: 1..${MAX_BOMB_SIZE}`);
   const dir = mkdtempSync(join(tmpdir(), 'panicmode-bomb-'));
   const script = join(dir, 'bomb.sh');
   writeFileSync(script, SCRIPT);
+  if (opts.scatter) {
+    if (!Number.isInteger(opts.scatter.uid) || opts.scatter.uid < 10_000) throw new RangeError(`scatter uid ${opts.scatter.uid}: one no one uses (10,000 and up)`);
+    chmodSync(dir, 0o755); // readable by the bomb's user
+    chmodSync(script, 0o644);
+  }
   const marker = randomUUID();
   const startedAt = performance.now();
   const args = [script, String(size), String(opts.fanout ?? 2), String(opts.lifetimeSec ?? 60)];
   // nice(1) execs sh in place: the bomb's root keeps the pid (and so the session) spawned here
-  const [file, argv] = opts.niceness === undefined ? ['sh', args] : ['nice', ['-n', String(opts.niceness - getPriority()), 'sh', ...args]];
-  const child = spawn(file, argv, {
+  const asUser = opts.scatter ? ['setpriv', '--reuid', String(opts.scatter.uid), '--regid', String(opts.scatter.uid), '--clear-groups'] : [];
+  const command = [...asUser, 'sh', ...args];
+  const [file, ...argv] = opts.niceness === undefined ? command : ['nice', '-n', String(opts.niceness - getPriority()), ...command];
+  const child = spawn(file!, argv, {
     detached: true,
     stdio: 'ignore',
-    env: { PATH: process.env.PATH, PANICMODE_TEST_BOMB: marker },
+    env: { PATH: process.env.PATH, PANICMODE_TEST_BOMB: marker, SETSID: opts.scatter ? 'setsid' : '' },
   });
   const sid = child.pid!;
   child.unref();
+  const find = (withZombies = false) => (opts.scatter ? uidMembers(opts.scatter.uid, withZombies) : sessionMembers(sid, withZombies));
   return {
     sid,
     marker,
     startedAt,
-    members: () => sessionMembers(sid),
+    members: () => find(),
     kill: async () => {
       for (let round = 0; round < 50; round++) {
         try {
@@ -101,7 +130,7 @@ export const startBoundedForkBomb = (
         } catch {
           /* the group is gone */
         }
-        const left = sessionMembers(sid);
+        const left = find();
         if (left.length === 0) break;
         for (const p of left) {
           try {
@@ -116,7 +145,7 @@ export const startBoundedForkBomb = (
     },
     reaped: async (timeoutMs = 5_000) => {
       const until = performance.now() + timeoutMs;
-      while (sessionMembers(sid, true).length > 0) {
+      while (find(true).length > 0) {
         if (performance.now() > until) return false;
         await new Promise((r) => setTimeout(r, 50));
       }

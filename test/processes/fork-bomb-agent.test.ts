@@ -33,7 +33,7 @@ const statLine = (pid: number, ppid: number, pgid: number, state: string, startT
   `${pid} (sh) ${state} ${ppid} ${pgid} ${pgid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${startTicks} 1000000 100 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n`;
 
 const statusText = (pid: number, ppid: number, pgid: number, state: string) =>
-  `Name:\tsh\nUmask:\t0022\nState:\t${state} (${state === 'T' ? 'stopped' : 'sleeping'})\nTgid:\t${pid}\nNgid:\t0\nPid:\t${pid}\nPPid:\t${ppid}\nTracerPid:\t0\nNSpid:\t${pid}\nNSpgid:\t${pgid}\nNSsid:\t${pgid}\nVmRSS:\t    1000 kB\nThreads:\t1\n`;
+  `Name:\tsh\nUmask:\t0022\nState:\t${state} (${state === 'T' ? 'stopped' : 'sleeping'})\nTgid:\t${pid}\nNgid:\t0\nPid:\t${pid}\nPPid:\t${ppid}\nTracerPid:\t0\nUid:\t0\t0\t0\t0\nNSpid:\t${pid}\nNSpgid:\t${pgid}\nNSsid:\t${pgid}\nVmRSS:\t    1000 kB\nThreads:\t1\n`;
 
 /** A proc tree with a bomb in it, and the kernel's answer to signals. */
 const fakeMachine = (root: string) => {

@@ -11,7 +11,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { asyncScheduler, filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { createHost } from '../../src/host/host.js';
-import { parsePidStat, parsePidStatus, type ProcStat } from '../../src/collectors/processes.js';
+import { parsePidStat, parsePidStatus, parseStatusUid, type ProcStat } from '../../src/collectors/processes.js';
 import type { Host } from '../../src/host/host.js';
 import { forkBombDefence, handedOutAt, handedOutBetween, ownLineage, parseLastPid, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
 import type { ForkBombConfig } from '../../src/config/schema.js';
@@ -22,6 +22,9 @@ import { createLogger } from '../../src/log/logger.js';
 import { startBoundedForkBomb, type BoundedForkBomb } from './bounded-fork-bomb.js';
 
 const host = createHost();
+const waitUntil = async (ok: () => boolean, ms: number): Promise<void> => {
+  for (const end = Date.now() + ms; !ok() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+};
 const logger = createLogger('test', { level: 'error', write: () => undefined });
 
 /** Spares every process that is not in `bomb`'s session (from the table the defence read, else its stat). */
@@ -58,7 +61,16 @@ const recording = () => {
   return { events, host: recorded };
 };
 
-const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, dryRun = false, on: Host = host) => {
+/** Spares every process not running as `uid` (from the table the defence read, else its status). */
+const onlyUser = (uid: number, table: ReadonlyMap<number, ProcStat & { uid?: number }>) => (pid: number): string | null => {
+  try {
+    return (table.get(pid)?.uid ?? parseStatusUid(host.readProcSync(pid, 'status'))) === uid ? null : 'not this test’s bomb';
+  } catch {
+    return null; // exited: no signal can reach it
+  }
+};
+
+const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, dryRun = false, on: Host = host, scatterUid?: number) => {
   let bomb: BoundedForkBomb | null = null;
   const frozen: { pids: number[]; reason: string }[] = [];
   const runs: ActionRunRecord[] = [];
@@ -66,25 +78,29 @@ const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, 
     host: on,
     options: options(over),
     dryRun,
-    spareIn: (table) => onlyIn(() => bomb, table),
+    spareIn: (table) => (scatterUid === undefined ? onlyIn(() => bomb, table) : onlyUser(scatterUid, table)),
     onFrozen: (pids, reason) => frozen.push({ pids, reason }),
     record: (r) => runs.push(r),
     logger,
     scheduler: asyncScheduler,
   });
-  // Incidents about other trees (all spared) may come too: wait for ours, by its process group (the bomb's sid).
+  // Incidents about other trees (all spared) may come too: wait for ours, by its process group (the bomb's sid),
+  // or for a scattered bomb by its members (every pid it names runs as the bomb's user)
+  const ours = (i: Incident) =>
+    bomb !== null &&
+    (scatterUid === undefined ? i.description.includes(`process group ${bomb.sid} `) : /killed|frozen|dry run/.test(i.description) && !i.description.includes('not touched'));
   const ours$ = defence.incidents$.pipe(
-    filter((i) => bomb !== null && i.description.includes(`process group ${bomb.sid} `)),
+    filter(ours),
     take(1),
     timeout(waitMs),
     toArray(),
   );
   const result = firstValueFrom(ours$).catch((err) => err as Error);
   await new Promise((r) => setTimeout(r, 250)); // the defence has a baseline
-  bomb = startBoundedForkBomb(size, { lifetimeSec: 60 });
+  bomb = startBoundedForkBomb(size, { lifetimeSec: 60, ...(scatterUid === undefined ? {} : { scatter: { uid: scatterUid } }) });
   const b = bomb;
   // runs about this bomb only (other trees on the machine are spared, but reported)
-  const ownRuns = () => runs.filter((x) => x.target?.includes(`process group ${b.sid} `));
+  const ownRuns = () => runs.filter((x) => (scatterUid === undefined ? x.target?.includes(`process group ${b.sid} `) : x.outcome !== 'skipped'));
   return { bomb: b, result, frozen, ownRuns, defence };
 };
 
@@ -155,6 +171,23 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
     }
   });
 
+  test('a scattered bomb (every member in a session of its own, parents gone) is found by user and name, frozen and killed', async () => {
+    const uid = 61_000 + (process.pid % 4_000); // a uid no one on this host runs as
+    const r = await run({ kill: true }, 300, 20_000, false, host, uid);
+    try {
+      const got = await r.result;
+      assert.ok(Array.isArray(got), `an incident: ${String(got)}`);
+      assert.match(got[0]!.description, /killed in \d+ ms/);
+      // one incident may not catch every straggler forked between the read and the stops:
+      // the next trigger finds what grows on; in the end none of the bomb is alive
+      await waitUntil(() => r.bomb.members().length === 0, 10_000);
+      assert.deepEqual(r.bomb.members().map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'no member alive');
+    } finally {
+      await r.bomb.kill();
+      await r.defence.settled();
+    }
+  });
+
   test('dry run: the bomb is found and reported, nothing is signalled', async () => {
     const r = await run({ kill: true }, 150, 20_000, true);
     try {
@@ -217,10 +250,10 @@ describe('fork-bomb defence: pure parts', () => {
   });
 
   test('status: the stat-line facts, ids from the NS fields, the name unescaped; junk is null', () => {
-    const text = 'Name:\tmy\\nworker\nUmask:\t0022\nState:\tT (stopped)\nTgid:\t700\nNgid:\t0\nPid:\t700\nPPid:\t1\nTracerPid:\t0\nNSpid:\t700\t3\nNSpgid:\t650\t1\nNSsid:\t600\t1\nVmRSS:\t    2048 kB\n';
-    assert.deepEqual(parsePidStatus(text), { pid: 700, ppid: 1, pgid: 650, sid: 600, name: 'my\nworker', state: 'T', rssBytes: 2048 * 1024 });
+    const text = 'Name:\tmy\\nworker\nUmask:\t0022\nState:\tT (stopped)\nTgid:\t700\nNgid:\t0\nPid:\t700\nPPid:\t1\nTracerPid:\t0\nUid:\t1000\t1000\t1000\t1000\nNSpid:\t700\t3\nNSpgid:\t650\t1\nNSsid:\t600\t1\nVmRSS:\t    2048 kB\n';
+    assert.deepEqual(parsePidStatus(text), { pid: 700, ppid: 1, pgid: 650, sid: 600, name: 'my\nworker', state: 'T', rssBytes: 2048 * 1024, uid: 1000 });
     // a kernel thread: no VmRSS
-    assert.equal(parsePidStatus('Name:\tkworker/0:1\nState:\tI (idle)\nPPid:\t2\nNSpid:\t9\nNSpgid:\t0\nNSsid:\t0\n')?.rssBytes, 0);
+    assert.equal(parsePidStatus('Name:\tkworker/0:1\nState:\tI (idle)\nPPid:\t2\nUid:\t0\t0\t0\t0\nNSpid:\t9\nNSpgid:\t0\nNSsid:\t0\n')?.rssBytes, 0);
     assert.equal(parsePidStatus(''), null);
     assert.equal(parsePidStatus('Name:\tx\nState:\tS (sleeping)\nPPid:\t1\n'), null, 'no NS fields');
   });
