@@ -3,8 +3,9 @@
  * or each mount) it applies the threshold, requires the breach to be sustained for
  * `durationMs` (measured on the snapshots' own timestamps, so replayed and live
  * metrics behave alike; for a value averaged over its sampling window, such as CPU %,
- * from the start of the window of the first breaching sample), emits a `firing` incident on every breached tick while it
- * holds (dedup downstream turns that into one alert per window, escalation counts it),
+ * from the start of the window of the first breaching sample), emits a `firing`
+ * incident on every breached tick while it holds (dedup downstream turns that into one
+ * alert per window, escalation counts it),
  * and one `resolved` incident once the condition has been clear for `clearTicks` ticks
  * in a row — the hysteresis that keeps a value flapping around the threshold from
  * spamming firing/resolved pairs.
@@ -95,8 +96,9 @@ const subjectEvaluator = (each: (e: Evaluation) => void): ((m: Metrics, subjects
 /**
  * The rule as an operator: Metrics in, Incidents out — the threshold (`breaches`) per
  * subject as the condition, `sustainedFor` the duration on the snapshots' own
- * timestamps (a windowed value's run from its window's start: `windowOf`), `hysteresis` with `clearTicks` clear ticks to resolve and a firing
- * reminder on every sustained tick. A rule without a duration has nothing to sustain:
+ * timestamps (a windowed value's run from its window's start: `windowOf`),
+ * `hysteresis` with `clearTicks` clear ticks to resolve and a firing reminder on every
+ * sustained tick. A rule without a duration has nothing to sustain:
  * its breach is its firing condition.
  *
  * The rule runs the operators' own state machines (`sustainedForStep`, `hysteresisStep`)
