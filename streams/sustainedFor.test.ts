@@ -45,6 +45,35 @@ test('sustainedFor: timed on the values’ own stamps (timeOf), per key', () => 
   });
 });
 
+test('sustainedFor: heldFromOf starts a run at its first value\'s window, not at its time (a windowed average)', () => {
+  type W = { on: boolean; since: number };
+  // each value averages the 4 s before it (since: the window's start)
+  const values = { a: { on: true, since: -4_000 }, b: { on: true, since: 1 }, c: { on: true, since: 4_002 }, f: { on: false, since: 8_003 }, g: { on: true, since: 12_004 } };
+  const held = (value: W, sustained: boolean) => ({ value, key: '', held: value.on, sustained });
+  const out = { h: held(values.a, false), S: held(values.b, true), T: held(values.c, true), c: held(values.f, false), i: held(values.g, false) };
+  scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const source = cold('a 4s b 4s c 4s f 4s g|', values);
+    //                   0   4001 8002 12003 16004
+    // held since -4000 (a's window): 8 s at b; later windows do not move the run's start; after f, g's run starts at its window (12004)
+    expectObservable(source.pipe(sustainedFor(8_000, { isHeld: (v: W) => v.on, heldFromOf: (v) => v.since }))).toBe('h 4s S 4s T 4s c 4s i|', out);
+    expectSubscriptions(source.subscriptions).toBe('^ 16004ms !');
+    // the default counts from each value's time: sustained only at c
+    expectObservable(cold('a 4s b 4s c|', values).pipe(sustainedFor(8_000, { isHeld: (v: W) => v.on }))).toBe('h 4s x 4s T|', { ...out, x: held(values.b, false) });
+  });
+});
+
+test('sustainedFor: a throwing heldFromOf errors the stream and unsubscribes', () => {
+  scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+    const boom = new Error('no window');
+    const source = cold('t t|', bools);
+    const heldFromOf = () => {
+      throw boom;
+    };
+    expectObservable(source.pipe(sustainedFor(1000, { isHeld, heldFromOf }))).toBe('#', undefined, boom);
+    expectSubscriptions(source.subscriptions).toBe('(^!)');
+  });
+});
+
 test('sustainedFor: a silence neither completes a duration nor drops it (judged at evaluations)', () => {
   scheduler().run(({ cold, expectObservable }) => {
     expectObservable(cold('t 60m -|', bools).pipe(sustainedFor(10_000, { isHeld }))).toBe('h 60m -|', out);

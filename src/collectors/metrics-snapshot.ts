@@ -1,8 +1,9 @@
 /**
  * Pure: the latest sample of every source (each read on its own cadence) → one Metrics
- * snapshot at `now`, with each field's age. A field whose sample is older than its
- * source should allow is degraded (`stale: …`) and left null: a rule over it then
- * neither fires nor resolves (subject.ts), instead of deciding on old data.
+ * snapshot at `now`, with each field's age and the window its shares and rates average
+ * over. A field whose sample is older than its source should allow is degraded
+ * (`stale: …`) and left null: a rule over it then neither fires nor resolves
+ * (subject.ts), instead of deciding on old data.
  */
 import { emptyMetrics, type Metrics } from '../model/metrics.js';
 import type { CollectorSample } from './on-cadence.js';
@@ -23,6 +24,7 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 export const buildSnapshot = (samples: readonly CollectorSample[], now: number, maxAgeMs: ReadonlyMap<string, number>): Metrics => {
   const m = emptyMetrics(now);
   const ages: Record<string, number> = {};
+  const windows: Record<string, number> = {};
   const fields = m as unknown as Record<string, unknown>;
   for (const s of samples) {
     const age = now - s.at;
@@ -34,8 +36,12 @@ export const buildSnapshot = (samples: readonly CollectorSample[], now: number, 
     else if (s.value !== null && age > max) m.degraded[s.key] = `stale: last read ${seconds(age)} ago, expected within ${seconds(max)}`;
     else if (s.value === null) continue; // a baseline, or not known yet: nothing is wrong
     else if (s.key.startsWith(CUSTOM_PREFIX)) m.custom[s.key.slice(CUSTOM_PREFIX.length)] = s.value as number;
-    else fields[s.key] = s.value;
+    else {
+      fields[s.key] = s.value;
+      if (s.windowMs !== undefined) windows[s.key] = s.windowMs;
+    }
   }
   m.ages = ages;
+  m.windows = windows;
   return m;
 };

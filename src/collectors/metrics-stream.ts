@@ -19,7 +19,9 @@
  * - Each field carries its age (`ages`); one older than twice its interval plus a
  *   check_interval is null and `stale` in `degraded` (metrics-snapshot.ts).
  * - Rates stay honest: a collector's previous reading is the one actually read, with its
- *   own monotonic time, however many reads failed in between.
+ *   own monotonic time, however many reads failed in between. Each field carries that
+ *   window too (`windows`: from the read before to the read behind it), since a share or
+ *   rate describes the whole window, not the moment of the read.
  * - Custom metrics do not hold up the first snapshot beyond one collector timeout: a
  *   command still running then is absent until it answers.
  *
@@ -97,30 +99,51 @@ const collectorSource = (c: AnyCollector, host: Host, o: { checkMs: number; time
     logger: o.logger,
   };
   return defer(() => {
-    let prev: { raw: unknown; at: number } | undefined;
+    /** the previous successful reading: its raw counters, monotonic time, and scheduler time its read began */
+    let prev: { raw: unknown; at: number; readAt: number } | undefined;
     const readWith = (part: unknown) =>
-      defer(() => from(col.read(host, part))).pipe(
-        take(1),
-        concatMap((raw) => {
-          const at = host.monotonicMs();
-          const sample = col.derive(prev?.raw, raw, prev ? at - prev.at : 0);
-          prev = { raw, at };
-          return sample !== null && col.complete ? from(col.complete(host, sample)).pipe(take(1)) : of(sample);
-        }),
-      );
-    if (!col.part) return onCadence(() => readWith(undefined), cadence);
-    // The part's subscription lives as long as the collector's; each read takes its latest result.
-    return partResults(col.part, host, o.scheduler).pipe(
-      connect(
-        (latest$) =>
-          onCadence(
-            () => latest$.pipe(take(1), concatMap((p) => (p.error !== undefined ? throwError(() => p.error) : readWith(p.value)))),
-            cadence,
+      defer(() => {
+        const readAt = o.scheduler.now();
+        return from(col.read(host, part)).pipe(
+          take(1),
+          concatMap((raw) => {
+            const at = host.monotonicMs();
+            const sample = col.derive(prev?.raw, raw, prev ? at - prev.at : 0);
+            const windowMs = prev && readAt - prev.readAt;
+            prev = { raw, at, readAt };
+            const done$ = sample !== null && col.complete ? from(col.complete(host, sample)).pipe(take(1)) : of(sample);
+            return done$.pipe(map((value): Reading => ({ value, windowMs })));
+          }),
+        );
+      });
+    const samples$ = col.part
+      ? // The part's subscription lives as long as the collector's; each read takes its latest result.
+        partResults(col.part, host, o.scheduler).pipe(
+          connect(
+            (latest$) =>
+              onCadence(
+                () => latest$.pipe(take(1), concatMap((p) => (p.error !== undefined ? throwError(() => p.error) : readWith(p.value)))),
+                cadence,
+              ),
+            { connector: () => new ReplaySubject(1) },
           ),
-        { connector: () => new ReplaySubject(1) },
-      ),
-    );
+        )
+      : onCadence(() => readWith(undefined), cadence);
+    return samples$.pipe(map(withWindow));
   });
+};
+
+/** A collector's read as onCadence carries it: the derived sample and the window since the read before (none on the first). */
+interface Reading {
+  value: unknown;
+  windowMs: number | undefined;
+}
+
+/** The sample onCadence stamped, with its reading's window beside its value (a failure or timeout carries no reading). */
+const withWindow = (s: CollectorSample): CollectorSample => {
+  if (s.value === null) return s;
+  const { value, windowMs } = s.value as Reading;
+  return windowMs === undefined ? { ...s, value } : { ...s, value, windowMs };
 };
 
 /** One custom metric as a source; absent (not degraded) until its first answer if that takes longer than a collector timeout. */

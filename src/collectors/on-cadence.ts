@@ -31,6 +31,12 @@ export interface CollectorSample {
   value: unknown;
   /** scheduler ms when the read behind it began: the snapshot's age of this field is measured from it */
   at: number;
+  /**
+   * scheduler ms from the previous successful read's start to this read's start: the
+   * window a share or rate in the value (a delta between the two reads) averages over;
+   * absent on a collector's first read and on custom metrics
+   */
+  windowMs?: number;
   /** why there is no value, when something is wrong */
   degraded?: string;
 }

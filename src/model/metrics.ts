@@ -178,9 +178,24 @@ export interface Metrics {
    * snapshot. Set by the metrics stream; absent on snapshots built by hand (test series).
    */
   ages?: Record<string, number>;
+  /**
+   * Collector name → ms between the read behind the field and the successful read before
+   * it: the window that the field's shares and rates (CPU %, I/O and network rates, a
+   * process's CPU %) average over, being counter deltas between those two reads. Set by
+   * the metrics stream from a collector's second read on; a rule test stamps it too
+   * (src/testing/fixture-windows.ts).
+   */
+  windows?: Record<string, number>;
 }
 
-export type MetricKey = Exclude<keyof Metrics, 'ts' | 'degraded' | 'custom'>;
+export type MetricKey = Exclude<keyof Metrics, 'ts' | 'degraded' | 'custom' | 'ages' | 'windows'>;
+
+/**
+ * When the window a field's shares and rates average over began, on the snapshot's
+ * clock: the read before the one behind the field. Without a window (an instantaneous
+ * value's first read, a snapshot built by hand) the read itself, or the snapshot's time.
+ */
+export const windowStartOf = (m: Metrics, key: MetricKey): number => m.ts - (m.ages?.[key] ?? 0) - (m.windows?.[key] ?? 0);
 
 export const emptyMetrics = (ts: number): Metrics => ({
   ts,

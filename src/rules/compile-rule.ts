@@ -2,8 +2,10 @@
  * Compiles a RuleSpec into an operator over the metrics stream. Per subject (the host,
  * or each mount) it applies the threshold, requires the breach to be sustained for
  * `durationMs` (measured on the snapshots' own timestamps, so replayed and live
- * metrics behave alike), emits a `firing` incident on every breached tick while it
- * holds (dedup downstream turns that into one alert per window, escalation counts it),
+ * metrics behave alike; for a value averaged over its sampling window, such as CPU %,
+ * from the start of the window of the first breaching sample), emits a `firing`
+ * incident on every breached tick while it holds (dedup downstream turns that into one
+ * alert per window, escalation counts it),
  * and one `resolved` incident once the condition has been clear for `clearTicks` ticks
  * in a row — the hysteresis that keeps a value flapping around the threshold from
  * spamming firing/resolved pairs.
@@ -12,7 +14,7 @@
  *   incidents: F     F     -     F     -     -     R    |
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { Metrics } from '../model/metrics.js';
+import { windowStartOf, type Metrics } from '../model/metrics.js';
 import type { Incident } from '../model/incident.js';
 import type { RuleSpec } from './rule-spec.js';
 import { breaches } from '../../streams/threshold.js';
@@ -94,8 +96,9 @@ const subjectEvaluator = (each: (e: Evaluation) => void): ((m: Metrics, subjects
 /**
  * The rule as an operator: Metrics in, Incidents out — the threshold (`breaches`) per
  * subject as the condition, `sustainedFor` the duration on the snapshots' own
- * timestamps, `hysteresis` with `clearTicks` clear ticks to resolve and a firing
- * reminder on every sustained tick. A rule without a duration has nothing to sustain:
+ * timestamps (a windowed value's run from its window's start: `windowOf`),
+ * `hysteresis` with `clearTicks` clear ticks to resolve and a firing reminder on every
+ * sustained tick. A rule without a duration has nothing to sustain:
  * its breach is its firing condition.
  *
  * The rule runs the operators' own state machines (`sustainedForStep`, `hysteresisStep`)
@@ -129,7 +132,14 @@ export const compileRule = (spec: RuleSpec, options: CompileOptions = {}): Opera
           if (t) subscriber.next(incidentOf(t.state, e));
         });
       } else {
-        const sustain = sustainedForStep(spec.durationMs, { isHeld: held, keyOf: (e: Evaluation) => e.s.key, timeOf: (e) => e.m.ts });
+        const windowOf = spec.windowOf;
+        const sustain = sustainedForStep(spec.durationMs, {
+          isHeld: held,
+          keyOf: (e: Evaluation) => e.s.key,
+          timeOf: (e) => e.m.ts,
+          // an average over the sampling window held over all of it: the run starts at the window's start
+          ...(windowOf ? { heldFromOf: (e: Evaluation) => windowStartOf(e.m, windowOf) } : {}),
+        });
         const transition = hysteresisStep({
           keyOf: (x: Sustained<Evaluation>) => x.key,
           isFiring: (x) => x.sustained,

@@ -1,10 +1,12 @@
 /**
  * Which number each monitor type compares with its threshold: the knowledge of
- * "cpu_usage means Metrics.cpu.usagePercent" lives in this one table. Selectors run
+ * "cpu_usage means Metrics.cpu.usagePercent" lives in this one table, and so does
+ * whether that number is an average over its collector's sampling window (`windowOf`:
+ * a share or rate from counter deltas) or read as it is. Selectors run
  * on every tick for every rule, so they only read numbers; the details an incident
  * carries (top processes, busiest device) are built by the annotator, only on firing.
  */
-import type { Metrics } from '../model/metrics.js';
+import type { MetricKey, Metrics } from '../model/metrics.js';
 import type { Subject, SubjectAnnotator, SubjectMeasure, SubjectSelector } from './subject.js';
 import { processAnomalyMeasure, type ProcessAnomalyOptions } from './process-anomalies.js';
 
@@ -42,6 +44,8 @@ export interface SelectorOptions extends ProcessAnomalyOptions {
 
 export type MonitorMeasure = ({ select: SubjectSelector; measure?: undefined } | { measure: SubjectMeasure; select?: undefined }) & {
   annotate?: SubjectAnnotator;
+  /** the collector whose sampling window the value averages over (RuleSpec.windowOf); absent for an instantaneous value */
+  windowOf?: MetricKey;
 };
 
 /** The PSI line a pressure monitor reads by default: `full` (every task stalled) where the kernel keeps it, as systemd-oomd does for memory; CPU's `full` is 0 system-wide. */
@@ -54,7 +58,7 @@ const psiField = (type: string, line: 'some' | 'full') =>
 export const measureFor = (type: string, options: SelectorOptions = {}): MonitorMeasure | null => {
   switch (type) {
     case 'cpu_usage':
-      return { select: (m) => one(m.cpu?.usagePercent), annotate: topByCpu };
+      return { select: (m) => one(m.cpu?.usagePercent), annotate: topByCpu, windowOf: 'cpu' };
     case 'memory_usage':
       return { select: (m) => one(m.memory?.usagePercent), annotate: topByMemory };
     case 'swap_usage':
@@ -76,6 +80,7 @@ export const measureFor = (type: string, options: SelectorOptions = {}): Monitor
     case 'disk_io':
       return {
         select: (m) => one(m.diskIo?.maxUtilizationPercent),
+        windowOf: 'diskIo',
         annotate: (m) => {
           const busiest = [...(m.diskIo?.devices ?? [])].sort((a, b) => b.utilizationPercent - a.utilizationPercent)[0];
           return busiest ? { details: `busiest: ${busiest.device} (${busiest.utilizationPercent.toFixed(0)}% busy)` } : {};
@@ -84,6 +89,7 @@ export const measureFor = (type: string, options: SelectorOptions = {}): Monitor
     case 'connection_rate':
       return {
         select: (m) => one(m.network?.newConnectionsPerSec),
+        windowOf: 'network',
         annotate: (m) => {
           const top = Object.entries(m.network?.establishedPerRemoteIp ?? {})
             .sort((a, b) => b[1] - a[1])

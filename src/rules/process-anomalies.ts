@@ -23,7 +23,7 @@
  * the moment it was made (the snapshot's time less the field's age).
  */
 import { connect, distinctUntilChanged, filter, map, startWith, withLatestFrom, type OperatorFunction } from 'rxjs';
-import type { Metrics, ProcessInfo, ProcessSample } from '../model/metrics.js';
+import type { MetricKey, Metrics, ProcessInfo, ProcessSample } from '../model/metrics.js';
 import type { Subject, SubjectDetails, SubjectMeasure } from './subject.js';
 import { trend } from '../../streams/trend.js';
 import { spike } from '../../streams/spike.js';
@@ -168,16 +168,20 @@ const zombies = (m: Metrics): Subject[] | null => {
 };
 
 /** The process anomaly types' measures; null for other types. */
-export const processAnomalyMeasure = (type: string, options: ProcessAnomalyOptions = {}): { select: (m: Metrics) => Subject[] | null } | { measure: SubjectMeasure } | null => {
+export const processAnomalyMeasure = (
+  type: string,
+  options: ProcessAnomalyOptions = {},
+): (({ select: (m: Metrics) => Subject[] | null } | { measure: SubjectMeasure }) & { windowOf?: MetricKey }) | null => {
   switch (type) {
     case 'zombie_processes':
       return { select: zombies };
     case 'memory_leak':
       return { measure: memoryLeak(options.samples ?? MEMORY_LEAK_SAMPLES) };
+    // a process's CPU % and a growth rate are deltas between two reads of the table: averages over that window
     case 'process_cpu_spike':
-      return { measure: cpuSpike(options.samples ?? CPU_SPIKE_SAMPLES, options.multiplier ?? CPU_SPIKE_MULTIPLIER) };
+      return { measure: cpuSpike(options.samples ?? CPU_SPIKE_SAMPLES, options.multiplier ?? CPU_SPIKE_MULTIPLIER), windowOf: 'processes' };
     case 'process_growth':
-      return { measure: processGrowth() };
+      return { measure: processGrowth(), windowOf: 'processes' };
     default:
       return null;
   }

@@ -79,6 +79,8 @@ export const selfCheckRules = (p: SelfCheckOptions): RuleSpec[] => {
       name: 'self-check: PanicMode CPU',
       monitorType: 'self_check:cpu',
       threshold: p.cpu_limit,
+      // CPU time between two reads: held over that whole window
+      windowOf: 'self',
       select: (m) => (m.self ? [{ key: '', value: m.self.cpuPercent }] : null),
       describe: (v) => `PanicMode itself uses ${v.toFixed(1)}% CPU > limit ${p.cpu_limit}%`,
     },

@@ -2,7 +2,7 @@
  * A supervised service's per-process limits as a rule: its samples in, incidents out.
  * Each limit the entry sets is one subject (`cpu_percent`, `memory_mb`, `open_files`,
  * `threads`, `children`); CPU must hold for `cpu_duration` (sustainedFor, on the samples'
- * own times), the others fire at the first sample over; each fires on every sample while
+ * own times, from the start of the first breaching share's window), the others fire at the first sample over; each fires on every sample while
  * over (dedup makes that one alert per window) and resolves after three clear samples,
  * or at once when the service is gone — the same operators and shape as a monitor rule
  * (rules/compile-rule.ts).
@@ -30,6 +30,8 @@ interface Evaluation {
   value: number;
   threshold: number;
   at: number;
+  /** cpu_percent: the previous sample's time, where the window its CPU share averages over began */
+  since?: number;
   pid: number;
   gone: boolean;
 }
@@ -65,7 +67,7 @@ const evaluate = (limits: ProcessLimitsConfig) => {
       const before = previous;
       if (before && before.pid === s.pid && before.startTicks === s.startTicks && s.at > before.at) {
         const value = ((Math.max(0, s.cpuTicks - before.cpuTicks) / CLK_TCK) * 100_000) / (s.at - before.at);
-        out.push({ limit: 'cpu_percent', value, threshold: limits.cpu_percent, at: s.at, pid: s.pid, gone: false });
+        out.push({ limit: 'cpu_percent', value, threshold: limits.cpu_percent, at: s.at, since: before.at, pid: s.pid, gone: false });
       }
       previous = s;
     }
@@ -117,7 +119,8 @@ export const serviceLimits =
         merge(
           e$.pipe(
             filter((e) => e.limit === 'cpu_percent'),
-            sustainedFor(cpuMs, { isHeld: over, timeOf: (e) => e.at }),
+            // a CPU share over the window since the previous sample held over all of it
+            sustainedFor(cpuMs, { isHeld: over, timeOf: (e) => e.at, heldFromOf: (e) => e.since ?? e.at }),
             map((x) => ({ e: x.value, firing: x.sustained, clear: !x.held })),
           ),
           e$.pipe(

@@ -8,10 +8,10 @@
  * over it neither fire nor resolve; a tick where one of its series has no sample (`_`)
  * leaves the section null that tick too (a degraded collector).
  */
-import type { DeviceIo, Metrics, MountUsage } from '../model/metrics.js';
+import type { DeviceIo, MetricKey, Metrics, MountUsage } from '../model/metrics.js';
 
-// ages: set by the metrics stream, not a metric a test writes
-type Section = Exclude<keyof Metrics, 'ts' | 'degraded' | 'ages'>;
+/** A collector's field of the snapshot, or the custom metrics (ages and windows are the metrics stream's, not metrics a test writes). */
+type Section = MetricKey | 'custom';
 
 /** What a section holds before a series writes into it: a quiet, healthy host. */
 const blank: { [K in Section]-?: () => NonNullable<Metrics[K]> } = {
@@ -29,6 +29,9 @@ const blank: { [K in Section]-?: () => NonNullable<Metrics[K]> } = {
   self: () => ({ cpuPercent: 0, rssBytes: 0, rssBaselineBytes: 0, openFds: 0, fdLimit: 1024, eventLoopLagMs: 0 }),
   custom: () => ({}),
 };
+
+/** The snapshot's collector fields (every section but the custom metrics). */
+export const COLLECTOR_SECTIONS = (Object.keys(blank) as Section[]).filter((s): s is MetricKey => s !== 'custom');
 
 const blankMount = (mountPoint: string): MountUsage => ({
   mountPoint,

@@ -41,6 +41,7 @@ import { anomalyRules } from '../rules/anomaly-rules.js';
 import { actionMeaning } from './recorded-actions.js';
 import type { TestFirewall } from './test-firewall.js';
 import type { RecordedAlertPath } from './recorded-alert-path.js';
+import { fixtureWindows } from './fixture-windows.js';
 
 export interface IncidentEvent {
   name: string;
@@ -204,6 +205,11 @@ export interface RulePipelineOptions {
    * recorded as they leave the rate limit, with the channels routing would pick.
    */
   alertPath?: RecordedAlertPath;
+  /**
+   * ms between the input's snapshots (default the config's performance.check_interval):
+   * the window the first snapshot's CPU % and rates average over (fixture-windows.ts)
+   */
+  intervalMs?: number;
 }
 
 export const buildRulePipeline = (config: Config, inputs: PipelineInputs, scheduler: SchedulerLike, options: RulePipelineOptions = {}): RulePipeline => {
@@ -215,9 +221,11 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
     const actions = recordingActions(config, options.firewall?.manager, inFlight);
     const banSub = options.firewall?.bans$.subscribe(({ at, ...event }) => subscriber.next({ kind: 'ban', at, event }));
     const alertSub = options.alertPath?.alerts$.subscribe(({ at, ...event }) => subscriber.next({ kind: 'alert', at, event }));
-    // Rules see the scheduler's time, whatever the snapshot says; one subscription to the input, as to the collectors.
+    // Rules see the scheduler's time, whatever the snapshot says, and each field's sampling
+    // window as the metrics stream gives it (fixture-windows.ts); one subscription to the input, as to the collectors.
+    const windowed = fixtureWindows(options.intervalMs ?? config.performance.check_interval);
     const metrics$ = (inputs.metrics$ ?? EMPTY).pipe(
-      map((m): Metrics => ({ ...m, ts: scheduler.now() })),
+      map((m): Metrics => windowed({ ...m, ts: scheduler.now() })),
       share(),
     );
     const lines$ = (inputs.lines$ ?? EMPTY).pipe(

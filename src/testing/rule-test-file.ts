@@ -13,7 +13,7 @@
  *     metrics: { cpu.usagePercent: "50 95x7 40x4" }
  *     logs: [ { at: 10s, every: 1s, repeat: 6, line: "..." } ]
  *     expect:
- *       incidents: [ { at: 35s, name: CPU saturated, status: firing } ]
+ *       incidents: [ { at: 30s, name: CPU saturated, status: firing } ]
  * ```
  */
 import * as t from 'io-ts';

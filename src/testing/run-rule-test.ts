@@ -86,7 +86,7 @@ export const runInVirtualTime = async (config: Config, tc: RuleTestCase, interva
   );
   const firewall = await createTestFirewall(config, scheduler);
   const alertPath = await createRecordedAlertPath(config, scheduler);
-  const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler, { firewall, alertPath });
+  const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler, { firewall, alertPath, intervalMs });
   const events: PipelineEvent[] = [];
   let failure: unknown;
   const sub = pipeline.events$.subscribe({ next: (e) => events.push(e), error: (err) => (failure = err) });

@@ -10,9 +10,15 @@
  * and cannot touch anything else.
  *
  * Printed per run: t0 + 5 s → the incident (the agent's action_runs.ts: when the rule
- * fired and the action started; the rule fires on a check tick, and the CPU collector
- * needs one tick of busy deltas, so up to ~2 intervals), incident → frozen (the action:
- * two table reads 250 ms apart for fresh CPU shares, then SIGSTOP), and the total.
+ * fired and the action started), incident → frozen (the action: two table reads 250 ms
+ * apart for fresh CPU shares, then SIGSTOP), and the total. A CPU % averages the check
+ * before it, and the duration counts from the start of the first breaching sample's
+ * window (docs/metrics.md, Windows): a hog that starts a fraction f of an interval
+ * before a read breaches 80 % in that read when f > 84 % (2 + 93 f > 80), and the rule
+ * fires a little before t0 + 5 s; otherwise the next read's window starts at that read,
+ * f·interval after t0, and the rule fires f·interval after t0 + 5 s. So the runs start
+ * the hog at phases spread over one interval (run i of n waits i/n of an interval more):
+ * the worst run is near f = 84 %.
  *
  *   PANICMODE_FROM_SOURCE=1 node --import tsx test/bench/cpu-hog-freeze.bench.ts
  */
@@ -22,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startAgent, storageYaml, waitFor } from '../e2e/agent-process.js';
+import { parseDuration } from '../../src/config/duration.js';
 
 const intervals = (process.env.PANICMODE_BENCH_INTERVALS ?? '1s,5s').split(',');
 const runs = Number(process.env.PANICMODE_BENCH_RUNS ?? 3);
@@ -38,7 +45,7 @@ const stateOf = (pid: number): string | null => {
 const statText = (busy: number, idle: number) =>
   [`cpu  ${busy} 0 0 ${idle} 0 0 0 0 0 0`, `cpu0 ${busy} 0 0 ${idle} 0 0 0 0 0 0`, 'intr 0', 'ctxt 100', 'btime 1700000000', 'processes 1000', 'procs_running 3', 'procs_blocked 0'].join('\n') + '\n';
 
-const once = async (interval: string): Promise<{ toIncident: number; toFrozen: number; total: number }> => {
+const once = async (interval: string, phaseMs: number): Promise<{ toIncident: number; toFrozen: number; total: number }> => {
   const dir = mkdtempSync(join(tmpdir(), 'pm-bench-freeze-'));
   const root = join(dir, 'proc');
   mkdirSync(root);
@@ -78,7 +85,7 @@ ${storageYaml(dir)}firewall:
   const agent = startAgent(config, { ...process.env, PANICMODE_PROC_ROOT: root, PANICMODE_STATE_DIR: dir });
   try {
     await waitFor(() => /watching/.test(agent.output()), 30_000, 'the agent', agent.output);
-    await new Promise((r) => setTimeout(r, 2_500)); // a few idle ticks first
+    await new Promise((r) => setTimeout(r, 2_500 + phaseMs)); // a few idle ticks first, then this run's phase
     const hog = own(spawn('/bin/sh', ['-c', 'while :; do :; done # pm-bench-hog'], { detached: true, stdio: 'ignore' }));
     const t0 = Date.now();
     busyPercent = 95;
@@ -118,9 +125,10 @@ ${storageYaml(dir)}firewall:
 
 for (const interval of intervals) {
   const results = [];
-  for (let i = 0; i < runs; i++) results.push(await once(interval));
+  const intervalMs = parseDuration(interval);
+  for (let i = 0; i < runs; i++) results.push(await once(interval, Math.round((i * intervalMs) / runs)));
   for (const [i, r] of results.entries())
-    console.log(`check_interval ${interval} run ${i + 1}: duration elapsed → incident ${r.toIncident} ms, incident → frozen ${r.toFrozen} ms, total ${r.total} ms`);
+    console.log(`check_interval ${interval} run ${i + 1} (phase +${Math.round((i * intervalMs) / runs)} ms): duration elapsed → incident ${r.toIncident} ms, incident → frozen ${r.toFrozen} ms, total ${r.total} ms`);
   const worst = Math.max(...results.map((r) => r.total));
   console.log(`check_interval ${interval}: duration elapsed → frozen: median ${results.map((r) => r.total).sort((a, b) => a - b)[Math.floor(results.length / 2)]} ms, worst ${worst} ms; action alone (incident → frozen) median ${results.map((r) => r.toFrozen).sort((a, b) => a - b)[Math.floor(results.length / 2)]} ms`);
 }

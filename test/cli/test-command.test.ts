@@ -37,8 +37,8 @@ test('a changed rule fails its pack test with a diff of events and their virtual
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const cpu = r.stdout.slice(r.stdout.indexOf('FAIL'), r.stdout.indexOf('PASS', r.stdout.indexOf('FAIL')));
   assert.match(cpu, /host-pressure\.test\.yaml: CPU saturated fires after 30 s/);
-  assert.match(cpu, /incidents \(- expected, \+ actual\):\n\s+\+ at 25s\s+firing {2}critical {2}CPU saturated\n\s+- at 35s\s+firing {2}critical {2}CPU saturated\n\s+ {2}at 55s/);
-  assert.match(cpu, /alerts \(- expected, \+ actual\):\n\s+\+ at 25s\s+critical {2}firing {2}CPU saturated {2}×1 {2}→ console/);
+  assert.match(cpu, /incidents \(- expected, \+ actual\):\n\s+\+ at 20s\s+firing {2}critical {2}CPU saturated\n\s+- at 30s\s+firing {2}critical {2}CPU saturated\n\s+ {2}at 55s/);
+  assert.match(cpu, /alerts \(- expected, \+ actual\):\n\s+\+ at 20s\s+critical {2}firing {2}CPU saturated {2}×1 {2}→ console/);
   assert.match(r.stdout, /\+ at 14s\s+203\.0\.113\.7 {2}until 1h14s/);
   assert.match(r.stdout, /- at 15s\s+203\.0\.113\.7 {2}until 1h15s/);
   assert.match(r.stdout, /FAIL \S+ssh\.test\.yaml: five failures[^\n]*\n\s+incidents[^\n]*\n\s+\+ at 4s\s+firing {2}critical {2}SSH brute force/);

@@ -15,6 +15,7 @@ import { memoryLogger } from '../../src/log/logger.js';
 import type { MetricKey, Metrics } from '../../src/model/metrics.js';
 import { compileRule } from '../../src/rules/compile-rule.js';
 import { measureFor } from '../../src/rules/monitor-selectors.js';
+import { compileMonitors } from '../../src/rules/compile-monitors.js';
 import { selfCheckRules } from '../../src/rules/self-check-rules.js';
 
 const testScheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
@@ -217,6 +218,34 @@ test('a rule over a stale field neither fires nor resolves: CPU > 90 % held 3.5 
     });
     // on the stale 95 % it would fire at 4 s
     expectObservable(cpuThenSilence(scheduler).pipe(cpuRule, map((i) => i.status)), '^ 5500ms !').toBe('');
+  });
+});
+
+test('each field carries its sampling window: from the previous successful read\'s start to its own; a failed read lengthens the next', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ expectObservable }) => {
+    const cpu = fake('cpu', undefined, (n) => (n === 1 ? throwError(() => new Error('boom')) : of(n)));
+    const m$ = metricsStream(hostOn(scheduler), { intervalMs: 1000, collectors: [cpu], logger: memoryLogger(), scheduler });
+    expectObservable(m$.pipe(map((m) => `${m.cpu ?? m.degraded.cpu} over ${m.windows?.cpu}`)), '^ 3500ms !').toBe('a 999ms b 999ms c 999ms d', {
+      a: '0 over undefined', // the first read: nothing before it
+      b: 'boom over undefined',
+      c: '2 over 2000', // its delta is since the read at 0 s
+      d: '3 over 1000',
+    });
+  });
+});
+
+test('duration 5 s at check_interval 5 s: a cpu_usage rule fires at the first snapshot whose CPU % averages 5 busy seconds; a memory rule a check later', () => {
+  const scheduler = testScheduler();
+  scheduler.run(({ expectObservable }) => {
+    // busy (95 %) from 0 s on: the CPU read at 5 s averages 0–5 s; memory full as read at 5 s
+    const cpu = fake('cpu', undefined, (n) => of({ usagePercent: n === 0 ? 10 : 95 }));
+    const memory = fake('memory', undefined, (n) => of({ usagePercent: n === 0 ? 10 : 95 }));
+    const m$ = metricsStream(hostOn(scheduler), { intervalMs: 5000, collectors: [cpu, memory], logger: memoryLogger(), scheduler });
+    const monitor = (type: string) => ({ name: type, type, threshold: 80, duration: 5000, actions: [] });
+    const [cpuRule, memoryRule] = compileMonitors([monitor('cpu_usage'), monitor('memory_usage')]).rules;
+    expectObservable(m$.pipe(compileRule(cpuRule!), take(1), map((i) => i.ts)), '^ 12000ms !').toBe('5000ms (a|)', { a: 5000 });
+    expectObservable(m$.pipe(compileRule(memoryRule!), take(1), map((i) => i.ts)), '^ 12000ms !').toBe('10000ms (a|)', { a: 10_000 });
   });
 });
 

@@ -65,6 +65,39 @@ test('duration: fires only once the breach has held for the duration (snapshot t
   });
 });
 
+/** A snapshot as the metrics stream gives it: each field read `ageMs` before it, averaging the `windowMs` before that read (every field carries one). */
+const streamed = (ts: number, cpu: number, memory: number, windowMs = 5000, ageMs = 0): Metrics => ({
+  ...cpuAt(ts, cpu),
+  memory: { totalBytes: 100, availableBytes: 100 - memory, usedBytes: memory, usagePercent: memory, swapTotalBytes: 0, swapUsedBytes: 0, swapUsagePercent: 0 },
+  ages: { cpu: ageMs, memory: ageMs },
+  windows: { cpu: windowMs, memory: windowMs },
+});
+
+test('duration of a windowed value (cpu_usage): counted from the start of the first breaching sample\'s window', () => {
+  // check_interval 5 s, duration 5 s. The CPU % at 10 s is the average over 5–10 s: 95 %
+  // held all that window, so 5 s have passed at the first breaching sample (the old
+  // count from the sample's time fired a check later, at 15 s).
+  const cpu = rule({ duration: 5000 });
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a b c d|', { a: streamed(5000, 10, 10), b: streamed(10_000, 95, 10), c: streamed(15_000, 95, 10), d: streamed(20_000, 95, 10) });
+    expectObservable(src.pipe(compileRule(cpu), map((i) => i.ts))).toBe('- b c d|', { b: 10_000, c: 15_000, d: 20_000 });
+  });
+  // read 300 ms before the snapshot over a 4.6 s window (a slow read before): held since 10000 − 300 − 4600 = 5100, 4.9 s at 10 s
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a b c|', { a: streamed(5000, 10, 10), b: streamed(10_000, 95, 10, 4600, 300), c: streamed(15_000, 95, 10) });
+    expectObservable(src.pipe(compileRule(cpu), map((i) => i.ts))).toBe('- - c|', { c: 15_000 });
+  });
+});
+
+test('duration of an instantaneous value (memory_usage): counted from the first breaching sample, whatever window the snapshot carries', () => {
+  const memory = compileMonitors([{ name: 'memory', type: 'memory_usage', threshold: 80, duration: 5000, actions: ['alert_critical'] }]).rules[0]!;
+  scheduler().run(({ cold, expectObservable }) => {
+    const src = cold('a b c d|', { a: streamed(5000, 10, 10), b: streamed(10_000, 10, 95), c: streamed(15_000, 10, 95), d: streamed(20_000, 10, 95) });
+    // two samples 5 s apart: 10 s and 15 s
+    expectObservable(src.pipe(compileRule(memory), map((i) => i.ts))).toBe('- - c d|', { c: 15_000, d: 20_000 });
+  });
+});
+
 test('a gap in the breach restarts the duration', () => {
   const spec = rule({ duration: 2000 });
   scheduler().run(({ cold, expectObservable }) => {
