@@ -5,7 +5,7 @@
  */
 import { readFile, readdir, readlink, statfs } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { normalize } from 'node:path';
 import { readProcBytesSync, readProcFileSync } from './read-proc-file-sync.js';
 import { runProgram, type ExecOptions, type ExecResult } from './run-program.js';
 
@@ -57,7 +57,11 @@ export const procRootFromEnv = (env: NodeJS.ProcessEnv = process.env): string =>
   env.PANICMODE_PROC_ROOT && env.PANICMODE_PROC_ROOT.length > 0 ? env.PANICMODE_PROC_ROOT : DEFAULT_PROC_ROOT;
 
 export const createHost = (procRoot: string = procRootFromEnv()): Host => {
-  const procPath = (...parts: (string | number)[]) => join(procRoot, ...parts.map(String));
+  // joined by hand, on a root normalized once: the process-table scan builds a path per
+  // process (5,000 per scan), and path.join normalizes each one again (~4 % of the scan)
+  const root = normalize(procRoot).replace(/(.)\/+$/, '$1');
+  const prefix = root === '/' ? '/' : `${root}/`;
+  const procPath = (...parts: (string | number)[]) => (parts.length === 0 ? root : prefix + parts.join('/'));
   return {
     procRoot,
     procPath,
