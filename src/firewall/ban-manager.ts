@@ -513,12 +513,13 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
 
   /**
    * When the timer should lift this ban: at its expiry, or RETRY_MS after its unblock
-   * failed (soon, not at once in a loop); never while its unblock runs (its end re-arms
-   * the timer) nor for a ban without an end.
+   * failed (soon, not at once in a loop); never while its unblock runs, nor while a new
+   * ban of its target is being put in force (that ban replaces it; an unblock behind it
+   * would undo it), whose end re-arms the timer; nor for a ban without an end.
    */
   const liftDueAt = (row: BanRow): number | null => {
     const l = lifting.get(row.ip);
-    if (l?.running) return null;
+    if (l?.running || pending.has(row.ip)) return null;
     return l?.failure ? l.failure.retryAt : row.expires_at;
   };
 
@@ -624,7 +625,6 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           const len = row.expires_at === null ? 'until lifted' : `for ${formatDuration(row.expires_at - row.blocked_at)}`;
           logger.info(`blocked ${row.ip} ${len} (${row.reason})`, { offence: row.ban_count, backend: backend.name });
         }
-        schedule();
         for (const w of waited) {
           const err = await w.outcome;
           if (err) result.failed.push({ ip: w.ip, error: `the ban of ${w.by} in flight failed: ${err.message}` });
@@ -637,6 +637,9 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           settle[i]!(failure); // no-op when already settled
           pending.delete(d.target.text);
         });
+        // armed once these bans are out of flight: the expired bans of the same targets were
+        // held back meanwhile (liftDueAt), and are lifted now if their replacement failed
+        schedule();
       }
     });
   };

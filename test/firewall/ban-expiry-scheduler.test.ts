@@ -132,3 +132,67 @@ test('a ban whose unblock is slow or fails is listed `lifting` (with the error) 
     await opened.close();
   }
 });
+
+/**
+ * An attacker banned again as its ban ends: the new ban, in flight when the expiry timer
+ * fires, supersedes the old one. Before, the timer lifted the old row behind the new ban's
+ * back: its unblock ran after the new block, the firewall dropped the address, and the new
+ * row was forgotten, so the attacker went free an instant after being banned again.
+ */
+test('a ban put in force again as it ends is not lifted by the expiry of the ban it replaces', async () => {
+  const HOUR = 3_600_000;
+  const scheduler = new VirtualTimeScheduler(VirtualAction, HOUR);
+  const opened = await openDatabase(':memory:');
+  const unbans: (readonly string[])[] = [];
+  /** settles the ban call in flight, when one is */
+  let releaseBan: (() => void) | undefined;
+  let slowBans = false;
+  const backend: FirewallBackend = {
+    name: 'dry_run',
+    start: async () => {},
+    check: async () => {},
+    ban: () => (slowBans ? new Promise((resolve) => (releaseBan = () => resolve([]))) : Promise.resolve([])),
+    unban: async (targets) => {
+      unbans.push(targets);
+      return [];
+    },
+    list: async () => [],
+    flush: async () => {},
+    stop: async () => {},
+  };
+  const manager = createBanManager({
+    db: opened.db,
+    backend,
+    options: { restore_on_startup: true, ban_duration: HOUR, ban_increment: { enabled: false, factor: 2, max: 4 * HOUR }, ipv6_prefix: 64 },
+    neverBlock: createNeverBlock({ whitelist: [], ownAddresses: () => [] }),
+    logger: memoryLogger(),
+    scheduler,
+  });
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  try {
+    await manager.start();
+    await manager.block(['203.0.113.7'], { reason: 'first' });
+    // At its end, before the timer fires, the attacker strikes again: the new ban's block is in flight.
+    scheduler.frame = HOUR;
+    slowBans = true;
+    const again = manager.block(['203.0.113.7'], { reason: 'again' });
+    for (let i = 0; i < 20 && !releaseBan; i++) await turn();
+    assert.ok(releaseBan, 'the new ban is being put in force');
+    await flushSettling(scheduler, () => false); // the expiry timer of the first ban fires
+    releaseBan!();
+    assert.deepEqual((await again).banned.map((b) => [b.ip, b.expires_at]), [['203.0.113.7', 2 * HOUR]]);
+    for (let i = 0; i < 5; i++) await turn();
+    assert.deepEqual(unbans, [], 'nothing lifted: the new ban replaced the old one');
+    assert.deepEqual((await manager.list()).map((b) => [b.ip, b.state, b.reason]), [['203.0.113.7', 'in force', 'again']]);
+
+    // The new ban ends in its turn.
+    scheduler.maxFrames = 2 * HOUR;
+    await flushSettling(scheduler, () => false);
+    assert.deepEqual(unbans, [['203.0.113.7']]);
+    assert.deepEqual(await manager.list(), []);
+  } finally {
+    releaseBan?.();
+    await manager.stop();
+    await opened.close();
+  }
+});
