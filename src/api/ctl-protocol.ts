@@ -3,7 +3,9 @@
  * response line per request.
  *
  * ```
- * → {"cmd":"list"}                              ← {"ok":true,"bans":[BanView...]}
+ * → {"cmd":"list"}                              ← {"ok":true,"bans":[ListedBan...]}
+ *                                                 (each with "state": "in force" | "lifting"
+ *                                                 and "lift_error": string | null)
  * → {"cmd":"unblock","ip":"203.0.113.7"}        ← {"ok":true,"lifted":["203.0.113.7"]}
  * → {"cmd":"ban","ip":"203.0.113.7","for_ms":3600000}
  *                                               ← {"ok":true,"result":BlockResult}
@@ -12,7 +14,7 @@
  * any failure                                   ← {"ok":false,"error":"..."}
  * ```
  */
-import type { BanView, BlockResult } from '../firewall/ban-manager.js';
+import type { BlockResult, ListedBan } from '../firewall/ban-manager.js';
 import type { FrozenProcess } from '../actions/frozen-registry.js';
 import { MAX_BAN_MS } from '../firewall/firewall-options.js';
 import { formatDuration } from '../config/duration.js';
@@ -26,7 +28,7 @@ export type CtlRequest =
   | { cmd: 'thaw'; pid: number | 'all' };
 
 export type CtlResponse =
-  | { ok: true; bans: BanView[] }
+  | { ok: true; bans: ListedBan[] }
   | { ok: true; lifted: string[] }
   | { ok: true; result: BlockResult }
   | { ok: true; frozen: FrozenProcess[] }

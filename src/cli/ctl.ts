@@ -12,7 +12,7 @@ import { defaultCtlSocket } from '../config/state-dir.js';
 import { loadConfigFile } from '../config/load.js';
 import { ctlRequest } from '../api/ctl-client.js';
 import type { CtlRequest } from '../api/ctl-protocol.js';
-import type { BanView } from '../firewall/ban-manager.js';
+import type { ListedBan } from '../firewall/ban-manager.js';
 import type { FrozenProcess } from '../actions/frozen-registry.js';
 import { parseTarget } from '../firewall/address.js';
 
@@ -21,7 +21,9 @@ const help = `Usage: panicmode ctl <list | unblock IP | ban IP [--for DURATION] 
 Talks to a running agent through its control socket.
 
 Commands:
-  list            bans in force: address, when it expires, offence count, reason
+  list            bans the firewall holds: address, when it expires, offence count,
+                  reason, state: in force, or lifting (expired or asked to be lifted,
+                  its unblock not done yet; with the error when it failed and is retried)
   unblock IP      lift the ban on IP (or the prefix ban covering it)
   ban IP          ban IP (or a CIDR block) now; never-block addresses, and blocks wider
                   than /8 (IPv4) or /32 (IPv6), are refused
@@ -65,14 +67,19 @@ const fmtTime = (ms: unknown): string => asDate(ms)?.toISOString().replace('T', 
 const fmtExpiry = (expires: unknown, now: number): string => {
   if (expires === null) return 'never';
   const at = asDate(expires);
-  return at ? `${fmtTime(expires)} (in ${formatDurationSeconds(Math.max(0, at.getTime() - now))})` : String(expires);
+  if (!at) return String(expires);
+  const left = at.getTime() - now;
+  // A ban past its end is still listed while its unblock runs (or is retried).
+  return `${fmtTime(expires)} (${left >= 0 ? `in ${formatDurationSeconds(left)}` : `ended ${formatDurationSeconds(-left)} ago`})`;
 };
 
+const fmtState = (b: ListedBan): string => (b.lift_error === null ? b.state : `${b.state} (unblock failed, trying again: ${b.lift_error})`);
+
 /** The `ctl list` table; `now` is when the listing was taken (remaining times count from it). */
-export const formatBanTable = (bans: readonly BanView[], now: number): string => {
+export const formatBanTable = (bans: readonly ListedBan[], now: number): string => {
   if (bans.length === 0) return 'no bans in force\n';
-  const rows = bans.map((b) => [String(b.ip), fmtTime(b.blocked_at), fmtExpiry(b.expires_at, now), String(b.ban_count), String(b.reason)]);
-  const head = ['IP', 'BLOCKED', 'EXPIRES', 'COUNT', 'REASON'];
+  const rows = bans.map((b) => [String(b.ip), fmtTime(b.blocked_at), fmtExpiry(b.expires_at, now), String(b.ban_count), String(b.reason), fmtState(b)]);
+  const head = ['IP', 'BLOCKED', 'EXPIRES', 'COUNT', 'REASON', 'STATE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(head), ...rows.map(line)].join('\n') + '\n';

@@ -35,8 +35,21 @@ import { banDuration, ipv6Ladder, DEFAULT_BAN_MS, defaultCircuitBreakers, type C
 import { createCircuitBreaker } from '../../streams/circuitBreaker.js';
 import { formatDuration } from '../config/duration.js';
 
-/** A ban as shown to people and to `panicmode ctl list`: its row without the `active` flag. */
+/** A ban as shown to people: its row without the `active` flag. */
 export type BanView = Omit<BlockedIpRow, 'active'>;
+
+/**
+ * Where a ban the firewall holds stands: `in force`, or `lifting` from its expiry (or
+ * the request to lift it) until its unblock has returned OK.
+ */
+export type BanState = 'in force' | 'lifting';
+
+/** A ban as `panicmode ctl list` shows it. */
+export interface ListedBan extends BanView {
+  state: BanState;
+  /** why the last unblock of a `lifting` ban failed (it is tried again); null otherwise */
+  lift_error: string | null;
+}
 
 export interface BlockOptions {
   reason: string;
@@ -83,8 +96,11 @@ export interface BanManager {
   plan(ips: readonly string[], options: BlockOptions): Promise<BlockResult>;
   /** Lifts the ban on this address or prefix (or the ban covering this address). */
   unblock(ip: string): Promise<{ lifted: string[] }>;
-  /** Bans in force, oldest first. */
-  list(): Promise<BanView[]>;
+  /**
+   * Every ban the firewall holds as far as the manager knows, oldest first: in force, or
+   * being lifted. A ban leaves the list only once its unblock has returned OK.
+   */
+  list(): Promise<ListedBan[]>;
   /** Compares the firewall with the database and repairs the difference, without flushing. */
   reconcile(options?: { addMissing?: boolean }): Promise<ReconcileReport>;
   /** Re-applies live bans (reconcile adding what is missing). */
@@ -179,6 +195,14 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
    * behind a ban that never happened.
    */
   const pending = new Map<string, Promise<Error | undefined>>();
+  /**
+   * Bans whose unblock has been called and has not returned OK, by target: the call is
+   * running, or it failed and the ban waits to be tried again (with why it failed). A ban
+   * stays indexed, listed `lifting`, until its unblock returns OK; an expired ban is
+   * `lifting` before its call starts too. `running` keeps a second pass (any block re-arms
+   * the timer) from lifting it again meanwhile.
+   */
+  const lifting = new Map<string, { running: boolean; failure: { error: string; retryAt: number } | null }>();
   /** cancels the expiry (or retry) timer */
   let timer: (() => void) | undefined;
   let stopped = false;
@@ -249,6 +273,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     if (!t) return;
     if (!active.has(row.ip)) lengths[t.family].set(t.cidr.prefix, (lengths[t.family].get(t.cidr.prefix) ?? 0) + 1);
     active.set(row.ip, row);
+    // A new ban of a target whose earlier ban failed to lift: that failure is not its own.
+    if (!lifting.get(row.ip)?.running) lifting.delete(row.ip);
   };
   const unindex = (ip: string) => {
     const t = parseTarget(ip);
@@ -350,6 +376,31 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     });
 
   const unbanNow = (targets: string[]) => serial(() => callBackend('unban', targets, () => backend.unban(targets)));
+
+  /**
+   * Lifts bans in force or expired: `lifting` from the call until it returns; those it
+   * lifted are forgotten. An expired ban whose unblock failed stays `lifting`, with the
+   * error, until it is tried again RETRY_MS later; a ban not yet due whose unblock failed
+   * (a request, a replaced ban) is in force again.
+   */
+  const lift = async (targets: string[]): Promise<{ lifted: string[]; failed: Map<string, Error> }> => {
+    for (const ip of targets) lifting.set(ip, { running: true, failure: lifting.get(ip)?.failure ?? null });
+    let failed = new Map<string, Error>();
+    try {
+      failed = await unbanNow(targets);
+    } finally {
+      const t = now();
+      for (const ip of targets) {
+        const row = active.get(ip);
+        const err = failed.get(ip);
+        if (row && err && !live(row, t)) lifting.set(ip, { running: false, failure: { error: err.message, retryAt: t + RETRY_MS } });
+        else lifting.delete(ip);
+      }
+    }
+    const lifted = targets.filter((ip) => !failed.has(ip));
+    await forget(lifted);
+    return { lifted, failed };
+  };
 
   // ── decisions ──
 
@@ -460,46 +511,41 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
 
   // ── expiry ──
 
+  /**
+   * When the timer should lift this ban: at its expiry, or RETRY_MS after its unblock
+   * failed (soon, not at once in a loop); never while its unblock runs, nor while a new
+   * ban of its target is being put in force (that ban replaces it; an unblock behind it
+   * would undo it), whose end re-arms the timer; nor for a ban without an end.
+   */
+  const liftDueAt = (row: BanRow): number | null => {
+    const l = lifting.get(row.ip);
+    if (l?.running || pending.has(row.ip)) return null;
+    return l?.failure ? l.failure.retryAt : row.expires_at;
+  };
+
   const schedule = () => {
     timer?.();
     timer = undefined;
     if (stopped) return;
     let next = Infinity;
-    for (const row of active.values()) if (row.expires_at !== null && row.expires_at < next) next = row.expires_at;
+    for (const row of active.values()) {
+      const at = liftDueAt(row);
+      if (at !== null && at < next) next = at;
+    }
     if (next === Infinity) return;
     timer = after(Math.min(MAX_TIMER_MS, Math.max(0, next - now())), () => void liftExpired().catch((err) => logger.error('lifting expired bans failed', { error: err })));
   };
 
-  /**
-   * Bans being lifted right now. A ban stays indexed until its unblock has run, and any
-   * block meanwhile re-arms the timer: without this, a second pass would lift it again.
-   */
-  const lifting = new Set<string>();
-
   const liftExpired = async (): Promise<string[]> => {
     const t = now();
-    const due = [...active.values()].filter((r) => !live(r, t) && !lifting.has(r.ip)).map((r) => r.ip);
+    const due = [...active.values()].filter((r) => (liftDueAt(r) ?? Infinity) <= t).map((r) => r.ip);
     if (due.length === 0) {
       schedule();
       return [];
     }
-    for (const ip of due) lifting.add(ip);
-    let lifted: string[];
-    let failed: Map<string, Error>;
-    try {
-      failed = await unbanNow(due);
-      lifted = due.filter((ip) => !failed.has(ip));
-      await forget(lifted);
-    } finally {
-      for (const ip of due) lifting.delete(ip);
-    }
+    const { lifted } = await lift(due);
     for (const ip of lifted) logger.info(`ban lifted: ${ip} (expired)`);
     schedule();
-    if (failed.size > 0 && !stopped) {
-      // A failed unblock keeps the row active; try again soon rather than at once in a loop.
-      timer?.();
-      timer = after(RETRY_MS, () => void liftExpired().catch(() => undefined));
-    }
     return lifted;
   };
 
@@ -556,10 +602,7 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
       for (const bad of result.invalid) logger.warn(`not blocking ${JSON.stringify(bad)}: not an IP address`);
       try {
         const replaced = [...new Set(decisions.flatMap((d) => d.replaces))];
-        if (replaced.length > 0) {
-          const failed = await unbanNow(replaced);
-          await forget(replaced.filter((ip) => !failed.has(ip)));
-        }
+        if (replaced.length > 0) await lift(replaced);
         const outcomes = await Promise.all(
           decisions.map((d) => enqueueBan({ target: d.target.text, timeoutMs: d.row.expires_at === null ? null : d.row.expires_at - d.row.blocked_at, reason: o.reason })),
         );
@@ -582,7 +625,6 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           const len = row.expires_at === null ? 'until lifted' : `for ${formatDuration(row.expires_at - row.blocked_at)}`;
           logger.info(`blocked ${row.ip} ${len} (${row.reason})`, { offence: row.ban_count, backend: backend.name });
         }
-        schedule();
         for (const w of waited) {
           const err = await w.outcome;
           if (err) result.failed.push({ ip: w.ip, error: `the ban of ${w.by} in flight failed: ${err.message}` });
@@ -595,6 +637,9 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
           settle[i]!(failure); // no-op when already settled
           pending.delete(d.target.text);
         });
+        // armed once these bans are out of flight: the expired bans of the same targets were
+        // held back meanwhile (liftDueAt), and are lifted now if their replacement failed
+        schedule();
       }
     });
   };
@@ -637,20 +682,21 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
             return t && cidrContains(t.cidr, target.cidr);
           });
       if (hits.length === 0) return { lifted: [] };
-      const failed = await unbanNow(hits);
-      const lifted = hits.filter((h) => !failed.has(h));
-      await forget(lifted);
+      const { lifted, failed } = await lift(hits);
       for (const h of lifted) logger.info(`ban lifted: ${h} (by request)`);
-      if (failed.size > 0) throw [...failed.values()][0]!;
+      // re-armed either way: an expired ban whose unblock failed here is tried again
       schedule();
+      if (failed.size > 0) throw [...failed.values()][0]!;
       return { lifted };
     },
     list: async () => {
       const t = now();
       return [...active.values()]
-        .filter((r) => live(r, t))
         .sort((a, b) => a.blocked_at - b.blocked_at)
-        .map(view);
+        .map((r): ListedBan => {
+          const l = lifting.get(r.ip);
+          return l || !live(r, t) ? { ...view(r), state: 'lifting', lift_error: l?.failure?.error ?? null } : { ...view(r), state: 'in force', lift_error: null };
+        });
     },
     reconcile,
     restoreOnStartup: () => reconcile({ addMissing: true }),

@@ -47,7 +47,7 @@ for (let run = 1; run <= runs; run++) {
     await sleep(1000);
     const blocked = agent.blockedTargets();
     const listed = await agent.ctlList();
-    const inDb = 'bans' in listed ? new Set(listed.bans) : new Set<string>();
+    const inDb = new Set('bans' in listed ? listed.bans.map((b) => b.ip) : []);
     const perTarget = new Map<string, number>();
     for (const c of agent.calls()) if (c.verb === 'block') perTarget.set(c.target, (perTarget.get(c.target) ?? 0) + 1);
     const r = {

@@ -237,7 +237,7 @@ dry_run: false
       const r = await ctlRequest(this.socket, { cmd: 'list' }, 5000);
       if (!r.ok) return { at, error: 'error' in r ? r.error : 'unexpected answer' };
       if (!('bans' in r)) return { at, error: `unexpected answer ${JSON.stringify(r).slice(0, 200)}` };
-      return { at, bans: r.bans.map((b) => b.ip) };
+      return { at, answeredAt: Date.now(), bans: r.bans.map((b) => ({ ip: b.ip, state: b.state })) };
     } catch (err) {
       return { at, error: (err as Error).message };
     }

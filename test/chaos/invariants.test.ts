@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkInvariants, type GroundTruth, type ObservedRecord, type Violation } from './invariants.js';
+import { checkInvariants, type CtlListAnswer, type GroundTruth, type ObservedRecord, type Violation } from './invariants.js';
+import type { BanState } from '../../src/firewall/ban-manager.js';
 
 const T0 = 1_800_000_000_000;
 const BAN = 10_000;
@@ -25,6 +26,13 @@ const truth: GroundTruth = {
   protectedAddresses: ['198.51.100.7', '10.0.0.5'],
 };
 
+/** A `ctl list` asked at `at` and answered 20 ms later, every ban in `state`. */
+const list = (at: number, ips: readonly string[], state: BanState = 'in force', answeredAt = at + 20): CtlListAnswer => ({
+  at,
+  answeredAt,
+  bans: ips.map((ip) => ({ ip, state })),
+});
+
 /** A clean run: three bans at +1 s, listed at +2 s, lifted at +11 s, SIGTERM at +15 s, 1 alert + a summary of 2. */
 const clean = (): ObservedRecord => ({
   runs: [{ startedAt: T0, endedAt: T0 + 15_000, end: 'sigterm' }],
@@ -42,7 +50,7 @@ const clean = (): ObservedRecord => ({
     { name: 'ssh', status: 'firing', ts: T0 + 995, ips: ['198.18.0.2'] },
     { name: 'ssh', status: 'firing', ts: T0 + 999, ips: ['2001:db8:1:2::/64'] },
   ],
-  ctlList: { at: T0 + 2000, bans: truth.attackers.map((a) => a.target) },
+  ctlList: list(T0 + 2000, truth.attackers.map((a) => a.target)),
   shutdown: { budgetMs: 12_000, exitedAfterMs: 800 },
 });
 
@@ -69,7 +77,7 @@ test('a restart that re-applies a live ban is a restoration, and a ban due while
 test('an attacker never banned', () => {
   const r = clean();
   const calls = r.calls.filter((c) => c.target !== '198.18.0.2');
-  const v = checkInvariants(truth, { ...r, calls, ctlList: { at: T0 + 2000, bans: ['198.18.0.1', '2001:db8:1:2::/64'] } });
+  const v = checkInvariants(truth, { ...r, calls, ctlList: list(T0 + 2000, ['198.18.0.1', '2001:db8:1:2::/64']) });
   assert.deepEqual(invariantsOf(v), ['attacker banned']);
   assert.match(messages(v), /1 of 3 attackers over the threshold \(> 5 failures\) were never banned \(no block call\): 198\.18\.0\.2/);
 });
@@ -102,7 +110,7 @@ test('bans never lifted, lifted early, lifted late', () => {
   const r = clean();
   const calls = r.calls.filter((c) => !(c.verb === 'unblock' && c.target === '198.18.0.1'))
     .map((c) => (c.verb === 'unblock' && c.target === '198.18.0.2' ? { ...c, at: T0 + 1800 } : c));
-  const longer = { ...r, runs: [{ ...r.runs[0]!, endedAt: T0 + 30_000 }], calls, ctlList: { at: T0 + 1500, bans: truth.attackers.map((a) => a.target) } };
+  const longer = { ...r, runs: [{ ...r.runs[0]!, endedAt: T0 + 30_000 }], calls, ctlList: list(T0 + 1500, truth.attackers.map((a) => a.target)) };
   const v = checkInvariants(truth, longer);
   assert.deepEqual(invariantsOf(v), ['lifted on time']);
   assert.match(messages(v), /1 bans were never lifted \(no unblock call\): 198\.18\.0\.1/);
@@ -128,7 +136,7 @@ test('protected, innocent and unknown addresses banned', () => {
     { verb: 'block' as const, target: '6.6.6.6', at: T0 + 1000 },
     ...['198.51.100.7', '198.19.0.1', '6.6.6.6'].map((target) => ({ verb: 'unblock' as const, target, at: T0 + 11_000 })),
   ];
-  const v = checkInvariants(truth, { ...r, calls, ctlList: { at: T0 + 500, bans: [] } });
+  const v = checkInvariants(truth, { ...r, calls, ctlList: list(T0 + 500, []) });
   assert.deepEqual(invariantsOf(v), ['innocent never banned', 'protected never banned']);
   assert.match(messages(v), /1 protected \(whitelisted or never-block\) addresses were banned: 198\.51\.100\.7/);
   assert.match(messages(v), /1 innocent addresses were banned: 198\.19\.0\.1 \(2 failures, threshold 5\)/);
@@ -154,19 +162,39 @@ test('an agent that died on its own, a ctl list that fails or disagrees, a SIGTE
   assert.match(messages(v1), /ctl list got no answer: no agent is listening/);
   assert.match(messages(v1), /did not exit after SIGTERM/);
 
-  const v2 = checkInvariants(truth, { ...r, ctlList: { at: T0 + 2000, bans: ['198.18.0.1', '203.0.113.99'] }, shutdown: { budgetMs: 12_000, exitedAfterMs: 13_500 } });
+  const v2 = checkInvariants(truth, { ...r, ctlList: list(T0 + 2000, ['198.18.0.1', '203.0.113.99']), shutdown: { budgetMs: 12_000, exitedAfterMs: 13_500 } });
   assert.deepEqual(invariantsOf(v2), ['SIGTERM within budget', 'ctl list']);
-  assert.match(messages(v2), /ctl list omits 2 of the 3 bans in force .*: 198\.18\.0\.2, 2001:db8:1:2::\/64/);
+  assert.match(messages(v2), /ctl list omits 2 of the 3 bans the firewall holds .*: 198\.18\.0\.2, 2001:db8:1:2::\/64/);
   assert.match(messages(v2), /ctl list shows 1 bans the firewall does not hold: 203\.0\.113\.99/);
   assert.match(messages(v2), /took 13\.5 s to exit after SIGTERM \(budget 12\.0 s\)/);
 });
 
-test('a ban due to end as ctl list is asked is being lifted, not omitted; one far from its end is', () => {
+test('ctl list is exact about bans being lifted: held until the answer → listed; unblocked before the ask → gone, or listed lifting', () => {
   const r = clean();
-  // bans end at T0 + 11 000 (+10 ms each) and their unblock calls are logged then
-  const atExpiry = checkInvariants(truth, { ...r, ctlList: { at: T0 + 10_995, bans: [] } });
-  assert.deepEqual(invariantsOf(atExpiry), []);
-  const early = checkInvariants(truth, { ...r, ctlList: { at: T0 + 8_000, bans: [] } });
-  assert.deepEqual(invariantsOf(early), ['ctl list']);
-  assert.match(messages(early), /ctl list omits 3 of the 3 bans in force/);
+  const all = truth.attackers.map((a) => a.target);
+  // The bans end at T0 + 11 000 (+10 ms each), when their unblock calls are logged.
+  // Asked at 10 995 and answered at 10 997, before any unblock ran: all are held, all listed.
+  const before = checkInvariants(truth, { ...r, ctlList: list(T0 + 10_995, [], 'in force', T0 + 10_997) });
+  assert.deepEqual(invariantsOf(before), ['ctl list']);
+  assert.match(messages(before), /ctl list omits 3 of the 3 bans the firewall holds/);
+  assert.deepEqual(checkInvariants(truth, { ...r, ctlList: list(T0 + 10_995, all, 'lifting', T0 + 10_997) }), [], 'due: listed, lifting');
+  assert.deepEqual(checkInvariants(truth, { ...r, ctlList: list(T0 + 10_995, all, 'in force', T0 + 10_997) }), [], 'the timer may not have fired yet');
+
+  // Answered at 11 030, after every unblock was logged: the list may have been taken before or after each returned.
+  assert.deepEqual(checkInvariants(truth, { ...r, ctlList: list(T0 + 10_995, [], 'in force', T0 + 11_030) }), []);
+  assert.deepEqual(checkInvariants(truth, { ...r, ctlList: list(T0 + 10_995, all, 'in force', T0 + 11_030) }), []);
+  // ...but 2001:db8:1:2::/64's unblock (at 11 020) comes after an answer at 11 015: it is still held.
+  const partly = checkInvariants(truth, { ...r, ctlList: list(T0 + 10_995, ['198.18.0.1'], 'lifting', T0 + 11_015) });
+  assert.match(messages(partly), /ctl list omits 1 of the 1 bans the firewall holds .*: 2001:db8:1:2::\/64/);
+
+  // Asked at 11 500, after the unblocks were logged: gone (returned), or listed lifting (not returned yet, or failed).
+  assert.deepEqual(checkInvariants(truth, { ...r, ctlList: list(T0 + 11_500, []) }), []);
+  assert.deepEqual(checkInvariants(truth, { ...r, ctlList: list(T0 + 11_500, all, 'lifting') }), []);
+  const stale = checkInvariants(truth, { ...r, ctlList: list(T0 + 11_500, ['198.18.0.2'], 'in force') });
+  assert.deepEqual(invariantsOf(stale), ['ctl list']);
+  assert.match(messages(stale), /ctl list shows 1 bans as in force after their unblock was called \(they must be lifting\): 198\.18\.0\.2/);
+
+  // Long before their end: all held, none may be missing.
+  const early = checkInvariants(truth, { ...r, ctlList: list(T0 + 8_000, []) });
+  assert.match(messages(early), /ctl list omits 3 of the 3 bans the firewall holds/);
 });

@@ -17,9 +17,10 @@
  *   address no scenario wrote;
  * - one incident per attacker per agent run (overlapping pipelines make several);
  * - every incident is alerted, or counted in a storm summary's `count`;
- * - the agent stays up until told otherwise, answers `ctl list` with exactly the bans in
- *   force, and exits on SIGTERM within its budget.
+ * - the agent stays up until told otherwise, answers `ctl list` with exactly the bans the
+ *   firewall holds (those being lifted as `lifting`), and exits on SIGTERM within its budget.
  */
+import type { BanState } from '../../src/firewall/ban-manager.js';
 
 export interface Attacker {
   /** what the firewall receives: canonical address, or the IPv6 prefix when bans are per prefix */
@@ -71,7 +72,11 @@ export interface RecordedIncident {
   ips: readonly string[];
 }
 
-export type CtlListAnswer = { at: number; bans: readonly string[] } | { at: number; error: string };
+/**
+ * A `ctl list` answer: asked at `at`, answered at `answeredAt` (the agent took its list at
+ * one instant in between), each ban with its state.
+ */
+export type CtlListAnswer = { at: number; answeredAt: number; bans: readonly { ip: string; state: BanState }[] } | { at: number; error: string };
 
 export interface ObservedRecord {
   runs: readonly AgentRun[];
@@ -106,9 +111,6 @@ export interface Violation {
   invariant: Invariant;
   message: string;
 }
-
-/** How long an unblock call may take to be logged after the ban left the manager's list. */
-const LIFT_IN_FLIGHT_MS = 1500;
 
 /** At most this many addresses named in one message; the count says the rest. */
 const SAMPLE = 8;
@@ -277,23 +279,29 @@ export const checkInvariants = (truth: GroundTruth, seen: ObservedRecord, option
   });
   if ('error' in seen.ctlList) add('ctl list', `ctl list got no answer: ${seen.ctlList.error}`);
   else {
-    const at = seen.ctlList.at;
-    const inForce = [...episodes.values()]
-      .flat()
-      .filter((e) => e.blocks[0]!.at <= at && (e.liftedAt === null || e.liftedAt > at))
-      .map((e) => e.target);
-    const listed = new Set(seen.ctlList.bans);
-    // A ban due to end as the list is asked for is being lifted: the manager drops it
-    // from its list when it calls the unblock script, whose call is logged a moment later.
-    const beingLifted = new Set(
-      [...episodes.values()]
-        .flat()
-        .filter((e) => e.liftedAt !== null && e.liftedAt > at && e.liftedAt - at <= LIFT_IN_FLIGHT_MS && Math.max(...e.blocks.map((b) => b.at)) + truth.banDurationMs <= at + LIFT_IN_FLIGHT_MS)
-        .map((e) => e.target),
-    );
-    const missing = inForce.filter((t) => !listed.has(t) && !beingLifted.has(t));
-    const extra = [...listed].filter((t) => !inForce.includes(t));
-    if (missing.length > 0) add('ctl list', `ctl list omits ${missing.length} of the ${inForce.length} bans in force (blocked, not lifted): ${sample(missing)}`);
+    // ctl list, exactly. The agent takes its list at one instant L between the request
+    // (`at`) and the answer (`answeredAt`); it lists a ban from when its block call returns
+    // until its unblock call returns OK, as `lifting` once its end has passed or its unblock
+    // was called. The script logs a call when it runs, so a call logged at c was made before
+    // c and returns after c; a block logged before `at` has returned by then (the finish
+    // asks once the firewall has been quiet for a second). Hence, for a ban blocked before `at`:
+    // - no unblock logged before `answeredAt`: held at L, so listed;
+    // - unblock logged before `at`: called before L, so absent (it returned) or listed
+    //   `lifting` (it had not, or it failed and waits for its retry), never `in force`;
+    // - unblock logged between `at` and `answeredAt`: L may fall either side of its return.
+    // And a listed ban was blocked (logged) before `answeredAt`.
+    const { at, answeredAt } = seen.ctlList;
+    const bans = [...episodes.values()].flat().filter((e) => e.blocks[0]!.at < answeredAt);
+    const listed = new Map(seen.ctlList.bans.map((b) => [b.ip, b.state]));
+    const held = bans.filter((e) => e.blocks[0]!.at < at && (e.liftedAt === null || e.liftedAt >= answeredAt)).map((e) => e.target);
+    const missing = held.filter((t) => !listed.has(t));
+    // A listed ban is accounted for by a ban of its address that may be held at L in that state.
+    const accounted = (ip: string, state: BanState) =>
+      bans.some((e) => e.target === ip && (e.liftedAt === null || e.liftedAt >= at || state === 'lifting'));
+    const unblocked = [...listed].filter(([ip, state]) => !accounted(ip, state) && bans.some((e) => e.target === ip)).map(([ip]) => ip);
+    const extra = [...listed.keys()].filter((ip) => !bans.some((e) => e.target === ip));
+    if (missing.length > 0) add('ctl list', `ctl list omits ${missing.length} of the ${held.length} bans the firewall holds (blocked, not unblocked by the answer): ${sample(missing)}`);
+    if (unblocked.length > 0) add('ctl list', `ctl list shows ${unblocked.length} bans as in force after their unblock was called (they must be lifting): ${sample(unblocked)}`);
     if (extra.length > 0) add('ctl list', `ctl list shows ${extra.length} bans the firewall does not hold: ${sample(extra)}`);
   }
   const { budgetMs, exitedAfterMs } = seen.shutdown;

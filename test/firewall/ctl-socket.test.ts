@@ -55,6 +55,8 @@ const agent = async (sockPath: string, seed?: (sqlite: OpenedDatabase['sqlite'])
   }
   return {
     scripts,
+    manager,
+    logger,
     sock,
     stop: async () => {
       try {
@@ -98,15 +100,17 @@ test('ban, list and unblock through `panicmode ctl --socket --json` in child pro
     const list = await cli(['ctl', 'list', '--socket', path, '--json']);
     assert.equal(list.code, 0, list.stderr);
     const bans = JSON.parse(list.stdout).bans;
-    assert.deepEqual(bans.map((b: { ip: string; reason: string }) => [b.ip, b.reason]), [['203.0.113.7', 'manual ban (panicmode ctl)']]);
+    assert.deepEqual(bans.map((b: { ip: string; reason: string; state: string; lift_error: string | null }) => [b.ip, b.reason, b.state, b.lift_error]), [
+      ['203.0.113.7', 'manual ban (panicmode ctl)', 'in force', null],
+    ]);
 
     // The table form, through the panicmode-ctl alias.
     const table = await cli(['list', '--socket', path], ctlBin);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^IP\s+BLOCKED\s+EXPIRES\s+COUNT\s+REASON/);
+    assert.match(table.stdout, /^IP\s+BLOCKED\s+EXPIRES\s+COUNT\s+REASON\s+STATE\n/);
     // The remaining time depends on when the listing ran (formatBanTable's own test pins it).
     const expiresAt = new Date(bans[0].expires_at).toISOString().replace('T', ' ').slice(0, 19);
-    assert.match(table.stdout, new RegExp(`203\\.0\\.113\\.7 .*${expiresAt} \\(in \\d+h[\\dms]*\\)\\s+1\\s+manual ban`));
+    assert.match(table.stdout, new RegExp(`203\\.0\\.113\\.7 .*${expiresAt} \\(in \\d+h[\\dms]*\\)\\s+1\\s+manual ban \\(panicmode ctl\\)\\s+in force\\n`));
 
     const refused = await cli(['ctl', 'ban', '10.0.0.5', '--socket', path, '--json']);
     assert.equal(refused.code, 1);
@@ -163,11 +167,63 @@ test('a clear error when no agent listens; a stale socket from a crash is replac
 });
 
 test('the list table counts remaining time from the moment given, so it reads the same however fast it runs', () => {
-  const ban = { ip: '203.0.113.7', blocked_at: Date.UTC(2026, 10, 30, 12), expires_at: Date.UTC(2026, 10, 30, 14), reason: 'manual ban', ban_count: 1, backend: 'script' };
+  const ban = { ip: '203.0.113.7', blocked_at: Date.UTC(2026, 10, 30, 12), expires_at: Date.UTC(2026, 10, 30, 14), reason: 'manual ban', ban_count: 1, backend: 'script', state: 'in force' as const, lift_error: null };
   // Listed in the very millisecond of the ban (the case that made this suite flaky), and 30.5 s later.
   assert.match(formatBanTable([ban], ban.blocked_at), /203\.0\.113\.7\s+2026-11-30 12:00:00\s+2026-11-30 14:00:00 \(in 2h\)\s+1\s+manual ban/);
   assert.match(formatBanTable([ban], ban.blocked_at + 30_500), /\(in 1h59m30s\)/);
   assert.equal(formatBanTable([], 0), 'no bans in force\n');
+});
+
+test('the list table shows each ban\'s state: a ban past its end is `lifting`, with why its unblock failed', () => {
+  const end = Date.UTC(2026, 10, 30, 14);
+  const ban = { ip: '203.0.113.7', blocked_at: Date.UTC(2026, 10, 30, 12), expires_at: end, reason: 'ssh brute force', ban_count: 2, backend: 'script' };
+  const table = formatBanTable(
+    [
+      { ...ban, state: 'lifting', lift_error: 'unblock script exited with code 3' },
+      { ...ban, ip: '198.18.0.9', expires_at: end + 60_000, state: 'in force', lift_error: null },
+    ],
+    end + 12_000,
+  );
+  assert.equal(
+    table,
+    [
+      'IP           BLOCKED              EXPIRES                              COUNT  REASON           STATE',
+      '203.0.113.7  2026-11-30 12:00:00  2026-11-30 14:00:00 (ended 12s ago)  2      ssh brute force  lifting (unblock failed, trying again: unblock script exited with code 3)',
+      '198.18.0.9   2026-11-30 12:00:00  2026-11-30 14:01:00 (in 48s)         2      ssh brute force  in force',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('`ctl list` keeps a ban whose unblock failed, `lifting` with the error, until an unblock returns OK', async () => {
+  const path = join(dir, 'lifting.sock');
+  const a = await agent(path);
+  try {
+    a.scripts.breakUnblock();
+    await a.manager.block(['203.0.113.9'], { reason: 'short', durationMs: 200 });
+    // Its end passes and the unblock script fails: the firewall still holds it.
+    await waitFor(() => a.logger.lines.some((l) => l.includes('unban failed for 1 of 1')), 10_000, 'the unblock to fail');
+    const json = await cli(['ctl', 'list', '--socket', path, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const [listed, ...more] = JSON.parse(json.stdout).bans as { ip: string; state: string; lift_error: string | null }[];
+    assert.deepEqual(more, []);
+    assert.equal(listed!.ip, '203.0.113.9');
+    assert.equal(listed!.state, 'lifting');
+    assert.match(listed!.lift_error ?? '', /unblock script .* broken on purpose/);
+
+    const table = await cli(['ctl', 'list', '--socket', path]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /203\.0\.113\.9 .*\(ended \d+s ago\)\s+1\s+short\s+lifting \(unblock failed, trying again: .*unblock script .*broken on purpose\)\n/);
+
+    // The operator lifts it once the firewall works again: only then is it gone.
+    a.scripts.breakUnblock(false);
+    const un = await cli(['ctl', 'unblock', '203.0.113.9', '--socket', path]);
+    assert.equal(un.code, 0, un.stderr);
+    assert.deepEqual(a.scripts.calls(), ['block 1 203.0.113.9', 'unblock 1 203.0.113.9']);
+    assert.equal((await cli(['ctl', 'list', '--socket', path])).stdout, 'no bans in force\n');
+  } finally {
+    await a.stop();
+  }
 });
 
 test('ctl ban --for beyond the longest ban is refused with a clear error; a far-future row an older version stored still lists', async () => {
@@ -253,7 +309,7 @@ test('pipelined requests are all answered in order when the client reads', async
 test('a client that pipelines requests and never reads: the agent stops reading them, then closes the connection', async () => {
   const path = join(dir, 'unread.sock');
   // 200 bans: each answer ~30 KB, so unread answers would pile up fast.
-  const bans = Array.from({ length: 200 }, (_, i) => ({ ip: `203.0.113.${i}`, blocked_at: 1, expires_at: 2, reason: 'x'.repeat(80), ban_count: 1, backend: 'script' }));
+  const bans = Array.from({ length: 200 }, (_, i) => ({ ip: `203.0.113.${i}`, blocked_at: 1, expires_at: 2, reason: 'x'.repeat(80), ban_count: 1, backend: 'script', state: 'in force' as const, lift_error: null }));
   let lists = 0;
   const logger = memoryLogger();
   const sock = await startCtlSocket({

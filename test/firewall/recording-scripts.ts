@@ -11,6 +11,8 @@ export interface RecordingScripts {
   calls(): string[];
   /** makes the block script fail (exit 3) from now on */
   breakBlock(): void;
+  /** makes the unblock script fail (exit 3) from now on, or work again */
+  breakUnblock(broken?: boolean): void;
   remove(): void;
 }
 
@@ -30,9 +32,10 @@ export const recordingScripts = (): RecordingScripts => {
   return {
     dir,
     block: write('block.sh', 'block', flag),
-    unblock: write('unblock.sh', 'unblock', join(dir, 'never')),
+    unblock: write('unblock.sh', 'unblock', join(dir, 'fail-unblock')),
     calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : []),
     breakBlock: () => writeFileSync(flag, ''),
+    breakUnblock: (broken = true) => (broken ? writeFileSync(join(dir, 'fail-unblock'), '') : rmSync(join(dir, 'fail-unblock'), { force: true })),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 };
