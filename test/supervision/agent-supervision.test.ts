@@ -63,6 +63,19 @@ const incidents = (db: string, like: string): { name: string; status: string; se
   }
 };
 
+/** The pid the agent recorded for a service (restart_state), or null. */
+const knownPid = (db: string, service: string): number | null => {
+  if (!existsSync(db)) return null;
+  const d = new Database(db, { readonly: true, fileMustExist: true });
+  try {
+    return (d.prepare('select pid from restart_state where service = ?').get(service) as { pid: number | null } | undefined)?.pid ?? null;
+  } catch {
+    return null; // not migrated yet
+  } finally {
+    d.close();
+  }
+};
+
 const lines = (file: string): string[] => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0) : []);
 
 test('a service killed with SIGKILL is started again by the running agent', async () => {
@@ -91,6 +104,47 @@ test('a service killed with SIGKILL is started again by the running agent', asyn
   await killAgent(agent, 'SIGTERM');
   // the service outlives the agent
   assert.equal(stateOf(second), 'S');
+});
+
+test('a systemd unit: started and, after a crash, restarted through `systemctl restart <unit>`', async () => {
+  // systemd does not run here: a stand-in systemctl on the agent's PATH does what
+  // `systemctl restart` does for a simple unit — stops the old main process, starts a new
+  // one, writes its pid — and writes down every call
+  const name = `unit-${tag}`;
+  services.push(name);
+  const dir = mkdtempSync(join(tmpdir(), 'pm-unit-'));
+  dirs.push(dir);
+  const calls = join(dir, 'calls');
+  const pidfile = join(dir, 'main.pid');
+  writeFileSync(
+    join(dir, 'systemctl'),
+    `#!/bin/sh
+echo "$@" >> ${calls}
+[ "$1" = restart ] || exit 0
+[ -f ${pidfile} ] && kill "$(cat ${pidfile})" 2>/dev/null
+PANICMODE_SERVICE=${name} setsid sleep 296 </dev/null >/dev/null 2>&1 &
+echo $! > ${pidfile}
+`,
+    { mode: 0o755 },
+  );
+  const t = setup(name, `  - name: ${name}
+    systemd_unit: ${name}.service
+    pidfile: ${pidfile}
+    start_timeout: 2s
+`);
+  const agent = spawnAgent(t.config, { PATH: `${dir}:${process.env.PATH}` });
+  agents.push(agent);
+  await waitFor(() => servicePids([name]).length === 1, 60_000, 'the agent to start the unit', agent.output);
+  const first = servicePids([name])[0]!;
+  // the agent has found it by its pidfile (and recorded it) before it crashes: one that dies
+  // unseen during its start_timeout is started again without a `down`
+  await waitFor(() => knownPid(t.db, name) === first, 30_000, 'the agent to find the unit by its pidfile', agent.output);
+  process.kill(first, 'SIGKILL');
+  await waitFor(() => servicePids([name]).some((p) => p !== first), 60_000, 'the unit to be restarted', agent.output);
+  assert.deepEqual(lines(calls), [`restart ${name}.service`, `restart ${name}.service`], 'systemctl restart, once to start, once after the crash');
+  assert.equal(servicePids([name]).length, 1, 'one instance');
+  await waitFor(() => incidents(t.db, `${name} down`).length > 0, 10_000, 'the down incident', agent.output);
+  await killAgent(agent, 'SIGTERM');
 });
 
 test('crash loop → cooldown with one critical alert; an agent killed -9 and started again keeps the cooldown, then retries', async () => {

@@ -7,7 +7,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readlinkSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, readlinkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
@@ -88,4 +88,31 @@ test('stop: a service that exits on SIGTERM is not waited for', async () => {
   await stopInstance(host, { pid: s.pid, startTicks: s.startTicks }, 10_000, asyncScheduler);
   assert.ok(Date.now() - t0 < 5000);
   assert.equal(stateOf(pid!), null);
+});
+
+test('a systemd_unit is handed to `systemctl restart <unit>`; a failure is an ActionError with systemctl’s own words', async () => {
+  // systemd does not run here: a stand-in systemctl on PATH writes down how it was called
+  // and answers as systemctl does for a unit it does not know (exit 5, "Unit … not found.")
+  const bin = mkdtempSync(join(tmpdir(), 'pm-systemctl-'));
+  const calls = join(bin, 'calls');
+  writeFileSync(
+    join(bin, 'systemctl'),
+    `#!/bin/sh\necho "$@" >> ${calls}\nif [ "$2" = missing.service ]; then echo "Failed to restart missing.service: Unit missing.service not found." >&2; exit 5; fi\nexit 0\n`,
+    { mode: 0o755 },
+  );
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  try {
+    const started = await startService(entry({ name: `svc-unit-${tag}`, systemd_unit: 'web.service' }), host, 5_000);
+    assert.equal(started.pid, null, 'systemd starts it: no pid of ours');
+    await assert.rejects(startService(entry({ name: `svc-missing-${tag}`, systemd_unit: 'missing.service' }), host, 5_000), (err: Error) => {
+      assert.equal(err.name, 'ActionError');
+      assert.match(err.message, /systemctl restart missing\.service failed \(5\): Failed to restart missing\.service: Unit missing\.service not found\./);
+      return true;
+    });
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['restart web.service', 'restart missing.service']);
+  } finally {
+    process.env.PATH = path;
+    rmSync(bin, { recursive: true, force: true });
+  }
 });

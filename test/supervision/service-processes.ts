@@ -14,9 +14,9 @@ export interface Agent {
 }
 
 /** The agent in its own process group, so SIGKILL reaches it alone (its services live in theirs). */
-export const spawnAgent = (config: string): Agent => {
+export const spawnAgent = (config: string, env: NodeJS.ProcessEnv = {}): Agent => {
   const child = spawn(process.execPath, [bin, 'run', '--config', config], {
-    env: { ...process.env, PANICMODE_FROM_SOURCE: '1' },
+    env: { ...process.env, PANICMODE_FROM_SOURCE: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
