@@ -43,6 +43,8 @@ export interface ProcStat {
 }
 
 const SPACE = 0x20;
+/** The longest comm a stat line holds: a kernel thread's name, up to 64 bytes (a task's own is 15). */
+const MAX_COMM_BYTES = 64;
 const OPEN = 0x28; // (
 const CLOSE = 0x29; // )
 
@@ -77,7 +79,8 @@ export const parsePidStatBytes = (b: Buffer, length: number): ProcStat | null =>
   // Bytes past `length` are a longer line read before into the same buffer: never look there.
   const open = b.indexOf(OPEN);
   if (open < 1 || open >= length) return null;
-  let close = length - 1;
+  // the last `)` within the longest comm (64 bytes), not within the 30 fields after it
+  let close = Math.min(length - 1, open + 1 + MAX_COMM_BYTES);
   while (close > open && b[close] !== CLOSE) close--;
   if (close <= open || close + 2 >= length) return null;
   const pid = decimalAt(b, 0, open);
@@ -102,7 +105,8 @@ export const parsePidStatBytes = (b: Buffer, length: number): ProcStat | null =>
     else if (field === 22) start = decimalAt(b, i + 1, length);
     else if (field === 24) rss = decimalAt(b, i + 1, length);
   }
-  if (!Number.isInteger(pid) || pid < 0 || ![ppid, pgid, sid, utime, stime, start, rss].every(Number.isFinite)) return null;
+  // NaN (a missing or malformed field) spreads through the sum: one check for all seven
+  if (!Number.isInteger(pid) || pid < 0 || !Number.isFinite(ppid + pgid + sid + utime + stime + start + rss)) return null;
   return {
     pid,
     ppid,

@@ -266,6 +266,12 @@ test('pid stat: a comm with spaces and ")" runs to the last ")"; rss in pages; m
   assert.deepEqual(p, {
     pid: 17727, ppid: 17704, pgid: 17699, sid: 2874, name: 'a b) c', state: 'S', cpuTicks: 10, startTicks: 546083, rssBytes: 413 * 4096,
   });
+  // the longest comm (a kernel thread's, 64 bytes) and one of only `)`: the name still runs to its last `)`
+  const long = `kworker/u8:3-${'x'.repeat(46)}) (y)`;
+  assert.equal(long.length, 64);
+  const tail = ' S 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n';
+  assert.equal(parsePidStat(`9 (${long})${tail}`)?.name, long);
+  assert.equal(parsePidStat(`10 ())))))))))))))))${tail}`)?.name, ')'.repeat(15));
   assert.equal(parsePidStat('123 (trunc) S 1 2'), null);
   assert.equal(parsePidStat(''), null);
   assert.equal(parseStatusUid('Name:\tsshd\nUid:\t1000\t0\t0\t0\nGid:\t0\n'), 1000);
