@@ -1,4 +1,4 @@
-import { asyncScheduler, defer, map, repeat, timer, type Observable, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, BehaviorSubject, defer, distinctUntilChanged, map, switchMap, tap, timer, type Observable, type SchedulerLike } from 'rxjs';
 
 export interface PollAdaptivelyOptions<T> {
   /** ms between readings while nothing is urgent */
@@ -20,19 +20,21 @@ export interface PollAdaptivelyOptions<T> {
  * Reads a gauge on a cadence its own readings choose: every `slowMs` while they are
  * quiet, every `fastMs` from the first urgent reading on, back to `slowMs` once
  * `calmForMs` have passed without another. The first reading comes `slowMs` after
- * subscribing; each delay runs from the reading before it, so a slow read pushes the
- * next one back rather than queueing two.
+ * subscribing, and a change of cadence counts from the reading that made it.
  *
  * ```
- * readings:  0      0      9      18  27  27  27  27  27     urgent: rose by more than 5
- * result:    --a 2ms b 2ms c 0ms d e   f   g   h  2ms i      slowMs 3, fastMs 1, calmForMs 4
- *            quiet: 3 apart; c rose: 1 apart; 4 ms after e (the last rise): 3 apart again
+ * ms:        3  6  9  10 11 12 13 14 15       18       21     slowMs 3, fastMs 1, calmForMs 4
+ * readings:  0  0  9  18 27 27 27 27 27       27       27     urgent: rose by more than 5
+ *            3 apart while quiet; 9 (at 9) rose: 1 apart; 4 ms after the last rise (11)
+ *            the next delay is slow again
  * ```
  *
  * Made for the fork-bomb trigger, whose gauge (the host's task count) is read many times
  * a second: every wake-up of an idle agent costs CPU, and a quiet host needs the fast
- * cadence only once its count starts to climb. Derived from `repeat` with a delay chosen
- * after each reading.
+ * cadence only once its count starts to climb. Derived from `switchMap` over the period
+ * the readings choose (fed back through a BehaviorSubject): a steady cadence is one
+ * periodic timer whose interval is reused, not a new timer per reading, which measurably
+ * costs an idle agent woken several times a second.
  *
  * @example
  * pollAdaptively(readTaskCount, { slowMs: 170, fastMs: 100, calmForMs: 2000, urgent: (n, prev, ms) => (n - prev!) / ms > 0.2 })
@@ -49,8 +51,13 @@ export function pollAdaptively<T>(read: () => T, opts: PollAdaptivelyOptions<T>)
       previous = { reading, at };
       return reading;
     };
-    const nextDelay = () => (previous !== undefined && previous.at - lastUrgentAt < opts.calmForMs ? opts.fastMs : opts.slowMs);
-    // each round: a timer whose delay the readings so far choose, then one reading
-    return defer(() => timer(nextDelay(), scheduler)).pipe(map(take), repeat());
+    const period = () => (previous !== undefined && previous.at - lastUrgentAt < opts.calmForMs ? opts.fastMs : opts.slowMs);
+    const period$ = new BehaviorSubject(opts.slowMs);
+    return period$.pipe(
+      distinctUntilChanged(),
+      switchMap((ms) => timer(ms, ms, scheduler)),
+      map(take),
+      tap(() => period$.next(period())),
+    );
   });
 }
