@@ -13,6 +13,7 @@ export { growthRate, type Growth, type GrowthRateOptions } from './growthRate.js
 export { hysteresis, hysteresisStep, type HysteresisOptions, type Transition } from './hysteresis.js';
 export { keyedHistory, type History, type KeyedHistoryOptions } from './keyedHistory.js';
 export { KeyedWindowCounter, type KeyedWindowCounterOptions } from './keyedWindowCounter.js';
+export { pollAdaptively, type PollAdaptivelyOptions } from './pollAdaptively.js';
 export { rateLimit, type RateLimited, type RateLimitOptions } from './rateLimit.js';
 export { riseRateExceeds, type RiseExceeded, type RiseRateExceedsOptions } from './riseRateExceeds.js';
 export { spike, type Spike, type SpikeOptions } from './spike.js';

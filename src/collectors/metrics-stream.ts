@@ -79,8 +79,22 @@ const partResults = (part: CollectorPart, host: Host, scheduler: SchedulerLike):
     ),
   );
 
+/**
+ * One periodic tick per interval, shared by every source read on it: separate timers of
+ * one period drift apart (each is re-armed from when its first read ended), and each then
+ * wakes an idle agent on its own; one shared timer wakes it once for all of them.
+ */
+const sharedTicks = (scheduler: SchedulerLike) => {
+  const byInterval = new Map<number, Observable<number>>();
+  return (intervalMs: number): Observable<number> => {
+    let ticks$ = byInterval.get(intervalMs);
+    if (!ticks$) byInterval.set(intervalMs, (ticks$ = timer(0, intervalMs, scheduler).pipe(share())));
+    return ticks$;
+  };
+};
+
 /** One collector as a source: its reads (part, read, derive, complete) on its own cadence. */
-const collectorSource = (c: AnyCollector, host: Host, o: { checkMs: number; timeoutMs?: number; scheduler: SchedulerLike; logger: Logger }) => {
+const collectorSource = (c: AnyCollector, host: Host, o: { checkMs: number; timeoutMs?: number; scheduler: SchedulerLike; logger: Logger; ticks: (intervalMs: number) => Observable<number> }) => {
   const intervalMs = c.intervalMs ?? o.checkMs;
   // The collector's generic types do not survive being in a union; this view is sound
   // because prev only ever holds this collector's own readings.
@@ -97,6 +111,7 @@ const collectorSource = (c: AnyCollector, host: Host, o: { checkMs: number; time
     timeoutMs: o.timeoutMs ?? defaultCollectorTimeoutMs(intervalMs),
     scheduler: o.scheduler,
     logger: o.logger,
+    ticks$: o.ticks(intervalMs),
   };
   return defer(() => {
     /** the previous successful reading: its raw counters, monotonic time, and scheduler time its read began */
@@ -183,8 +198,9 @@ export const metricsStream = (host: Host, options: MetricsStreamOptions): Observ
       ...collectors.map((c) => [c.name, maxSampleAgeMs(c.intervalMs ?? checkMs, checkMs)] as const),
       ...custom.map(([name, m]) => [`${CUSTOM_PREFIX}${name}`, maxSampleAgeMs(customMetricIntervalMs(m, checkMs), checkMs)] as const),
     ]);
+    const ticks = sharedTicks(scheduler);
     const sources = [
-      ...collectors.map((c) => collectorSource(c, host, { checkMs, timeoutMs: options.timeoutMs, scheduler, logger })),
+      ...collectors.map((c) => collectorSource(c, host, { checkMs, timeoutMs: options.timeoutMs, scheduler, logger, ticks })),
       ...custom.map(([name, m]) => customSource(name, m, host, { checkMs, scheduler, logger })),
     ];
     // combineLatest([]) completes at once: with no sources, still one (empty) snapshot per tick.

@@ -50,6 +50,11 @@ export interface CadenceOptions {
   timeoutMs: number;
   scheduler: SchedulerLike;
   logger: Logger;
+  /**
+   * when to read (default `timer(0, intervalMs)`): the metrics stream hands the sources of
+   * one interval the same ticks, so they read in one wake-up of the event loop
+   */
+  ticks$?: Observable<unknown>;
 }
 
 const describeNoData = (err: unknown): string => {
@@ -86,7 +91,7 @@ export const onCadence = (read: () => Observable<unknown>, o: CadenceOptions): O
       failing = reason;
     };
 
-    return timer(0, o.intervalMs, o.scheduler).pipe(
+    return (o.ticks$ ?? timer(0, o.intervalMs, o.scheduler)).pipe(
       exhaustMap(() => {
         const at = o.scheduler.now();
         const attempt$ = defer(read).pipe(

@@ -58,11 +58,15 @@ export const parseFdLimit = (limits: string): number => {
   return Number.isFinite(n) && n > 0 ? n : -1;
 };
 
-/** Counts `<procroot>/self/fd` entries, -1 when that cannot be listed. */
-export const countOpenFds = async (host: Host): Promise<number> => {
+/**
+ * Counts `<procroot>/self/fd` entries, -1 when that cannot be listed. Listed synchronously:
+ * a few dozen entries in one getdents, where the thread pool's round trip would wake the
+ * idle agent a second time each tick.
+ */
+export const countOpenFds = (host: Host): number => {
   try {
     // readdir itself holds one fd open on the directory while listing: not counted.
-    return Math.max(0, (await host.listProc('self', 'fd')).length - 1);
+    return Math.max(0, host.listProcSync('self', 'fd').length - 1);
   } catch {
     return -1;
   }
@@ -118,7 +122,7 @@ export const createSelfCollector = (options: SelfCollectorOptions = {}): Periodi
         uptimeMs: process.uptime() * 1000,
         rssBytes,
         rssBaselineBytes: baseline.rssBytes,
-        openFds: await countOpenFds(host),
+        openFds: countOpenFds(host),
         fdLimit,
         eventLoopLagMs: lagMs(),
       };

@@ -6,10 +6,11 @@
 import { readFile, readdir, readlink, statfs } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { normalize } from 'node:path';
-import { readProcBytesSync, readProcFileSync } from './read-proc-file-sync.js';
+import { keptOpenProcFile, readProcBytesSync, readProcFileSync, type ProcFile } from './read-proc-file-sync.js';
 import { runProgram, type ExecOptions, type ExecResult } from './run-program.js';
 
 export type { ExecOptions, ExecResult } from './run-program.js';
+export type { ProcFile } from './read-proc-file-sync.js';
 
 export interface FsStats {
   totalBytes: number;
@@ -35,6 +36,12 @@ export interface Host {
    * bytes read: the process-table scan's path, no string per file; throws like readProcSync.
    */
   readProcBytesSync(into: Buffer, ...parts: (string | number)[]): number;
+  /**
+   * A small proc file kept open, each read one pread from its start (read-proc-file-sync.ts):
+   * for a file read many times a second (loadavg, by the fork-bomb trigger). Opened at its
+   * first read; the caller closes it.
+   */
+  openProcFile(...parts: (string | number)[]): ProcFile;
   listProc(...parts: (string | number)[]): Promise<string[]>;
   /** Lists a proc directory synchronously (the pid directories: one getdents, no thread-pool queue). */
   listProcSync(...parts: (string | number)[]): string[];
@@ -68,6 +75,7 @@ export const createHost = (procRoot: string = procRootFromEnv()): Host => {
     readProc: (...parts) => readFile(procPath(...parts), 'utf8'),
     readProcSync: (...parts) => readProcFileSync(procPath(...parts)),
     readProcBytesSync: (into, ...parts) => readProcBytesSync(procPath(...parts), into),
+    openProcFile: (...parts) => keptOpenProcFile(procPath(...parts)),
     listProc: (...parts) => readdir(procPath(...parts)),
     listProcSync: (...parts) => readdirSync(procPath(...parts)),
     readProcLink: (...parts) => readlink(procPath(...parts)),

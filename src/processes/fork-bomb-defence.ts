@@ -2,7 +2,8 @@
  * The fork-bomb defence (`anomaly.fork_bomb`): from a bomb's first forks to its whole
  * tree frozen in a few hundred milliseconds, then killed.
  *
- *   every `interval` (100 ms): the host's task count, one 30-byte read of <proc>/loadavg
+ *   the host's task count, one 30-byte read of <proc>/loadavg: every `interval` (100 ms)
+ *   while it climbs, every IDLE_INTERVAL_FACTOR × `interval` (170 ms) while it is quiet
  *     │ riseRateExceeds(rate): rising faster than `rate`/s in two intervals running
  *     ▼ (only then, and one at a time: exhaustMap)
  *   read the processes started within the growth window (the pids handed out since,
@@ -14,13 +15,27 @@
  * keeps rising fast, not on every tick, and not on the metrics stream's check interval
  * (5 s is long enough for a bomb to fill the pid table).
  *
+ * The idle cadence (pollAdaptively): on an idle agent each wake-up, not the read, is
+ * the cost (~0.2 ms of CPU each on a small VM: 10 a second were most of the agent's idle
+ * CPU), so a quiet host's count is read every T = 1.7 × `interval`, and every F =
+ * `interval` from the first reading that rose faster than `rate`/s until the task count
+ * has been quiet for the growth window. What that costs a bomb growing at G tasks/s
+ * (G > rate) that starts at s, just after a quiet reading r0, in the worst case:
+ *   - the reading at r0 + T saw a rise of G·(r0 + T − s): faster than `rate` unless the
+ *     bomb started in the interval's last T·rate/G ms; then the one after, at r0 + 2T, does;
+ *   - that reading is the first interval of the trigger's two and switches to F: the
+ *     second ends F later, and the trigger fires;
+ *   - so it fires at most T + T·rate/G + F after s: with the defaults (T = 170 ms,
+ *     F = 100 ms, rate 200/s) and G = 2,000/s, 170 + 17 + 100 = 287 ms (at the fixed
+ *     100 ms: 100 + 10 + 100 = 210 ms). T = 2F would be 340 ms, hence 1.7.
+ *
  * Dry run (`dry_run: true`): the bombs are found and reported, nothing is signalled.
  * With `kill: false` the tree stays frozen and is handed to `onFrozen` (the frozen
  * registry: `ctl frozen`, `ctl thaw`); with `kill: true` only members that survive the
  * kill (still frozen) are.
  */
-import { defer, exhaustMap, from, map, mergeMap, Observable, timer, firstValueFrom, type SchedulerLike } from 'rxjs';
-import type { Host } from '../host/host.js';
+import { defer, exhaustMap, from, mergeMap, Observable, timer, firstValueFrom, finalize, type SchedulerLike } from 'rxjs';
+import type { Host, ProcFile } from '../host/host.js';
 import type { ForkBombConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Incident } from '../model/incident.js';
@@ -28,6 +43,8 @@ import type { ActionRunRecord } from '../actions/executor.js';
 import { CLK_TCK, parsePidStat, parsePidStatus, readProcessTable, type ProcStat } from '../collectors/processes.js';
 import { parseLoadavg } from '../collectors/load.js';
 import { riseRateExceeds } from '../../streams/riseRateExceeds.js';
+import { pollAdaptively } from '../../streams/pollAdaptively.js';
+import { breaches } from '../../streams/threshold.js';
 import { findForkBombs, type BombProcess, type ForkBombTree } from './fork-bomb-trees.js';
 import { freezeTree, killTree, type ResponseDeps } from './fork-bomb-response.js';
 
@@ -35,6 +52,8 @@ import { freezeTree, killTree, type ResponseDeps } from './fork-bomb-response.js
 const GROWTH_WINDOW_MS = 2_000;
 /** The shortest span a tree's rate is taken over (ten clock ticks). */
 const MIN_SPAN_MS = 100;
+/** The quiet host's cadence, in `interval`s: the worst case in the file comment stays under 300 ms. */
+export const IDLE_INTERVAL_FACTOR = 1.7;
 
 export interface ForkBombDefenceDeps {
   host: Host;
@@ -160,9 +179,9 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   let inFlight: Promise<unknown> = Promise.resolve();
 
   /** The host's task count and the last pid handed out, from one read of loadavg; NaN when unreadable. */
-  const sample = (): Sample => {
+  const sample = (loadavg: ProcFile): Sample => {
     try {
-      const text = host.readProcSync('loadavg');
+      const text = loadavg.read();
       return { tasks: parseLoadavg(text).totalTasks, lastPid: parseLastPid(text) };
     } catch (err) {
       if (!warned) log.warn('fork-bomb defence: the task count cannot be read; it sees nothing until it can', { error: (err as Error).message });
@@ -171,7 +190,8 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     }
   };
   // the last pids of the growth window (oldest first): the processes started since are
-  // the ones to read, and when each was handed out dates them
+  // the ones to read, and when each was handed out dates them (counted in fast intervals:
+  // read at the idle cadence, they reach further back, never less far)
   const history: PidMark[] = [];
   const historyLength = Math.max(2, Math.ceil(GROWTH_WINDOW_MS / options.interval) + 1);
   const remember = (s: Sample) => {
@@ -299,8 +319,20 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     return incidents;
   };
 
-  const incidents$ = timer(options.interval, options.interval, scheduler).pipe(
-    map(() => remember(sample())),
+  const tooFast = breaches({ limit: options.rate });
+  // loadavg stays open while the trigger runs: each reading is one pread, not open, read, close
+  const taskCount$ = defer(() => {
+    const loadavg = host.openProcFile('loadavg');
+    return pollAdaptively(() => remember(sample(loadavg)), {
+      slowMs: Math.round(options.interval * IDLE_INTERVAL_FACTOR),
+      fastMs: options.interval,
+      calmForMs: GROWTH_WINDOW_MS,
+      // rising faster than `rate` once: the trigger's first interval (NaN, no data: quiet)
+      urgent: (tasks, previous, elapsedMs) => previous !== undefined && elapsedMs > 0 && tooFast(((tasks - previous) * 1000) / elapsedMs),
+      scheduler,
+    }).pipe(finalize(() => loadavg.close()));
+  });
+  const incidents$ = taskCount$.pipe(
     riseRateExceeds(options.rate, { scheduler }),
     exhaustMap(() =>
       defer(() => {

@@ -30,6 +30,7 @@ export const switchingHost = (root: string): SwitchingHost => {
     readProc: (...p) => current.readProc(...p),
     readProcSync: (...p) => current.readProcSync(...p),
     readProcBytesSync: (into, ...p) => current.readProcBytesSync(into, ...p),
+    openProcFile: (...p) => current.openProcFile(...p),
     listProc: (...p) => current.listProc(...p),
     listProcSync: (...p) => current.listProcSync(...p),
     readProcLink: (...p) => current.readProcLink(...p),

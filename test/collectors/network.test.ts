@@ -6,7 +6,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNetworkCollector, DEFAULT_SOCKETS_INTERVAL_MS, readTcpTable } from '../../src/collectors/network.js';
@@ -120,4 +120,27 @@ test('without net/snmp (old kernel, fixture tree): tables on every tick, new con
   const d = await c.read(host, a.table);
   assert.equal(d.counters, null);
   assert.notEqual(d.table, a.table);
+});
+
+test('a socket table the counters say is empty is not walked (tcp6 with nothing on IPv6); one with TIME_WAIT sockets is', async (t) => {
+  // t1's tables, with tcp6 (or tcp) made unreadable: a read of it would throw EISDIR
+  const tree = (sockstat: string, sockstat6: string, unreadable: 'tcp' | 'tcp6') => {
+    const dir = copyTree(t, t1, [unreadable]);
+    mkdirSync(join(dir, 'net', unreadable));
+    writeFileSync(join(dir, 'net', 'sockstat'), sockstat);
+    writeFileSync(join(dir, 'net', 'sockstat6'), sockstat6);
+    return switchingHost(dir);
+  };
+  const v4Only = rows(t1).filter((r) => r[0]!.length === 13);
+  const noV6 = readTcpTable(tree('TCP: inuse 20 orphan 1 tw 0 alloc 26 mem 3\n', 'TCP6: inuse 0\n', 'tcp6'));
+  assert.equal(noV6.totalConnections, v4Only.filter((r) => r[2] !== '0A').length);
+  // a TIME_WAIT socket may be either family's (sockstat counts both in tw): both are read
+  assert.throws(() => readTcpTable(tree('TCP: inuse 20 orphan 1 tw 1 alloc 26 mem 3\n', 'TCP6: inuse 0\n', 'tcp6')), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+  // a v6 socket in use: read
+  assert.throws(() => readTcpTable(tree('TCP: inuse 20 orphan 1 tw 0 alloc 26 mem 3\n', 'TCP6: inuse 1\n', 'tcp6')), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
+  // nothing on IPv4 either: no table is walked, and the sample says no connections
+  const none = readTcpTable(tree('TCP: inuse 0 orphan 0 tw 0 alloc 0 mem 0\n', 'TCP6: inuse 0\n', 'tcp'));
+  assert.deepEqual([none.totalConnections, none.connectionsByState], [0, {}]);
+  // counters unreadable (a sockstat without its TCP line): both read, as before
+  assert.throws(() => readTcpTable(tree('UDP: inuse 0 mem 0\n', 'TCP6: inuse 0\n', 'tcp6')), (e: NodeJS.ErrnoException) => e.code === 'EISDIR');
 });
