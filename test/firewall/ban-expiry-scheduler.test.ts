@@ -15,37 +15,51 @@ import { openDatabase } from '../../src/storage/database.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import { flushSettling } from '../../src/testing/virtual-time-driver.js';
 
-test('a ban is lifted at its end on the virtual clock, and not before', async () => {
-  const scheduler = new VirtualTimeScheduler(VirtualAction, 2 * 3_600_000);
+const HOUR = 3_600_000;
+
+/**
+ * A ban manager on `scheduler` over an in-memory database, bans of an hour, and a
+ * backend whose `ban` and `unban` the test gives (the rest does nothing).
+ */
+const managerOn = async (scheduler: VirtualTimeScheduler, calls: Partial<Pick<FirewallBackend, 'ban' | 'unban'>>) => {
   const opened = await openDatabase(':memory:');
-  const unbans: { at: number; targets: readonly string[] }[] = [];
   const backend: FirewallBackend = {
     name: 'dry_run',
     start: async () => {},
     check: async () => {},
     ban: async () => [],
-    unban: async (targets) => {
-      unbans.push({ at: scheduler.now(), targets });
-      return [];
-    },
+    unban: async () => [],
     list: async () => [],
     flush: async () => {},
     stop: async () => {},
+    ...calls,
   };
   const manager = createBanManager({
     db: opened.db,
     backend,
-    options: { restore_on_startup: true, ban_duration: 3_600_000, ban_increment: { enabled: false, factor: 2, max: 4 * 3_600_000 }, ipv6_prefix: 64 },
+    options: { restore_on_startup: true, ban_duration: HOUR, ban_increment: { enabled: false, factor: 2, max: 4 * HOUR }, ipv6_prefix: 64 },
     neverBlock: createNeverBlock({ whitelist: [], ownAddresses: () => [] }),
     logger: memoryLogger(),
     scheduler,
   });
+  return { manager, opened };
+};
+
+test('a ban is lifted at its end on the virtual clock, and not before', async () => {
+  const scheduler = new VirtualTimeScheduler(VirtualAction, 2 * HOUR);
+  const unbans: { at: number; targets: readonly string[] }[] = [];
+  const { manager, opened } = await managerOn(scheduler, {
+    unban: async (targets) => {
+      unbans.push({ at: scheduler.now(), targets });
+      return [];
+    },
+  });
   try {
     await manager.start();
     const r = await manager.block(['203.0.113.7'], { reason: 'test' });
-    assert.deepEqual(r.banned.map((b) => [b.ip, b.expires_at]), [['203.0.113.7', 3_600_000]]);
+    assert.deepEqual(r.banned.map((b) => [b.ip, b.expires_at]), [['203.0.113.7', HOUR]]);
     await flushSettling(scheduler, () => false);
-    assert.deepEqual(unbans, [{ at: 3_600_000, targets: ['203.0.113.7'] }]);
+    assert.deepEqual(unbans, [{ at: HOUR, targets: ['203.0.113.7'] }]);
     assert.deepEqual(await manager.list(), []);
   } finally {
     await manager.stop();
@@ -60,28 +74,11 @@ test('a ban is lifted at its end on the virtual clock, and not before', async ()
  * although the firewall still held it (and held it on when the unblock failed).
  */
 test('a ban whose unblock is slow or fails is listed `lifting` (with the error) until its unblock returns OK', async () => {
-  const HOUR = 3_600_000;
   const scheduler = new VirtualTimeScheduler(VirtualAction, HOUR);
-  const opened = await openDatabase(':memory:');
   /** each unban call, settled by the test: [] lifts it, a failure keeps it */
   const unbans: { at: number; targets: readonly string[]; settle: (failures: TargetFailure[]) => void }[] = [];
-  const backend: FirewallBackend = {
-    name: 'dry_run',
-    start: async () => {},
-    check: async () => {},
-    ban: async () => [],
+  const { manager, opened } = await managerOn(scheduler, {
     unban: (targets) => new Promise((settle) => unbans.push({ at: scheduler.now(), targets, settle })),
-    list: async () => [],
-    flush: async () => {},
-    stop: async () => {},
-  };
-  const manager = createBanManager({
-    db: opened.db,
-    backend,
-    options: { restore_on_startup: true, ban_duration: HOUR, ban_increment: { enabled: false, factor: 2, max: 4 * HOUR }, ipv6_prefix: 64 },
-    neverBlock: createNeverBlock({ whitelist: [], ownAddresses: () => [] }),
-    logger: memoryLogger(),
-    scheduler,
   });
   const states = async () => (await manager.list()).map((b) => [b.ip, b.state, b.lift_error]);
   const settled = () => new Promise<void>((r) => setImmediate(r));
@@ -140,33 +137,17 @@ test('a ban whose unblock is slow or fails is listed `lifting` (with the error) 
  * row was forgotten, so the attacker went free an instant after being banned again.
  */
 test('a ban put in force again as it ends is not lifted by the expiry of the ban it replaces', async () => {
-  const HOUR = 3_600_000;
   const scheduler = new VirtualTimeScheduler(VirtualAction, HOUR);
-  const opened = await openDatabase(':memory:');
   const unbans: (readonly string[])[] = [];
   /** settles the ban call in flight, when one is */
   let releaseBan: (() => void) | undefined;
   let slowBans = false;
-  const backend: FirewallBackend = {
-    name: 'dry_run',
-    start: async () => {},
-    check: async () => {},
+  const { manager, opened } = await managerOn(scheduler, {
     ban: () => (slowBans ? new Promise((resolve) => (releaseBan = () => resolve([]))) : Promise.resolve([])),
     unban: async (targets) => {
       unbans.push(targets);
       return [];
     },
-    list: async () => [],
-    flush: async () => {},
-    stop: async () => {},
-  };
-  const manager = createBanManager({
-    db: opened.db,
-    backend,
-    options: { restore_on_startup: true, ban_duration: HOUR, ban_increment: { enabled: false, factor: 2, max: 4 * HOUR }, ipv6_prefix: 64 },
-    neverBlock: createNeverBlock({ whitelist: [], ownAddresses: () => [] }),
-    logger: memoryLogger(),
-    scheduler,
   });
   const turn = () => new Promise<void>((r) => setImmediate(r));
   try {
