@@ -104,6 +104,18 @@ const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, 
   return { bomb: b, result, frozen, ownRuns, defence };
 };
 
+/**
+ * Kills the test's bomb, waits for its zombies to be reaped, and for the defence's
+ * response to end. The wait: this VM's init reaps in batches, and a dead bomb's zombies
+ * dropping at once make the host's task count fall while the next test's bomb grows,
+ * hiding its rise from the trigger.
+ */
+const finish = async (r: { bomb: BoundedForkBomb; defence: { settled(): Promise<void> } }): Promise<void> => {
+  await r.bomb.kill();
+  await r.bomb.reaped();
+  await r.defence.settled();
+};
+
 describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
   test('kill: false — the whole bomb is frozen (every member reads T), handed to onFrozen, nothing else is', async () => {
     const r = await run({ kill: false }, 300, 20_000);
@@ -126,8 +138,7 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       assert.deepEqual(new Set(r.frozen[0]!.pids), new Set(members.map((p) => p.pid)));
       assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok']]);
     } finally {
-      await r.bomb.kill();
-      await r.defence.settled();
+      await finish(r);
     }
   });
 
@@ -143,8 +154,7 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok'], ['kill_tree', 'ok']]);
       assert.deepEqual(r.frozen, [], 'nothing left frozen');
     } finally {
-      await r.bomb.kill();
-      await r.defence.settled();
+      await finish(r);
     }
   });
 
@@ -166,8 +176,7 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       assert.ok(firstStat === -1 || firstStat > groupStop, `stat read at ${firstStat}, group stopped at ${groupStop}: ${rec.events.slice(Math.max(0, firstStat - 2), firstStat + 2).join(', ')}`);
       assert.deepEqual(r.bomb.members().map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'no member alive');
     } finally {
-      await r.bomb.kill();
-      await r.defence.settled();
+      await finish(r);
     }
   });
 
@@ -183,8 +192,7 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       await waitUntil(() => r.bomb.members().length === 0, 10_000);
       assert.deepEqual(r.bomb.members().map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'no member alive');
     } finally {
-      await r.bomb.kill();
-      await r.defence.settled();
+      await finish(r);
     }
   });
 
@@ -198,8 +206,7 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       assert.deepEqual(r.bomb.members().filter((p) => p.state === 'T').map((p) => p.pid), [], 'none stopped');
       assert.deepEqual(r.frozen, []);
     } finally {
-      await r.bomb.kill();
-      await r.defence.settled();
+      await finish(r);
     }
   });
 
@@ -214,8 +221,7 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       assert.deepEqual(members.filter((p) => p.state === 'T'), []);
       assert.deepEqual(r.ownRuns(), []);
     } finally {
-      await r.bomb.kill();
-      await r.defence.settled();
+      await finish(r);
     }
   });
 });
