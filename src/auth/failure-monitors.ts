@@ -22,6 +22,20 @@ export interface FailureMonitor {
   rule: BruteForceRule;
 }
 
+/**
+ * A monitor's brute-force rule: its threshold, window, actions and severity; a
+ * `log_failures` monitor's also says what it counts (`<filter> failures`), given its
+ * filter's name.
+ */
+export const failureRuleOf = (m: MonitorConfig, filterName?: string): BruteForceRule => ({
+  name: m.name,
+  threshold: m.threshold,
+  window: m.window,
+  actions: m.actions,
+  severity: m.severity,
+  ...(m.type === 'log_failures' && filterName !== undefined ? { monitorType: 'log_failures', counted: `${filterName} failures` } : {}),
+});
+
 export interface FailureMonitorStreams {
   /** one incident stream per monitor */
   incidents: { monitor: MonitorConfig; incidents$: Observable<Incident> }[];

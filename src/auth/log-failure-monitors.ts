@@ -11,7 +11,7 @@ import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import { authFailures$ } from './auth-failures.js';
 import { createLogCursorRepository } from './log-cursor-repository.js';
-import { failureMonitorStreams, type FailureMonitorStreams } from './failure-monitors.js';
+import { failureMonitorStreams, failureRuleOf, type FailureMonitorStreams } from './failure-monitors.js';
 import { monitorFilter } from './filters/monitor-filter.js';
 import { filterPath } from './filters/load-filter.js';
 
@@ -47,15 +47,7 @@ export const logFailureMonitors = (config: Config, deps: { db: Db; logger: Logge
                 else deps.logger.info(`${m.name}: ${e.path} ${e.type}`);
               },
             }),
-          rule: {
-            name: m.name,
-            threshold: m.threshold,
-            window: m.window,
-            actions: m.actions,
-            severity: m.severity,
-            monitorType: 'log_failures',
-            counted: `${filter.definition.name} failures`,
-          },
+          rule: failureRuleOf(m, filter.definition.name),
         };
       }),
     { ipv6Prefix: config.firewall.ipv6_prefix, scheduler: deps.scheduler },

@@ -11,7 +11,7 @@ import type { Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import { authFailures$ } from './auth-failures.js';
 import { createLogCursorRepository } from './log-cursor-repository.js';
-import { failureMonitorStreams, type FailureMonitorStreams } from './failure-monitors.js';
+import { failureMonitorStreams, failureRuleOf, type FailureMonitorStreams } from './failure-monitors.js';
 
 export type SshMonitors = FailureMonitorStreams;
 
@@ -48,7 +48,7 @@ export const sshMonitors = (
               else if (e.type !== 'overlong') deps.logger.info(`${e.path} ${e.type}`); // overlong: warned by authFailures$
             },
           }),
-        rule: { name: m.name, threshold: m.threshold, window: m.window, actions: m.actions, severity: m.severity },
+        rule: failureRuleOf(m),
       })),
     { ipv6Prefix: config.firewall.ipv6_prefix, scheduler: deps.scheduler },
   );

@@ -26,7 +26,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { BlockedIpRow, Db } from '../storage/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { BanEntry, FirewallBackend, TargetFailure } from './backend.js';
-import type { NeverBlock } from './never-block.js';
+import { admitted, type NeverBlock } from './never-block.js';
 import { activeBans, findBans, saveBans, type BanRow } from './ban-store.js';
 import { recentBanCounts, recordBanEvents } from './ban-events.js';
 import { recidiveDuration } from './recidive.js';
@@ -426,16 +426,8 @@ export const createBanManager = (deps: BanManagerDeps): BanManager => {
     const chosen = new Set<string>();
     const candidates: { input: string; addr: BanTarget; steps: BanTarget[] }[] = [];
     for (const input of ips) {
-      const addr = parseTarget(String(input));
-      if (!addr || (!o.exact && addr.cidr.prefix !== familyBits(addr.family))) {
-        result.invalid.push(String(input));
-        continue;
-      }
-      const why = neverBlock.reasonNotToBlock(addr);
-      if (why) {
-        result.skipped.push({ ip: addr.text, reason: why });
-        continue;
-      }
+      const addr = admitted(input, neverBlock, result, o.exact);
+      if (!addr) continue;
       const by = coveredBy(addr);
       if (by) {
         if (pending.has(by) && !active.has(by)) inFlight.push({ ip: addr.text, by, outcome: pending.get(by) });

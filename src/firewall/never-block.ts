@@ -9,7 +9,7 @@
  * read at every call so an address added after start is still protected).
  */
 import { networkInterfaces } from 'node:os';
-import { cidrContains, isHostPrefix, parseAddress, parseCidr, type Address, type Cidr, type BanTarget } from './address.js';
+import { cidrContains, familyBits, isHostPrefix, parseAddress, parseCidr, parseTarget, type Address, type Cidr, type BanTarget } from './address.js';
 import { ConfigError } from '../errors.js';
 
 /** Built-in ranges that are never banned, each with the reason logged on a skip. */
@@ -61,6 +61,32 @@ export interface NeverBlock {
    */
   reasonNotToBlock(target: BanTarget): string | null;
 }
+
+/** Where an input a ban or a limit refused is noted (AddressRefusals' first two lists). */
+export interface Refused {
+  invalid: string[];
+  skipped: { ip: string; reason: string }[];
+}
+
+/**
+ * Pure over `neverBlock`: the address an input names, if a ban or a connection limit may
+ * act on it; otherwise null, with why noted in `refused` — not an address, or a prefix
+ * where `prefixes` is false (`invalid`); on the never-block list (`skipped`). Bans and
+ * limits screen their inputs with this one rule.
+ */
+export const admitted = (input: unknown, neverBlock: NeverBlock, refused: Refused, prefixes = false): BanTarget | null => {
+  const addr = parseTarget(String(input));
+  if (!addr || (!prefixes && addr.cidr.prefix !== familyBits(addr.family))) {
+    refused.invalid.push(String(input));
+    return null;
+  }
+  const why = neverBlock.reasonNotToBlock(addr);
+  if (why) {
+    refused.skipped.push({ ip: addr.text, reason: why });
+    return null;
+  }
+  return addr;
+};
 
 /**
  * Builds the classifier. Throws ConfigError naming the entry (`firewall.whitelist[2]`)

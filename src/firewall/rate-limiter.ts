@@ -30,7 +30,7 @@
  */
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import type { NftRunner } from './nft-runner.js';
-import type { NeverBlock } from './never-block.js';
+import { admitted, type NeverBlock } from './never-block.js';
 import type { Logger } from '../log/logger.js';
 import { parseTarget, prefixOf, targetOf, type BanTarget } from './address.js';
 import { nftTimeout, parseSetListing } from './nft-backend.js';
@@ -171,16 +171,8 @@ export const createRateLimiter = (deps: RateLimiterDeps): RateLimiter => {
     for (const [k, v] of active) if (!live(v, t)) active.delete(k); // the kernel has lifted these
     const out: LimitView[] = [];
     for (const input of ips) {
-      const addr = parseTarget(String(input));
-      if (!addr || addr.cidr.prefix !== (addr.family === 4 ? 32 : 128)) {
-        result.invalid.push(String(input));
-        continue;
-      }
-      const why = neverBlock.reasonNotToBlock(addr);
-      if (why) {
-        result.skipped.push({ ip: addr.text, reason: why });
-        continue;
-      }
+      const addr = admitted(input, neverBlock, result);
+      if (!addr) continue;
       const target = targetFor(addr);
       const held = active.get(keyOf(o.rate, target.text));
       if ((held && live(held, t)) || out.some((v) => v.ip === target.text)) {

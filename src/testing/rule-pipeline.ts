@@ -29,7 +29,7 @@ import type { AuthFailure } from '../auth/auth-failure.js';
 import { AuthLineMatcher } from '../auth/parse-auth-line.js';
 import { loadFilter } from '../auth/filters/load-filter.js';
 import { monitorFilter } from '../auth/filters/monitor-filter.js';
-import { failureMonitorStreams } from '../auth/failure-monitors.js';
+import { failureMonitorStreams, failureRuleOf } from '../auth/failure-monitors.js';
 import { buildRouting, routesFor } from '../alerts/routing.js';
 import { blockIpAction, incidentIps } from '../actions/block-ip.js';
 import type { BanManager } from '../firewall/ban-manager.js';
@@ -177,14 +177,7 @@ const logDetectors = (config: Config, lines$: Observable<LogLine>, scheduler: Sc
             filter((l) => reaches(m, l)),
             concatMap((l) => from(failuresOf(matcher, l.line))),
           ),
-        rule: {
-          name: m.name,
-          threshold: m.threshold,
-          window: m.window,
-          actions: m.actions,
-          severity: m.severity,
-          ...(m.type === 'log_failures' ? { monitorType: 'log_failures', counted: `${matcher.filter.definition.name} failures` } : {}),
-        },
+        rule: failureRuleOf(m, matcher.filter.definition.name),
       };
     }),
     // the time inside a line is parsed, but virtual time is what counts

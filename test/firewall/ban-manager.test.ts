@@ -1,10 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/storage/database.js';
-import { createBanManager, type BanManager } from '../../src/firewall/ban-manager.js';
+import { createBanManager } from '../../src/firewall/ban-manager.js';
 import { createScriptBackend } from '../../src/firewall/script-backend.js';
 import { createNftBackend } from '../../src/firewall/nft-backend.js';
 import { createNeverBlock } from '../../src/firewall/never-block.js';
