@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { concat, NEVER, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { dedup, DEFAULT_DEDUP_WINDOW_MS } from './dedup.js';
+import { dedup, DEFAULT_DEDUP_WINDOW_MS, MAX_PARKED } from './dedup.js';
 
 const scheduler = () => new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 const self = (x: string) => x;
@@ -99,28 +100,91 @@ test('dedup: early unsubscribe', () => {
   });
 });
 
-test('dedup: a deferred record suppresses nothing until confirmed; repeats after the confirm are dropped and reported', () => {
+/** dedup over the first letter, every item deferred (emitted as `x*`), its settle kept in `settles` */
+const deferring = (ts: TestScheduler) => {
+  const records: [string, number][] = [];
+  const dropped: string[] = [];
+  const settles: ((done: boolean) => void)[] = [];
+  const op = dedup(300_000, (x: string) => x[0]!, {
+    scheduler: ts,
+    onRecord: (k, t) => records.push([k, t]),
+    onDrop: (x) => dropped.push(x),
+    deferRecord: (x, settle) => (settles.push(settle), `${x}*`),
+  });
+  return { op, records, dropped, settles };
+};
+
+test('dedup: a repeat of an item in flight waits for its outcome: settled done, it is dropped and the key recorded', () => {
   const ts = scheduler();
   ts.run(({ cold, expectObservable }) => {
-    const records: [string, number][] = [];
-    const dropped: string[] = [];
-    const confirms: (() => void)[] = [];
-    const source = cold('a 1m a 1m a 1m a|');
-    const out = source.pipe(
-      dedup(300_000, (x: string) => x[0]!, {
-        scheduler: ts,
-        onRecord: (k, t) => records.push([k, t]),
-        onDrop: (x) => dropped.push(x),
-        // the first a waits for its confirm; the others record at once
-        deferRecord: (x, confirm) => (confirms.length === 0 ? (confirms.push(confirm), `${x}*`) : undefined),
-      }),
-    );
-    // the first a passes unconfirmed, so the second passes too (and records at 1m)
-    expectObservable(out).toBe('a 1m b 1m - 1m -|', { a: 'a*', b: 'a' });
-    ts.schedule(() => confirms[0]!(), 90_000);
+    const d = deferring(ts);
+    // a1 arrives while a0 is in flight (parked); a2, a3 after a0 settled at 90s (recorded: dropped)
+    const source = cold('a 1m b 1m c 1m e|', { a: 'a0', b: 'a1', c: 'a2', e: 'a3' });
+    expectObservable(source.pipe(d.op)).toBe('a 1m - 1m - 1m -|', { a: 'a0*' });
+    ts.schedule(() => d.settles[0]!(true), 90_000);
     ts.flush();
-    assert.deepEqual(records, [['a', 60_001], ['a', 90_000]]);
-    assert.deepEqual(dropped, ['a', 'a']);
+    assert.deepEqual(d.records, [['a', 90_000]]);
+    assert.deepEqual(d.dropped, ['a1', 'a2', 'a3']);
+    assert.equal(d.settles.length, 1);
+  });
+});
+
+test('dedup: settled not done, the first parked repeat is let through in its place (in flight in turn), the rest wait behind it', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable }) => {
+    const d = deferring(ts);
+    // a1 and a2 park behind a0; a0 fails at 150s → a1 goes out then, a2 parks behind it;
+    // a1 is done at 200s → a2 dropped, and a3 (at 3m) dropped as a repeat of a recorded key
+    const source = cold('a 1m b 1m c 1m e|', { a: 'a0', b: 'a1', c: 'a2', e: 'a3' });
+    expectObservable(source.pipe(d.op)).toBe('a 149999ms b 30003ms |', { a: 'a0*', b: 'a1*' });
+    ts.schedule(() => d.settles[0]!(false), 150_000);
+    ts.schedule(() => d.settles[1]!(true), 200_000);
+    ts.flush();
+    assert.deepEqual(d.records, [['a', 200_000]]);
+    assert.deepEqual(d.dropped, ['a2', 'a3']);
+  });
+});
+
+test('dedup: a key in flight holds only its own repeats; a second settle is ignored; not done with nothing parked records nothing', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable }) => {
+    const d = deferring(ts);
+    const source = cold('a 1m b 1m c|', { a: 'a0', b: 'b0', c: 'a1' });
+    expectObservable(source.pipe(d.op)).toBe('a 1m b 1m c|', { a: 'a0*', b: 'b0*', c: 'a1*' });
+    ts.schedule(() => {
+      d.settles[0]!(false);
+      d.settles[0]!(true); // too late: a0 already settled
+    }, 90_000);
+    ts.flush();
+    assert.deepEqual(d.records, []);
+    assert.deepEqual(d.dropped, []);
+  });
+});
+
+test('dedup: an item that never settles holds its repeats for one window, then the next passes and the parked are dropped; a late settle still records', () => {
+  const ts = scheduler();
+  ts.run(({ cold, expectObservable }) => {
+    const d = deferring(ts);
+    const source = cold('a 1m b 5m c|', { a: 'a0', b: 'a1', c: 'a2' });
+    expectObservable(source.pipe(d.op)).toBe('a 1m - 5m c|', { a: 'a0*', c: 'a2*' });
+    ts.schedule(() => d.settles[0]!(true), 400_000); // a0's outcome, after a2 took over
+    ts.flush();
+    assert.deepEqual(d.dropped, ['a1']);
+    assert.deepEqual(d.records, [['a', 400_000]]);
+  });
+});
+
+test(`dedup: at most ${MAX_PARKED} repeats wait per key, the oldest dropped beyond`, () => {
+  const ts = scheduler();
+  ts.run(() => {
+    const d = deferring(ts);
+    const out: string[] = [];
+    concat(of(...Array.from({ length: MAX_PARKED + 3 }, (_, i) => `a${i}`)), NEVER).pipe(d.op).subscribe((x) => out.push(x));
+    // a0 out; a1..a102 parked, a1 and a2 dropped to keep 100
+    assert.deepEqual(out, ['a0*']);
+    assert.deepEqual(d.dropped, ['a1', 'a2']);
+    d.settles[0]!(false);
+    assert.deepEqual(out, ['a0*', 'a3*']);
   });
 });
 

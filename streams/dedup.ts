@@ -17,13 +17,24 @@ export interface DedupOptions<T = unknown> {
   /**
    * For items whose record must wait until something was done about them (an incident
    * whose ban must happen before its repeats may be dropped): return the item to emit
-   * in its place, which carries `confirm`; undefined records at once as usual. Until
-   * `confirm()` is called the key is not recorded, so repeats go through; `confirm`
-   * records it at the scheduler's time of the call.
+   * in its place, and call `settle` once with whether it was done; undefined records at
+   * once as usual. `settle(true)` records the key at the scheduler's time of the call;
+   * `settle(false)` records nothing. While an item is in flight (let through, not yet
+   * settled) its repeats wait for the outcome (see below).
    */
-  deferRecord?: (value: T, confirm: () => void) => T | undefined;
+  deferRecord?: (value: T, settle: (done: boolean) => void) => T | undefined;
   /** Called with each item dropped as a repeat. */
   onDrop?: (value: T) => void;
+}
+
+/** Most repeats that wait per key for an item in flight. */
+export const MAX_PARKED = 100;
+
+interface InFlight<T> {
+  /** when it was let through */
+  since: number;
+  /** repeats that arrived meanwhile, oldest first */
+  parked: T[];
 }
 
 /**
@@ -50,13 +61,21 @@ export interface DedupOptions<T = unknown> {
  * record must be restorable (`initial`) and deferrable (`deferRecord`), which
  * `throttle` has no place for.
  *
- * Deferred records (`deferRecord`): an item let through but not yet confirmed does not
- * suppress its repeats — dedup never hides a repeat of something that was not done.
+ * Deferred records (`deferRecord`): dedup never hides a repeat of something that was
+ * not done, nor lets a repeat overtake the item still being acted on. Repeats that
+ * arrive while an item is in flight are parked, in order: when it settles done they are
+ * dropped (reported through `onDrop`), when it settles not done the first of them is
+ * let through in its place (in flight in turn, the rest still parked behind it).
  *
  * ```
- * source:  a 1m a 1m a|                   dedup(5m, k, { deferRecord }) — confirm() at 90s
- * result:  a 1m a 1m -|                   (the a at 1m passes: the first was not confirmed yet)
+ * source:  a 1m b 1m c|               dedup(5m, k, { deferRecord }): a, b, c of one key; a settles at 90s
+ * done:    a 1m - 1m -|               b dropped at 90s, when a settled; c dropped at once
+ * not:     a 89999ms b 30002ms |      b let through at 90s in a's place; c waits behind b
  * ```
+ * An item in flight for a whole window without settling (its outcome lost) stops
+ * holding its repeats: the next one passes, and the parked ones are dropped. At most
+ * `MAX_PARKED` repeats wait per key; beyond that the oldest parked is dropped. The
+ * source's completion ends the stream at once: repeats still parked are not emitted.
  * Include the status in `keyOf` if `resolved` items must not be swallowed by `firing` ones.
  *
  * @example
@@ -98,30 +117,59 @@ export function dedup<T>(windowMs: number | undefined, keyOf: (value: T) => stri
         onRecord?.(key, now);
       };
 
+      // items let through and not yet settled, with the repeats waiting for their outcome
+      const inFlight = new Map<string, InFlight<T>>();
+
+      /** Lets `value` through: recorded at once, or in flight until its deferred record settles. */
+      const letThrough = (key: string, value: T, parked: T[]) => {
+        const entry: InFlight<T> = { since: scheduler.now(), parked };
+        let settled = false;
+        const deferred = deferRecord?.(value, (done) => {
+          if (settled) return;
+          settled = true;
+          try {
+            if (done) record(key);
+            if (inFlight.get(key) !== entry) return; // outlived its window: no longer holds anything
+            inFlight.delete(key);
+            if (done) for (const p of entry.parked) onDrop?.(p);
+            else if (entry.parked.length > 0 && !subscriber.closed) letThrough(key, entry.parked[0]!, entry.parked.slice(1));
+          } catch (err) {
+            subscriber.error(err);
+          }
+        });
+        if (deferred === undefined) {
+          record(key);
+          for (const p of parked) onDrop?.(p);
+          subscriber.next(value);
+          return;
+        }
+        if (!settled) inFlight.set(key, entry); // before next: a synchronous settle must find it
+        subscriber.next(deferred);
+      };
+
       return source.subscribe({
         next: (value) => {
-          let out = value;
           try {
-            prune(scheduler.now());
+            const now = scheduler.now();
+            prune(now);
             const key = keyOf(value);
             if (seen.has(key)) {
               onDrop?.(value);
               return;
             }
-            const deferred = deferRecord?.(value, () => {
-              try {
-                record(key);
-              } catch (err) {
-                subscriber.error(err);
-              }
-            });
-            if (deferred === undefined) record(key);
-            else out = deferred;
+            const flying = inFlight.get(key);
+            if (flying !== undefined && now - flying.since < window) {
+              if (flying.parked.push(value) > MAX_PARKED) onDrop?.(flying.parked.shift()!);
+              return;
+            }
+            if (flying !== undefined) {
+              inFlight.delete(key);
+              for (const p of flying.parked) onDrop?.(p);
+            }
+            letThrough(key, value, []);
           } catch (err) {
             subscriber.error(err);
-            return;
           }
-          subscriber.next(out);
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),

@@ -11,10 +11,13 @@
  *
  * An incident with protective actions (`awaitsProtection`) is recorded by dedup — in
  * memory and in `dedup_state` — only once the handler reports its actions carried out
- * (`onHandled(true)`): until then its repeats go through, so a ban that failed, or was
- * lost to a crash before it happened, is tried again instead of being deduplicated
- * away for the window. A repeat dropped by dedup reports `onHandled(true)`: what it
- * asks for was already done. Protective actions see every deduped
+ * (`onHandled(true)`). Its repeats meanwhile wait for that outcome: dropped once the
+ * actions are carried out, and the first of them let through when they were not, so a
+ * ban that failed is tried again instead of being deduplicated away for the window,
+ * while an attack that goes on during a slow ban (or a skipped one: a whitelisted
+ * address) is still one incident. A repeat dropped by dedup reports `onHandled(true)`:
+ * what it asks for was already done. A ban lost to a crash before it happened is read
+ * again from the log at the next start (detect-brute-force.ts holds its lines). Protective actions see every deduped
  * incident — a rate limit must never keep an attacker unblocked — while the alert path
  * is rate limited per rule and severity, a storm of one rule's incidents becoming one
  * message with a count.
@@ -48,13 +51,16 @@ export const incidentFlow =
         initial: o.dedupInitial,
         onRecord: o.onDedupRecord,
         scheduler: o.scheduler,
-        deferRecord: (i, confirm) =>
+        deferRecord: (i, settle) =>
           o.awaitsProtection?.(i)
             ? {
                 ...i,
                 onHandled: (carriedOut: boolean) => {
-                  if (carriedOut) confirm();
-                  i.onHandled?.(carriedOut);
+                  try {
+                    i.onHandled?.(carriedOut);
+                  } finally {
+                    settle(carriedOut); // then its repeats: dropped, or the next let through
+                  }
                 },
               }
             : undefined,

@@ -104,3 +104,32 @@ test('a ban that did not happen is not deduplicated: its repeat gets through; on
     assert.deepEqual(handled, [false, true, true, true], 'dropped repeats report their ban done');
   });
 });
+
+test('repeats raised while a ban is still in flight wait for it: one incident when it is carried out, the next repeat retried when it is not', () => {
+  for (const outcome of [true, false]) {
+    const s = ts();
+    s.run(({ cold, flush }) => {
+      const ban = { ...inc('ssh|10.0.0.5', 'critical'), actions: ['block_ip'] };
+      const handled: boolean[] = [];
+      // an attack that goes on (or a whitelisted address whose ban is skipped) while a
+      // slow ban queue works: the detector fires again every threshold + 1 failures
+      const src = cold('a 10s a 10s a 1m |', { a: { ...ban, onHandled: (ok: boolean) => void handled.push(ok) } });
+      const out = src.pipe(incidentFlow({ dedupWindowMs: 300_000, awaitsProtection: (i) => i.actions.includes('block_ip'), scheduler: s }));
+      const seen: number[] = [];
+      out.subscribe((i) => {
+        seen.push(s.now());
+        // the first ban settles after 30 s; any retry is carried out at once
+        if (seen.length === 1) s.schedule(() => i.onHandled!(outcome), 30_000);
+        else i.onHandled!(true);
+      });
+      flush();
+      if (outcome) {
+        assert.deepEqual(seen, [0], 'one incident: the repeats waited, then were dropped');
+        assert.deepEqual(handled, [true, true, true]);
+      } else {
+        assert.deepEqual(seen, [0, 30_000], 'the first parked repeat is retried when the ban failed; the other is dropped once that one was done');
+        assert.deepEqual(handled, [false, true, true]);
+      }
+    });
+  }
+});
