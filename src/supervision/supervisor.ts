@@ -226,6 +226,7 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
             : 'restarting';
       logger.warn('service is not running', { service: entry.name, pid: pid ?? 'none found', next });
       s.down = true;
+      s.launched = null; // its start is accounted for: said once
       raise(serviceDown(entry.name, pid, at, next));
     };
     if (state.pid !== null) {
@@ -237,6 +238,12 @@ export const createSupervisor = async (entries: readonly SupervisedProcessConfig
       // start_timeout to show up
       const launcherLeft = starting && s.launched !== null && pid === s.launched.pid && s.launched.exitedCleanly();
       if (!launcherLeft) reportDown(pid);
+    } else if (s.launched !== null && s.launched.pid !== null) {
+      // what this agent launched was never seen running: it died before the start was
+      // read back (killed at once), or its launcher left cleanly and no daemon showed
+      // up within start_timeout
+      if (!s.launched.exitedCleanly()) reportDown(s.launched.pid);
+      else if (!starting) reportDown(null);
     } else if (!restarts && !s.down) {
       reportDown(null); // configured, not running, and nothing will start it: said once
     }

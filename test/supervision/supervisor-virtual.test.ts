@@ -72,7 +72,9 @@ const world = async () => {
       const pid = procs.spawn('web-server', 'web-server --port 8080');
       starts.push(scheduler.now());
       let clean = false;
-      if (lifetime !== Infinity) scheduler.schedule(() => (procs.exit(pid), (clean = exitCode === 0)), lifetime);
+      // 0: gone before the supervisor reads its start back (killed at once)
+      if (lifetime === 0) procs.exit(pid);
+      else if (lifetime !== Infinity) scheduler.schedule(() => (procs.exit(pid), (clean = exitCode === 0)), lifetime);
       return { pid, exitedCleanly: () => clean };
     },
     stop: async (instance) => {
@@ -250,6 +252,37 @@ describe('supervisor (virtual time)', () => {
     await w.runTo(3_500);
     assert.deepEqual(w.starts, [0, 3000]);
     assert.equal(firing(s.incidents, 'down').length, 1);
+    await s.stop();
+    await w.opened.close();
+  });
+
+  test('a service killed before any check saw it running (gone before its start was read back) is reported down all the same, once', async () => {
+    const w = await world();
+    w.setLifetime(0);
+    const s = await w.supervise([entry({ start_timeout: '3s', max_restarts: 10 })]);
+    await w.runTo(2_500);
+    assert.deepEqual(w.starts, [0]);
+    const down = firing(s.incidents, 'down');
+    assert.equal(down.length, 1, 'one down incident, not one per check');
+    assert.equal(down[0]!.ts, 1000, 'at the first check after the start');
+    assert.deepEqual(down[0]!.metadata.pids, [1000], 'naming the pid it launched');
+    await w.runTo(3_500);
+    assert.deepEqual(w.starts, [0, 3000], 'started again after start_timeout');
+    await s.stop();
+    await w.opened.close();
+  });
+
+  test('a launcher that exits 0 without a daemon showing up within start_timeout: reported down once start_timeout is over, then started again', async () => {
+    const w = await world();
+    w.setLifetime(100, 0);
+    const s = await w.supervise([entry({ start_timeout: '3s', max_restarts: 10 })]);
+    await w.runTo(2_900);
+    assert.equal(firing(s.incidents, 'down').length, 0, 'the daemon has start_timeout to show up');
+    await w.runTo(3_500);
+    const down = firing(s.incidents, 'down');
+    assert.equal(down.length, 1);
+    assert.equal(down[0]!.ts, 3000);
+    assert.deepEqual(w.starts, [0, 3000]);
     await s.stop();
     await w.opened.close();
   });
