@@ -30,6 +30,8 @@ they produce, at their virtual times:
         - { name: stress, pid: 4242, cpu: "5 190x10", rss_mb: "300x11" }
       logs:
         - { at: 10s, every: 1s, repeat: 6, line: "Jan  1 00:00:10 h sshd[9]: Failed password for root from 203.0.113.7 port 22 ssh2" }
+      services:                            # the config's processes: (supervised), how each start lives
+        web: { lives: [20s, forever] }     # crashes 20 s after its first start; the restart holds
       expect:
         incidents: [ { at: 35s, name: CPU saturated, status: firing, severity: critical } ]
         actions:   [ { at: 15s, action: block_ip, target: 203.0.113.7 } ]

@@ -26,6 +26,7 @@ export type { LogLine } from './log-routing.js';
 export { createTestFirewall, type TestFirewall } from './test-firewall.js';
 export { createRecordedAlertPath, type RecordedAlertPath } from './recorded-alert-path.js';
 export { flushSettling } from './virtual-time-driver.js';
+export { fixtureSupervision, type FixtureSupervision } from './service-fixtures.js';
 export type { RuleTestResult } from './run-rule-test.js';
 export type { Config } from '../config/schema.js';
 export type { Metrics } from '../model/metrics.js';

@@ -6,7 +6,8 @@
  * alert rate limit); this module adds the inputs and recorders at its edges:
  *
  *   metrics$ ───────────────────────────────────────────────────────────┐
- *   lines$ ── the monitor's log ── filter ── detectBruteForce (per monitor) ─┴─► detectionPipeline ─► events
+ *   lines$ ── the monitor's log ── filter ── detectBruteForce (per monitor) ─┤
+ *   supervision$ (the supervisor over fixture services) ────────────────────┴─► detectionPipeline ─► events
  *                                          recording actions ┘   (incidents, actions, alerts)
  *
  * Actions are recorded, never executed: each action name answers at once with what it
@@ -95,6 +96,8 @@ export interface PipelineInputs {
    * `{ log, line }` goes to the monitors reading that log (log-routing.ts)
    */
   lines$?: Observable<string | LogLine>;
+  /** the incidents of the config's supervised services (service-fixtures.ts: fixtureSupervision) */
+  supervision$?: Observable<Incident>;
 }
 
 export interface RulePipeline {
@@ -230,7 +233,7 @@ export const buildRulePipeline = (config: Config, inputs: PipelineInputs, schedu
     const sub = detectionPipeline(config, {
       scheduler,
       metrics$,
-      events: logDetectors(config, lines$, scheduler),
+      events: [...logDetectors(config, lines$, scheduler), ...(inputs.supervision$ ? [{ name: 'process supervision', incidents$: inputs.supervision$ }] : [])],
       actions,
       logger: memoryLogger(),
       alertPath: options.alertPath,

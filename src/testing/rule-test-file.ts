@@ -12,6 +12,7 @@
  *   - name: CPU saturated fires after 30 s and resolves
  *     metrics: { cpu.usagePercent: "50 95x7 40x4" }
  *     logs: [ { at: 10s, every: 1s, repeat: 6, line: "..." } ]
+ *     services: { web: { lives: 20s } }   # a supervised service (processes:) crashing 20 s after each start
  *     expect:
  *       incidents: [ { at: 30s, name: CPU saturated, status: firing } ]
  * ```
@@ -111,6 +112,33 @@ const LogInput = struct({
   line: str,
 });
 
+/** A lifetime of a service instance: a duration, or `forever`. */
+const lifetime = new t.Type<number | null, unknown, unknown>(
+  'a duration (e.g. "20s") or forever',
+  (u): u is number | null => u === null || typeof u === 'number',
+  (u, c) => (u === 'forever' ? t.success(null) : virtualTime.validate(u, c)),
+  (a) => a,
+);
+
+/** `services:` — per supervised service of the config, how its instances live (service-fixtures.ts). */
+const ServiceInput = struct({
+  /** an instance runs at 0s, before the supervisor's first check (default false: it starts one) */
+  up: optional(t.boolean),
+  /** how long each instance runs before it crashes: one for all, or one per instance (the last repeats); default forever */
+  lives: optional(
+    new t.Type<(number | null)[], unknown, unknown>(
+      'a lifetime ("20s", forever) or a list of them',
+      (u): u is (number | null)[] => Array.isArray(u),
+      (u, c) => {
+        if (Array.isArray(u)) return list(lifetime, 'a list of lifetimes').validate(u, c);
+        const one = lifetime.validate(u, c);
+        return one._tag === 'Left' ? one : t.success([one.right]);
+      },
+      (a) => a,
+    ),
+  ),
+});
+
 const ExpectedIncident = struct({ at: virtualTime, name: optional(text), status: optional(status), severity: optional(severity), description: optional(str), details: optional(str) });
 const ExpectedAction = struct({ at: virtualTime, action: text, target: optional(str), rule: optional(text) });
 const ExpectedBan = struct({ at: virtualTime, ip: text, until: optional(until), rule: optional(text) });
@@ -137,6 +165,8 @@ const TestCase = struct({
   metrics: optional(MetricInputs),
   processes: optional(list(ProcessInput, 'a list of processes')),
   logs: optional(list(LogInput, 'a list of log inputs')),
+  /** the config's supervised services (`processes:`), by name: how their instances live */
+  services: optional(dict(ServiceInput, 'a mapping of supervised service names to {up, lives}')),
   /** how long the inputs last (default: up to the last metric value or log line) */
   duration: optional(virtualTime),
   expect: Expect,
@@ -153,12 +183,15 @@ export type ExpectedEvents = t.TypeOf<typeof Expect>;
 export type LogInputSpec = t.TypeOf<typeof LogInput>;
 export type ProcessInputSpec = t.TypeOf<typeof ProcessInput>;
 export type SeriesSpec = t.TypeOf<typeof Series>;
+export type ServiceInputSpec = t.TypeOf<typeof ServiceInput>;
 
 export interface RuleTestCase {
   name: string;
   metrics: { path: MetricPath; series: SeriesSpec }[];
   processes: ProcessInputSpec[];
   logs: LogInputSpec[];
+  /** supervised service → how its instances live */
+  services: Record<string, ServiceInputSpec>;
   duration?: number;
   expect: ExpectedEvents;
 }
@@ -203,8 +236,14 @@ export const loadRuleTestFile = async (path: string): Promise<RuleTestFile> => {
       const unread = config ? unreadLine(config.monitors, l) : null;
       if (unread) problems.push(`tests[${i}].logs[${j}]${l.log === undefined ? '' : '.log'}: ${unread}`);
     });
-    if (metrics.length === 0 && (tc.logs ?? []).length === 0 && (tc.processes ?? []).length === 0) problems.push(`tests[${i}]: no inputs (give metrics, processes, logs)`);
-    return { name: tc.name, metrics, processes: tc.processes ?? [], logs: tc.logs ?? [], duration: tc.duration, expect: tc.expect };
+    const services = tc.services ?? {};
+    for (const name of Object.keys(services)) {
+      if (config && !config.processes.some((p) => p.name === name && p.enabled)) problems.push(`tests[${i}].services.${name}: no enabled service of that name under the config's processes:`);
+    }
+    if (Object.keys(services).length > 0 && tc.duration === undefined) problems.push(`tests[${i}].duration: services need a duration (how long the supervisor runs)`);
+    if (metrics.length === 0 && (tc.logs ?? []).length === 0 && (tc.processes ?? []).length === 0 && Object.keys(services).length === 0)
+      problems.push(`tests[${i}]: no inputs (give metrics, processes, logs, services)`);
+    return { name: tc.name, metrics, processes: tc.processes ?? [], logs: tc.logs ?? [], services, duration: tc.duration, expect: tc.expect };
   });
   if (problems.length > 0 || !config) throw new ConfigError(problems, { source: path });
   return { path, config, intervalMs: file.interval ?? config.performance.check_interval, tests };

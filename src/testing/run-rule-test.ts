@@ -3,7 +3,8 @@
  * what it expects. The inputs are timers on a VirtualTimeScheduler (a metric snapshot
  * every interval from 0, log lines at their `at`, then every `every`); the pipeline is
  * buildRulePipeline on that scheduler, banning through the real ban manager
- * (test-firewall.ts); the scheduler is flushed up to the last input plus the longest
+ * (test-firewall.ts), the config's supervised services run by the real supervisor over
+ * fixture processes (service-fixtures.ts); the scheduler is flushed up to the last input plus the longest
  * alert rate-limit window, so alert summaries a window holds come out when a running
  * agent would send them, each step's bans settled before the clock moves on
  * (virtual-time-driver.ts). Nothing waits on a real clock: a test of an hour of
@@ -20,6 +21,7 @@ import { buildSnapshot } from './metric-paths.js';
 import { sampleSteps } from './series.js';
 import type { RuleTestCase, SeriesSpec } from './rule-test-file.js';
 import { applyProcesses, type ProcessFixture } from './process-fixtures.js';
+import { fixtureSupervision } from './service-fixtures.js';
 import { compareEvents, type EventKind, type KindResult } from './compare-events.js';
 import type { LogLine } from './log-routing.js';
 
@@ -86,7 +88,9 @@ export const runInVirtualTime = async (config: Config, tc: RuleTestCase, interva
   );
   const firewall = await createTestFirewall(config, scheduler);
   const alertPath = await createRecordedAlertPath(config, scheduler);
-  const pipeline = buildRulePipeline(config, { metrics$, lines$ }, scheduler, { firewall, alertPath, intervalMs });
+  // the config's supervised services, living as the test's `services:` say
+  const supervision = config.processes.some((p) => p.enabled) ? await fixtureSupervision(config, tc.services, scheduler, intervalMs) : undefined;
+  const pipeline = buildRulePipeline(config, { metrics$, lines$, supervision$: supervision?.incidents$ }, scheduler, { firewall, alertPath, intervalMs });
   const events: PipelineEvent[] = [];
   let failure: unknown;
   const sub = pipeline.events$.subscribe({ next: (e) => events.push(e), error: (err) => (failure = err) });
@@ -94,6 +98,7 @@ export const runInVirtualTime = async (config: Config, tc: RuleTestCase, interva
     await flushSettling(scheduler, pipeline.busy);
   } finally {
     sub.unsubscribe();
+    await supervision?.close();
     await firewall.close();
     await alertPath.close();
   }

@@ -72,7 +72,31 @@ tests:
   writeFileSync(empty, `config: ${join(root, 'rules', 'ssh.yaml')}\ntests:\n  - name: nothing fed\n    expect: {}\n`);
   const r1 = await run(['test', empty]);
   assert.equal(r1.code, 2);
-  assert.match(r1.stderr, /tests\[0\]: no inputs \(give metrics, processes, logs\)/);
+  assert.match(r1.stderr, /tests\[0\]: no inputs \(give metrics, processes, logs, services\)/);
+
+  const services = join(dir, 'services.test.yaml');
+  writeFileSync(
+    services,
+    `config: { processes: [ { name: web, start_command: web } ] }
+tests:
+  - name: a service the config does not supervise, no duration
+    services: { api: { lives: 20s }, web: { lives: [20s, forever] } }
+    expect: {}
+  - name: a bad lifetime
+    services: { web: { lives: soon } }
+    duration: 1m
+    expect: {}
+`,
+  );
+  const rs = await run(['test', services]);
+  assert.equal(rs.code, 2, rs.stdout + rs.stderr);
+  assert.match(rs.stderr, /tests\[1\]\.services\.web\.lives: expected a duration like "5s", "1m" or "1h30m", got "soon"/);
+  writeFileSync(services, readFileSync(services, 'utf8').replace('lives: soon', 'lives: forever'));
+  const rs2 = await run(['test', services]);
+  assert.equal(rs2.code, 2, rs2.stdout + rs2.stderr);
+  assert.match(rs2.stderr, /tests\[0\]\.services\.api: no enabled service of that name under the config's processes:/);
+  assert.match(rs2.stderr, /tests\[0\]\.duration: services need a duration/);
+  assert.doesNotMatch(rs2.stderr, /tests\[1\]/);
 
   const noConfig = join(dir, 'noconfig.test.yaml');
   writeFileSync(noConfig, 'config: missing.yaml\ntests: []\n');

@@ -1,6 +1,6 @@
 /**
- * The supervisor in virtual time: a fake process table (pids with start times, as the
- * stat files say) and a fake launcher whose services crash when told, driven by a
+ * The supervisor in virtual time: a fixture process table (pids with start times, as the
+ * stat files say: src/testing/service-fixtures.ts) and a fake launcher whose services crash when told, driven by a
  * VirtualTimeScheduler stepped 100 ms at a time — the supervisor takes every timer and
  * timestamp from the scheduler it is given, so minutes of restarts, cooldowns and
  * stable runs take milliseconds. The restart state lives in a real SQLite database.
@@ -15,41 +15,9 @@ import { isRight } from 'fp-ts/lib/Either.js';
 import { SupervisedProcess, type SupervisedProcessConfig } from '../../src/config/schema.js';
 import { openDatabase } from '../../src/storage/database.js';
 import { memoryLogger } from '../../src/log/logger.js';
-import type { Host } from '../../src/host/host.js';
 import type { Incident } from '../../src/model/incident.js';
 import { createSupervisor, type Launcher } from '../../src/supervision/supervisor.js';
-
-/** A process table: pid → name, cmdline, start time; the stat line is made from it. */
-class FakeProcs {
-  readonly procs = new Map<number, { name: string; cmdline: string; startTicks: number; state: string; pgrp?: number; env?: string[] }>();
-  private nextPid = 1000;
-  constructor(private readonly clock: () => number) {
-    this.procs.set(1, { name: 'init', cmdline: '/sbin/init', startTicks: 0, state: 'S' });
-  }
-  spawn(name: string, cmdline: string): number {
-    const pid = this.nextPid++;
-    this.procs.set(pid, { name, cmdline, startTicks: Math.floor(this.clock() / 10), state: 'S' });
-    return pid;
-  }
-  exit(pid: number): void {
-    this.procs.delete(pid);
-  }
-  readonly host = {
-    procRoot: '/fake',
-    pid: 1,
-    procPath: (...parts: (string | number)[]) => ['/fake', ...parts].join('/'),
-    listProcSync: (...parts: (string | number)[]) => (parts.length === 0 ? [...this.procs.keys()].map(String) : []),
-    readProcSync: (pid: string | number, file: string) => {
-      const p = this.procs.get(Number(pid));
-      if (!p) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
-      if (file === 'cmdline') return p.cmdline.split(' ').join('\0') + '\0';
-      if (file === 'stat') return `${pid} (${p.name}) ${p.state} 1 ${p.pgrp ?? pid} ${pid} 0 -1 0 0 0 0 0 5 5 0 0 20 0 1 0 ${p.startTicks} 1000000 250 0`;
-      if (file === 'environ') return (p.env ?? ['PATH=/usr/bin']).map((e) => `${e}\0`).join('');
-      throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
-    },
-    readProcBytesSync: (into: Buffer, pid: string | number, file: string) => into.write((this.host.readProcSync as (p: string | number, f: string) => string)(pid, file)),
-  } as unknown as Host;
-}
+import { FixtureProcessTable } from '../../src/testing/service-fixtures.js';
 
 const entry = (yaml: Record<string, unknown>): SupervisedProcessConfig => {
   const r = SupervisedProcess.decode({ name: 'web', start_command: 'web-server', start_timeout: '0s', ...yaml });
@@ -59,7 +27,7 @@ const entry = (yaml: Record<string, unknown>): SupervisedProcessConfig => {
 
 const world = async () => {
   const scheduler = new VirtualTimeScheduler(VirtualAction, 0);
-  const procs = new FakeProcs(() => scheduler.now());
+  const procs = new FixtureProcessTable(() => scheduler.now());
   const opened = await openDatabase(':memory:');
   const starts: number[] = [];
   const stops: number[] = [];
