@@ -8,14 +8,13 @@
  * proc root is. Open fds are the entries of `<procroot>/self/fd` and their limit the soft
  * "Max open files" of `<procroot>/self/limits`, which is this process in a host daemon
  * and in a `--pid=host` sidecar alike; where either cannot be read it is -1 (unknown)
- * rather than a failure. Event-loop lag is the worst delay the `monitorEventLoopDelay`
- * histogram saw since the previous tick.
+ * rather than a failure. Event-loop lag is how late a 500 ms timer came at worst since
+ * the previous tick (lagProbe).
  *
  * The RSS baseline is the first RSS this process measured, kept per process (not per
  * collector): a reload builds new collectors, and a leak that grows across reloads must
  * still show against the footprint the agent started with.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Host } from '../host/host.js';
 import type { SelfSample } from '../model/metrics.js';
 import type { PeriodicCollector } from './collector.js';
@@ -90,25 +89,57 @@ export interface SelfCollectorOptions {
   rss?: () => number;
 }
 
-/** The self collector; it owns an event-loop histogram, released by `close`. */
+/**
+ * How often the event loop's lag is sampled, ms: 10 ms meant 100 wake-ups a second,
+ * most of the idle agent's CPU. At 500 ms every stall over half a second overlaps a
+ * sample, which is what the self-check (lag over 1 s by default) needs.
+ */
+const LAG_SAMPLE_MS = 500;
+
+interface LagProbe {
+  /** the worst lateness since the last take (the one still pending included), ms */
+  take(): number;
+  stop(): void;
+}
+
+/**
+ * A timer every `periodMs` that measures how late it fires. Not perf_hooks'
+ * `monitorEventLoopDelay`: its histogram records whole periods (a quiet loop reads
+ * 500 ms), and after each `reset()` it drops the next sample, so a stall just after a
+ * reading went unseen (measured: a 1.6 s stall read as 0).
+ */
+const lagProbe = (periodMs: number): LagProbe => {
+  let due = performance.now() + periodMs;
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - due);
+    due = now + periodMs; // an interval is rescheduled from when its callback runs
+  }, periodMs);
+  timer.unref();
+  return {
+    take: () => {
+      const late = Math.max(worst, performance.now() - due, 0);
+      worst = 0;
+      return late;
+    },
+    stop: () => clearInterval(timer),
+  };
+};
+
+/** The self collector; it owns the lag probe's timer, stopped by `close`. */
 export const createSelfCollector = (options: SelfCollectorOptions = {}): PeriodicCollector<'self', SelfReading> => {
   const baseline = options.baseline ?? processBaseline;
   const rss = options.rss ?? (() => process.memoryUsage.rss());
-  let histogram: IntervalHistogram | undefined;
+  let lag: LagProbe | undefined;
   // The soft limit is read once: it changes only by prlimit from outside, rarely.
   let fdLimit: number | undefined;
   const lagMs = () => {
-    if (!histogram) {
-      // The histogram samples with a timer of this period: 10 ms meant 100 wake-ups a
-      // second, most of the idle agent's CPU. At 500 ms any stall that overlaps a sample
-      // (every stall over half a second) is still seen, which is what the self-check needs.
-      histogram = monitorEventLoopDelay({ resolution: 500 });
-      histogram.enable();
+    if (!lag) {
+      lag = lagProbe(LAG_SAMPLE_MS);
       return 0;
     }
-    const lag = histogram.count > 0 ? histogram.max / 1e6 : 0;
-    histogram.reset();
-    return lag;
+    return lag.take();
   };
   return {
     name: 'self',
@@ -129,8 +160,8 @@ export const createSelfCollector = (options: SelfCollectorOptions = {}): Periodi
     },
     derive: deriveSelf,
     close: () => {
-      histogram?.disable();
-      histogram = undefined;
+      lag?.stop();
+      lag = undefined;
     },
   };
 };

@@ -68,3 +68,22 @@ test('self collector: the RSS baseline is the first reading, kept by a collector
   assert.equal(b.rssBaselineBytes, 60 * 1048576);
   assert.equal(b.rssBytes, 100 * 1048576);
 });
+
+test('self collector: event-loop lag is how late the loop was (about 0 when quiet), and a stall of 1.6 s reads over 1 s', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'pm-self-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const host = createHost(root);
+  const c = createSelfCollector({ baseline: {} });
+  t.after(() => c.close?.());
+  await c.read(host); // starts the histogram
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await sleep(1600);
+  const quiet = (await c.read(host)).eventLoopLagMs;
+  // the histogram records whole sampling periods (500 ms): a quiet loop is not 500 ms late
+  assert.ok(quiet < 250, `quiet loop read as ${quiet} ms late`);
+  const start = Date.now();
+  while (Date.now() - start < 1600); // a stall: every sample due during it comes late
+  await sleep(600);
+  const stalled = (await c.read(host)).eventLoopLagMs;
+  assert.ok(stalled >= 1000 && stalled <= 1700, `a 1.6 s stall read as ${stalled} ms`);
+});
