@@ -234,6 +234,8 @@ const startPipeline = async (
           host, options: config.anomaly.fork_bomb, dryRun: config.dry_run, record: recordRun, logger: logger.child('fork_bomb'), scheduler,
           spareIn: (table) => spareFrom(viewReadingOnDemand(host, table), { whitelist: config.process_whitelist }),
           onFrozen: (pids, reason) => shared.frozen.onFrozen(pids, reason, 'fork_bomb'),
+          isFrozen: (pid) => shared.frozen.isFrozen(pid),
+          onKilled: (pids) => shared.frozen.forget(pids),
         })
       : null;
   const rules = startDetection(metrics$, [

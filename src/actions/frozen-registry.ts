@@ -61,6 +61,10 @@ export interface FrozenRegistry {
    */
   onFrozen(pids: readonly number[], reason: string, action?: string): void;
   list(): FrozenProcess[];
+  /** is this pid recorded as frozen (not thawed since)? */
+  isFrozen(pid: number): boolean;
+  /** drops the records of pids that were killed, signalling nothing */
+  forget(pids: readonly number[]): void;
   /** SIGCONT to one recorded pid, or to every recorded process */
   thaw(target: number | 'all', why?: string): ThawResult;
   /** takes back rows a previous run stored, for processes still there */
@@ -159,6 +163,8 @@ export const createFrozenRegistry = (o: FrozenRegistryOptions): FrozenRegistry =
       }));
     },
     list: () => [...entries.values()],
+    isFrozen: (pid) => entries.has(pid),
+    forget: (pids) => forget(pids.flatMap((pid) => (entries.has(pid) ? [entries.get(pid)!] : []))),
     thaw: (target, why = 'ctl thaw') => {
       const result: ThawResult = { thawed: [], gone: [] };
       const chosen = target === 'all' ? [...entries.values()] : entries.has(target) ? [entries.get(target)!] : [];

@@ -205,7 +205,10 @@ export const ForkBomb = struct({
   min_tree_size: withDefault(wholeNumberBetween(2, 100_000), 50),
   /** kill the tree once it is frozen; false leaves it frozen (SIGSTOP) for an operator to look at and thaw */
   kill: withDefault(bool, true),
-  /** how long the tree stays frozen before it is killed (0s: at once; at most 1h) */
+  /**
+   * how long the tree stays frozen before it is killed (0s: at once; at most 1h): the
+   * incident goes out at the freeze, and what an operator thaws meanwhile is spared
+   */
   grace: withDefault(timerDuration('0s', '1h'), ms(0)),
 });
 

@@ -32,7 +32,11 @@
  * Dry run (`dry_run: true`): the bombs are found and reported, nothing is signalled.
  * With `kill: false` the tree stays frozen and is handed to `onFrozen` (the frozen
  * registry: `ctl frozen`, `ctl thaw`); with `kill: true` only members that survive the
- * kill (still frozen) are.
+ * kill (still frozen) are. With a `grace`, the frozen tree is handed over at once and
+ * the incident raised then; the kill comes when the grace ends, sparing the members an
+ * operator thawed meanwhile (`isFrozen`), and the registry forgets the killed
+ * (`onKilled`). A kill still waiting when the agent stops is not made: the tree stays
+ * frozen and listed.
  */
 import { defer, exhaustMap, from, mergeMap, Observable, timer, firstValueFrom, finalize, type SchedulerLike } from 'rxjs';
 import type { Host, ProcFile } from '../host/host.js';
@@ -47,6 +51,7 @@ import { pollAdaptively } from '../../streams/pollAdaptively.js';
 import { breaches } from '../../streams/threshold.js';
 import { findForkBombs, type BombProcess, type ForkBombTree } from './fork-bomb-trees.js';
 import { freezeTree, killTree, type ResponseDeps } from './fork-bomb-response.js';
+import { formatDuration } from '../config/duration.js';
 
 /** How far back a process start counts as a tree's growth. */
 const GROWTH_WINDOW_MS = 2_000;
@@ -65,8 +70,12 @@ export interface ForkBombDefenceDeps {
    * PID 1, PanicMode and its ancestors are spared whatever it says.
    */
   spareIn?: (table: ReadonlyMap<number, ProcStat>) => (pid: number) => string | null;
-  /** processes left frozen (`kill: false`, or surviving the kill), for the frozen registry */
+  /** processes left frozen (`kill: false`, during a kill's `grace`, or surviving the kill), for the frozen registry */
   onFrozen?: (pids: number[], reason: string) => void;
+  /** whether a pid handed to onFrozen is still frozen there (not thawed by `ctl thaw`); default: yes */
+  isFrozen?: (pid: number) => boolean;
+  /** pids handed to onFrozen that the kill after a grace ended: the registry forgets them */
+  onKilled?: (pids: number[]) => void;
   /** each freeze and kill, for `action_runs` */
   record?: (run: ActionRunRecord) => void;
   /** reads the process table (default readProcessTable) */
@@ -177,6 +186,8 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   let warned = false;
   let warnedUptime = false;
   let inFlight: Promise<unknown> = Promise.resolve();
+  // kills waiting for their grace to end (kill: true, grace > 0); each removes itself
+  const pendingKills = new Set<Promise<void>>();
 
   /** The host's task count and the last pid handed out, from one read of loadavg; NaN when unreadable. */
   const sample = (loadavg: ProcFile): Sample => {
@@ -226,15 +237,40 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
       recordRun({ action: 'freeze_tree', outcome: f.complete ? 'ok' : 'failed', message: frozeMsg, duration_ms: f.ms });
       done = frozeMsg;
       leftFrozen = f.frozen.map((m) => m.pid);
-      if (options.kill) {
-        if (options.grace > 0) await firstValueFrom(timer(options.grace, scheduler));
-        const k = await killTree(f.members, respond);
+      const kill = async (members: Parameters<typeof killTree>[0]) => {
+        const k = await killTree(members, respond);
         const killMsg = `${k.killed} killed in ${k.ms} ms, ${k.survivors.length} survive`;
         recordRun({ action: 'kill_tree', outcome: k.survivors.length === 0 ? 'ok' : 'failed', message: killMsg, duration_ms: k.ms });
-        done += `; ${killMsg}`;
-        leftFrozen = k.survivors.map((m) => m.pid);
+        return { killMsg, survivors: k.survivors.map((m) => m.pid) };
+      };
+      if (options.kill && options.grace === 0) {
+        const k = await kill(f.members);
+        done += `; ${k.killMsg}`;
+        leftFrozen = k.survivors;
       }
       if (leftFrozen.length > 0) deps.onFrozen?.(leftFrozen, `fork bomb: ${what}`);
+      if (options.kill && options.grace > 0) {
+        // Frozen, the bomb does no harm: the incident goes out now and the tree is listed
+        // (ctl frozen) while the grace runs; what an operator thawed meanwhile is spared.
+        done += `; killed in ${formatDuration(options.grace)} unless thawed (panicmode ctl thaw)`;
+        const members = f.members;
+        const frozenPids = leftFrozen;
+        const pending: Promise<void> = firstValueFrom(timer(options.grace, scheduler))
+          .then(async () => {
+            // only what an operator thawed is spared: members never listed (still running
+            // when the freeze gave up) are killed all the same
+            const listed = new Set(frozenPids);
+            const stillFrozen = members.filter((m) => !listed.has(m.pid) || (deps.isFrozen?.(m.pid) ?? true));
+            const thawed = members.length - stillFrozen.length;
+            const k = await kill(stillFrozen);
+            const survivors = new Set(k.survivors);
+            deps.onKilled?.(stillFrozen.map((m) => m.pid).filter((pid) => listed.has(pid) && !survivors.has(pid)));
+            log.error(`fork bomb: ${what}: after ${formatDuration(options.grace)} of grace, ${k.killMsg}${thawed > 0 ? `; ${thawed} thawed meanwhile, left alone` : ''}`);
+          })
+          .catch((err: unknown) => log.error(`fork bomb: ${what}: the kill after the grace failed: ${(err as Error).message}`))
+          .finally(() => pendingKills.delete(pending));
+        pendingKills.add(pending);
+      }
     }
     const description = `fork bomb: ${what}, ${tree.members.length} processes, ${Math.round(tree.ratePerSec)} started/s > ${options.rate}/s: ${done}`;
     log.error(description);
@@ -344,5 +380,5 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     mergeMap((incidents) => incidents),
   );
 
-  return { incidents$, settled: () => inFlight.then(() => undefined) };
+  return { incidents$, settled: () => Promise.all([inFlight, ...pendingKills]).then(() => undefined) };
 };

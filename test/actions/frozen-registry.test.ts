@@ -72,7 +72,17 @@ test('onFrozen (for other parts that freeze) records real pids with their start 
     assert.equal(f!.name, 'sleep');
     assert.equal(f!.cmdline, '/bin/sleep 30');
     assert.equal(f!.startTicks, parsePidStat(readFileSync(`/proc/${c.pid}/stat`, 'utf8'))!.startTicks);
+    assert.equal(registry.isFrozen(c.pid!), true);
+    assert.equal(registry.isFrozen(999_999_999), false);
     assert.equal(registry.thaw('all').thawed.length, 1);
+    assert.equal(registry.isFrozen(c.pid!), false, 'thawed: no longer frozen');
+    // a fork bomb's kill after its grace: the killed are forgotten, never signalled
+    process.kill(c.pid!, 'SIGSTOP');
+    registry.onFrozen([c.pid!], 'fork bomb', 'fork_bomb');
+    registry.forget([c.pid!, 12345678]);
+    assert.deepEqual(registry.list(), []);
+    assert.equal(stateOf(c.pid!), 'T', 'forget sends no SIGCONT');
+    process.kill(c.pid!, 'SIGCONT');
     await waitUntil(() => stateOf(c.pid!) === 'S', 5_000, 'running again');
 
     const spare = await spareNow(host);

@@ -13,7 +13,7 @@ import { asyncScheduler, filter, firstValueFrom, take, timeout, toArray } from '
 import { createHost } from '../../src/host/host.js';
 import { parsePidStat, parsePidStatus, parseStatusUid, type ProcStat } from '../../src/collectors/processes.js';
 import type { Host } from '../../src/host/host.js';
-import { forkBombDefence, handedOutAt, handedOutBetween, ownLineage, parseLastPid, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
+import { forkBombDefence, type ForkBombDefenceDeps, handedOutAt, handedOutBetween, ownLineage, parseLastPid, parseUptimeSeconds } from '../../src/processes/fork-bomb-defence.js';
 import type { ForkBombConfig } from '../../src/config/schema.js';
 import type { ActionRunRecord } from '../../src/actions/executor.js';
 import type { Incident } from '../../src/model/incident.js';
@@ -70,7 +70,7 @@ const onlyUser = (uid: number, table: ReadonlyMap<number, ProcStat & { uid?: num
   }
 };
 
-const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, dryRun = false, on: Host = host, scatterUid?: number) => {
+const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, dryRun = false, on: Host = host, scatterUid?: number, more: Pick<ForkBombDefenceDeps, 'isFrozen' | 'onKilled'> = {}) => {
   let bomb: BoundedForkBomb | null = null;
   const frozen: { pids: number[]; reason: string }[] = [];
   const runs: ActionRunRecord[] = [];
@@ -83,6 +83,7 @@ const run = async (over: Partial<ForkBombConfig>, size: number, waitMs: number, 
     record: (r) => runs.push(r),
     logger,
     scheduler: asyncScheduler,
+    ...more,
   });
   // Incidents about other trees (all spared) may come too: wait for ours, by its process group (the bomb's sid),
   // or for a scattered bomb by its members (every pid it names runs as the bomb's user)
@@ -153,6 +154,39 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       assert.deepEqual(r.bomb.members().map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'no member alive');
       assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok'], ['kill_tree', 'ok']]);
       assert.deepEqual(r.frozen, [], 'nothing left frozen');
+    } finally {
+      await finish(r);
+    }
+  });
+
+  test('kill with a grace: the incident and the frozen list come at once, the kill when the grace ends, sparing what an operator thawed', async () => {
+    const thawedByOperator = new Set<number>();
+    const killed: number[][] = [];
+    const r = await run({ kill: true, grace: ms(2000) }, 300, 20_000, false, host, undefined, {
+      isFrozen: (pid) => !thawedByOperator.has(pid),
+      onKilled: (pids) => killed.push(pids),
+    });
+    try {
+      const got = await r.result;
+      assert.ok(Array.isArray(got), `an incident: ${String(got)}`);
+      const raisedAt = Date.now();
+      assert.match(got[0]!.description, /frozen in \d+ ms.*; killed in 2s unless thawed \(panicmode ctl thaw\)/);
+      const members = r.bomb.members();
+      assert.ok(members.length >= 40, `the bomb had grown to ${members.length}`);
+      assert.deepEqual(members.filter((p) => p.state !== 'T').map((p) => `${p.pid} ${p.name} ${p.state}`), [], 'all frozen, none killed yet');
+      assert.equal(r.frozen.length, 1, 'listed as frozen at once (ctl frozen)');
+      assert.deepEqual(new Set(r.frozen[0]!.pids), new Set(members.map((p) => p.pid)));
+      // an operator thaws one leaf (a sleep: it forks nothing) during the grace
+      const leaf = members.find((p) => p.name === 'sleep')!;
+      thawedByOperator.add(leaf.pid);
+      process.kill(leaf.pid, 'SIGCONT');
+      await r.defence.settled(); // the kill waiting for the grace
+      assert.ok(Date.now() - raisedAt >= 1500, `killed ${Date.now() - raisedAt} ms after the incident`);
+      assert.deepEqual(r.bomb.members().map((p) => p.pid), [leaf.pid], 'only the thawed leaf lives');
+      assert.notEqual(r.bomb.members()[0]!.state, 'T');
+      assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok'], ['kill_tree', 'ok']]);
+      assert.equal(killed.length, 1);
+      assert.deepEqual(new Set(killed[0]), new Set(members.map((p) => p.pid).filter((p) => p !== leaf.pid)), 'the registry forgets the killed');
     } finally {
       await finish(r);
     }
