@@ -110,7 +110,8 @@ export const authFailures$ = (options: AuthFailuresOptions = {}): Observable<Aut
   defer(() => {
     const counters = options.counters ?? createAuthCounters();
     const log = options.logger ?? createLogger('auth');
-    const what = options.filter ? `${options.filter.definition.name} failures` : 'SSH failures';
+    // the mode told apart: the SSH pack reads the log twice, in normal and ddos mode
+    const what = `${options.filter ? `${options.filter.definition.name} failures` : 'SSH failures'}${options.mode && options.mode !== 'normal' ? ` (${options.mode} mode)` : ''}`;
     const choice = chooseAuthSource(options);
     if (choice.kind === 'journal') {
       log.info(`reading ${what} from the systemd journal`);
