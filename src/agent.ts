@@ -288,7 +288,9 @@ const startPipeline = async (
       const deadline = now() + timeoutMs;
       const left = () => Math.max(0, deadline - now());
       detection.unsubscribe(); // sources stop: no new incidents
-      // a fork bomb being frozen or killed is finished, not left half-frozen
+      // a fork bomb being frozen or killed is finished, not left half-frozen; one frozen
+      // and waiting out its grace stays frozen (listed, and stored with the registry)
+      forkBomb?.cancelWaitingKills();
       if (forkBomb) await firstValueFrom(race(from(forkBomb.settled()), timer(left(), scheduler)));
       await ctl?.close();
       await firstValueFrom(race(from(handler.idle()), timer(left(), scheduler)));

@@ -35,10 +35,10 @@
  * kill (still frozen) are. With a `grace`, the frozen tree is handed over at once and
  * the incident raised then; the kill comes when the grace ends, sparing the members an
  * operator thawed meanwhile (`isFrozen`), and the registry forgets the killed
- * (`onKilled`). A kill still waiting when the agent stops is not made: the tree stays
- * frozen and listed.
+ * (`onKilled`). A kill still waiting when the agent stops or reloads is not made
+ * (`cancelWaitingKills`): the tree stays frozen and listed.
  */
-import { defer, exhaustMap, from, mergeMap, Observable, timer, firstValueFrom, finalize, type SchedulerLike } from 'rxjs';
+import { defer, exhaustMap, from, mergeMap, Observable, timer, firstValueFrom, finalize, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Host, ProcFile } from '../host/host.js';
 import type { ForkBombConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -89,6 +89,8 @@ export interface ForkBombDefence {
   incidents$: Observable<Incident>;
   /** resolves once no response is in flight (a freeze or kill goes on after unsubscribe, to its end) */
   settled(): Promise<void>;
+  /** drops the kills still waiting for their grace (at stop): those trees stay frozen and listed */
+  cancelWaitingKills(): void;
 }
 
 /** Pure: seconds since boot from <proc>/uptime (`12345.67 4567.89`), or NaN. */
@@ -186,8 +188,9 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   let warned = false;
   let warnedUptime = false;
   let inFlight: Promise<unknown> = Promise.resolve();
-  // kills waiting for their grace to end (kill: true, grace > 0); each removes itself
-  const pendingKills = new Set<Promise<void>>();
+  // kills waiting for their grace to end (kill: true, grace > 0), and those under way
+  const waitingKills = new Set<Subscription>();
+  const killing$ = new Set<Promise<void>>();
 
   /** The host's task count and the last pid handed out, from one read of loadavg; NaN when unreadable. */
   const sample = (loadavg: ProcFile): Sample => {
@@ -255,8 +258,9 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
         done += `; killed in ${formatDuration(options.grace)} unless thawed (panicmode ctl thaw)`;
         const members = f.members;
         const frozenPids = leftFrozen;
-        const pending: Promise<void> = firstValueFrom(timer(options.grace, scheduler))
-          .then(async () => {
+        const waiting = scheduler.schedule(() => {
+          waitingKills.delete(waiting);
+          const killing: Promise<void> = (async () => {
             // only what an operator thawed is spared: members never listed (still running
             // when the freeze gave up) are killed all the same
             const listed = new Set(frozenPids);
@@ -266,10 +270,12 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
             const survivors = new Set(k.survivors);
             deps.onKilled?.(stillFrozen.map((m) => m.pid).filter((pid) => listed.has(pid) && !survivors.has(pid)));
             log.error(`fork bomb: ${what}: after ${formatDuration(options.grace)} of grace, ${k.killMsg}${thawed > 0 ? `; ${thawed} thawed meanwhile, left alone` : ''}`);
-          })
-          .catch((err: unknown) => log.error(`fork bomb: ${what}: the kill after the grace failed: ${(err as Error).message}`))
-          .finally(() => pendingKills.delete(pending));
-        pendingKills.add(pending);
+          })()
+            .catch((err: unknown) => log.error(`fork bomb: ${what}: the kill after the grace failed: ${(err as Error).message}`))
+            .finally(() => killing$.delete(killing));
+          killing$.add(killing);
+        }, options.grace);
+        waitingKills.add(waiting);
       }
     }
     const description = `fork bomb: ${what}, ${tree.members.length} processes, ${Math.round(tree.ratePerSec)} started/s > ${options.rate}/s: ${done}`;
@@ -380,5 +386,13 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
     mergeMap((incidents) => incidents),
   );
 
-  return { incidents$, settled: () => Promise.all([inFlight, ...pendingKills]).then(() => undefined) };
+  return {
+    incidents$,
+    settled: () => Promise.all([inFlight, ...killing$]).then(() => undefined),
+    cancelWaitingKills: () => {
+      if (waitingKills.size > 0) log.warn(`${waitingKills.size} fork-bomb kill(s) waiting for their grace not made: those trees stay frozen (panicmode ctl frozen)`);
+      for (const w of waitingKills) w.unsubscribe();
+      waitingKills.clear();
+    },
+  };
 };

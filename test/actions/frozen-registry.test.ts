@@ -77,13 +77,15 @@ test('onFrozen (for other parts that freeze) records real pids with their start 
     assert.equal(registry.thaw('all').thawed.length, 1);
     assert.equal(registry.isFrozen(c.pid!), false, 'thawed: no longer frozen');
     // a fork bomb's kill after its grace: the killed are forgotten, never signalled
+    await waitUntil(() => stateOf(c.pid!) === 'S', 5_000, 'running again');
     process.kill(c.pid!, 'SIGSTOP');
+    await waitUntil(() => stateOf(c.pid!) === 'T', 5_000, 'stopped');
     registry.onFrozen([c.pid!], 'fork bomb', 'fork_bomb');
     registry.forget([c.pid!, 12345678]);
     assert.deepEqual(registry.list(), []);
+    await new Promise((r) => setTimeout(r, 200)); // time for a SIGCONT, were one sent
     assert.equal(stateOf(c.pid!), 'T', 'forget sends no SIGCONT');
     process.kill(c.pid!, 'SIGCONT');
-    await waitUntil(() => stateOf(c.pid!) === 'S', 5_000, 'running again');
 
     const spare = await spareNow(host);
     assert.equal(spare(me.pid!), 'PanicMode itself');

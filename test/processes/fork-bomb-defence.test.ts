@@ -180,13 +180,32 @@ describe('fork-bomb defence on real processes', { timeout: 60_000 }, () => {
       const leaf = members.find((p) => p.name === 'sleep')!;
       thawedByOperator.add(leaf.pid);
       process.kill(leaf.pid, 'SIGCONT');
-      await r.defence.settled(); // the kill waiting for the grace
+      await waitUntil(() => killed.length > 0, 10_000); // the kill, once the grace is over
+      await r.defence.settled();
       assert.ok(Date.now() - raisedAt >= 1500, `killed ${Date.now() - raisedAt} ms after the incident`);
       assert.deepEqual(r.bomb.members().map((p) => p.pid), [leaf.pid], 'only the thawed leaf lives');
       assert.notEqual(r.bomb.members()[0]!.state, 'T');
       assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok'], ['kill_tree', 'ok']]);
       assert.equal(killed.length, 1);
       assert.deepEqual(new Set(killed[0]), new Set(members.map((p) => p.pid).filter((p) => p !== leaf.pid)), 'the registry forgets the killed');
+    } finally {
+      await finish(r);
+    }
+  });
+
+  test('kill with a grace, the agent stopping meanwhile: the waiting kill is dropped, the tree stays frozen and listed', async () => {
+    const r = await run({ kill: true, grace: ms(1500) }, 300, 20_000);
+    try {
+      const got = await r.result;
+      assert.ok(Array.isArray(got), `an incident: ${String(got)}`);
+      r.defence.cancelWaitingKills(); // what the agent's stop does
+      await new Promise((res) => setTimeout(res, 2500));
+      await r.defence.settled();
+      const members = r.bomb.members();
+      assert.ok(members.length >= 40, `${members.length} members left`);
+      assert.deepEqual(members.filter((p) => p.state !== 'T').map((p) => `${p.pid} ${p.state}`), [], 'still all frozen');
+      assert.deepEqual(r.ownRuns().map((x) => [x.action, x.outcome]), [['freeze_tree', 'ok']], 'no kill');
+      assert.deepEqual(new Set(r.frozen[0]!.pids), new Set(members.map((p) => p.pid)), 'listed');
     } finally {
       await finish(r);
     }
