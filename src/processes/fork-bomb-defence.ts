@@ -190,7 +190,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
   let inFlight: Promise<unknown> = Promise.resolve();
   // kills waiting for their grace to end (kill: true, grace > 0), and those under way
   const waitingKills = new Set<Subscription>();
-  const killing$ = new Set<Promise<void>>();
+  const killsUnderWay = new Set<Promise<void>>();
 
   /** The host's task count and the last pid handed out, from one read of loadavg; NaN when unreadable. */
   const sample = (loadavg: ProcFile): Sample => {
@@ -272,8 +272,8 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
             log.error(`fork bomb: ${what}: after ${formatDuration(options.grace)} of grace, ${k.killMsg}${thawed > 0 ? `; ${thawed} thawed meanwhile, left alone` : ''}`);
           })()
             .catch((err: unknown) => log.error(`fork bomb: ${what}: the kill after the grace failed: ${(err as Error).message}`))
-            .finally(() => killing$.delete(killing));
-          killing$.add(killing);
+            .finally(() => killsUnderWay.delete(killing));
+          killsUnderWay.add(killing);
         }, options.grace);
         waitingKills.add(waiting);
       }
@@ -388,7 +388,7 @@ export const forkBombDefence = (deps: ForkBombDefenceDeps): ForkBombDefence => {
 
   return {
     incidents$,
-    settled: () => Promise.all([inFlight, ...killing$]).then(() => undefined),
+    settled: () => Promise.all([inFlight, ...killsUnderWay]).then(() => undefined),
     cancelWaitingKills: () => {
       if (waitingKills.size > 0) log.warn(`${waitingKills.size} fork-bomb kill(s) waiting for their grace not made: those trees stay frozen (panicmode ctl frozen)`);
       for (const w of waitingKills) w.unsubscribe();

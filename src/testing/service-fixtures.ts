@@ -77,50 +77,74 @@ export type Lifetimes = readonly (number | null)[];
 
 export interface FixtureService {
   /** an instance runs at 0s, started before the supervisor (its first lifetime applies to it) */
-  up: boolean;
-  lives: Lifetimes;
+  up?: boolean;
+  /** how long each instance lives (default: for ever); 0 is gone before its start is read back */
+  lives?: Lifetimes;
+  /** its exit status when a lifetime ends (default 1, a crash; 0: a launcher that forked its daemon) */
+  exit?: number;
 }
 
-/** The process a start of `entry` runs: named as its finder looks for it, its start_command as cmdline. */
+/**
+ * The process a start of `entry` runs: named as its finder looks for it (`match`, else its
+ * program), its start_command as cmdline (a systemd unit's process: the unit's name).
+ */
 const processOf = (entry: SupervisedProcessConfig) => {
   const cmdline = entry.start_command ?? entry.systemd_unit ?? entry.name;
   const program = cmdline.split(' ')[0]!.split('/').pop()!;
   return { name: entry.match ?? program, cmdline };
 };
 
+export interface FixtureLauncher {
+  launcher: Launcher;
+  /** each start, in order */
+  starts: { service: string; at: number }[];
+  /** the pids stopped (restart_process) */
+  stops: number[];
+  /** the instances of the `up` services, there at 0s */
+  bringUp(entries: readonly SupervisedProcessConfig[]): void;
+}
+
 /**
  * The launcher of a fixture world: a start adds the entry's process to the table and,
- * after the next of its lifetimes, takes it away (a crash: exit status 1); a stop takes
- * it away at once. `starts` records when each service was started. Services start as
- * they are written, marked as the real launcher marks them.
+ * after the next of its lifetimes, takes it away with its exit status; a stop takes it
+ * away at once. Services start as they are written, marked as the real launcher marks
+ * them. `services` is read at each start (a test may change it between starts).
  */
-export const fixtureLauncher = (
-  table: FixtureProcessTable,
-  scheduler: SchedulerLike,
-  services: ReadonlyMap<string, FixtureService>,
-): { launcher: Launcher; starts: { service: string; at: number }[]; bringUp(entries: readonly SupervisedProcessConfig[]): void } => {
+export const fixtureLauncher = (table: FixtureProcessTable, scheduler: SchedulerLike, services: ReadonlyMap<string, FixtureService>): FixtureLauncher => {
   const started = new Map<string, number>(); // instances so far, per service
   const starts: { service: string; at: number }[] = [];
+  const stops: number[] = [];
   const instance = (entry: SupervisedProcessConfig) => {
     const n = started.get(entry.name) ?? 0;
     started.set(entry.name, n + 1);
-    const lives = services.get(entry.name)?.lives ?? [null];
+    const spec = services.get(entry.name);
+    const lives = spec?.lives ?? [null];
     const life = lives[Math.min(n, lives.length - 1)] ?? null;
     const { name, cmdline } = processOf(entry);
     const pid = table.spawn(name, cmdline, { env: [`${SERVICE_MARKER_VAR}=${entry.name}`] });
-    if (life !== null) scheduler.schedule(() => table.exit(pid), life);
-    return pid;
+    let clean = false;
+    const end = () => {
+      table.exit(pid);
+      clean = (spec?.exit ?? 1) === 0;
+    };
+    if (life === 0) end();
+    else if (life !== null) scheduler.schedule(end, life);
+    return { pid, exitedCleanly: () => clean };
   };
   return {
     starts,
+    stops,
     launcher: {
       start: async (entry) => {
         starts.push({ service: entry.name, at: scheduler.now() });
-        const pid = instance(entry);
+        const i = instance(entry);
         // systemd starts a unit itself: the supervisor finds it, it is not handed a pid
-        return { pid: entry.systemd_unit ? null : pid, exitedCleanly: () => false };
+        return entry.systemd_unit ? { pid: null, exitedCleanly: () => false } : i;
       },
-      stop: async (inst) => table.exit(inst.pid),
+      stop: async (inst) => {
+        stops.push(inst.pid);
+        table.exit(inst.pid);
+      },
     },
     bringUp: (entries) => {
       for (const e of entries) if (services.get(e.name)?.up) instance(e);
@@ -131,8 +155,6 @@ export const fixtureLauncher = (
 export interface FixtureSupervision {
   /** the supervisor's incidents (subscribing runs its checks on the scheduler) */
   incidents$: Observable<Incident>;
-  /** when each service was started */
-  starts: { service: string; at: number }[];
   close(): Promise<void>;
 }
 
@@ -143,15 +165,12 @@ export interface FixtureSupervision {
  */
 export const fixtureSupervision = async (
   config: Config,
-  services: Readonly<Record<string, { up?: boolean; lives?: number | null | readonly (number | null)[] }>>,
+  services: Readonly<Record<string, FixtureService>>,
   scheduler: SchedulerLike,
   intervalMs: number,
 ): Promise<FixtureSupervision> => {
   const table = new FixtureProcessTable(() => scheduler.now());
-  const specs = new Map(
-    Object.entries(services).map(([name, s]): [string, FixtureService] => [name, { up: s.up ?? false, lives: s.lives === undefined ? [null] : Array.isArray(s.lives) ? s.lives : [s.lives as number | null] }]),
-  );
-  const fixture = fixtureLauncher(table, scheduler, specs);
+  const fixture = fixtureLauncher(table, scheduler, new Map(Object.entries(services)));
   const entries = config.processes.filter((p) => p.enabled);
   fixture.bringUp(entries);
   const opened = await openDatabase(':memory:');
@@ -167,7 +186,6 @@ export const fixtureSupervision = async (
   });
   return {
     incidents$: supervisor.incidents$,
-    starts: fixture.starts,
     close: async () => {
       await supervisor.settled();
       await opened.close();

@@ -27,9 +27,21 @@ after(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const setup = (name: string, processesYaml: string) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pm-supervision-'));
+/** A temp dir of this test file, removed after it. */
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(dir);
+  return dir;
+};
+
+/** A supervised service of this test, killed after it, and a temp dir for its files. */
+const service = (name: string, prefix: string): string => {
+  services.push(name);
+  return tempDir(prefix);
+};
+
+const setup = (name: string, processesYaml: string) => {
+  const dir = tempDir('pm-supervision-');
   const config = join(dir, 'config.yaml');
   writeFileSync(
     config,
@@ -111,9 +123,7 @@ test('a systemd unit: started and, after a crash, restarted through `systemctl r
   // `systemctl restart` does for a simple unit — stops the old main process, starts a new
   // one, writes its pid — and writes down every call
   const name = `unit-${tag}`;
-  services.push(name);
-  const dir = mkdtempSync(join(tmpdir(), 'pm-unit-'));
-  dirs.push(dir);
+  const dir = service(name, 'pm-unit-');
   const calls = join(dir, 'calls');
   const pidfile = join(dir, 'main.pid');
   writeFileSync(
@@ -149,9 +159,7 @@ echo $! > ${pidfile}
 
 test('crash loop → cooldown with one critical alert; an agent killed -9 and started again keeps the cooldown, then retries', async () => {
   const name = `crasher-${tag}`;
-  services.push(name);
-  const dir = mkdtempSync(join(tmpdir(), 'pm-crasher-'));
-  dirs.push(dir);
+  const dir = service(name, 'pm-crasher-');
   const starts = join(dir, 'starts');
   const t = setup(name, `  - name: ${name}
     start_command: "echo x >> ${starts}; sleep 0.2; exit 3"
@@ -188,9 +196,7 @@ test('crash loop → cooldown with one critical alert; an agent killed -9 and st
 
 test('a service over its limits raises one incident per limit (open files, children, threads, RSS, CPU)', async () => {
   const name = `hog-${tag}`;
-  services.push(name);
-  const dir = mkdtempSync(join(tmpdir(), 'pm-hog-'));
-  dirs.push(dir);
+  const dir = service(name, 'pm-hog-');
   const script = join(dir, 'hog.cjs');
   writeFileSync(
     script,
@@ -224,9 +230,7 @@ setTimeout(() => process.exit(0), 150000);
 
 test('restart_process on a limit: a service over memory_mb is restarted, until its budget puts it in cooldown', async () => {
   const name = `grower-${tag}`;
-  services.push(name);
-  const dir = mkdtempSync(join(tmpdir(), 'pm-grower-'));
-  dirs.push(dir);
+  const dir = service(name, 'pm-grower-');
   const script = join(dir, 'grower.cjs');
   const starts = join(dir, 'starts');
   // holds 1 MB more every 50 ms: past 80 MB within seconds of each start; bounded at 2 min

@@ -1,6 +1,6 @@
 /**
  * The supervisor in virtual time: a fixture process table (pids with start times, as the
- * stat files say: src/testing/service-fixtures.ts) and a fake launcher whose services crash when told, driven by a
+ * stat files say) and its launcher, whose services crash when told (src/testing/service-fixtures.ts), driven by a
  * VirtualTimeScheduler stepped 100 ms at a time — the supervisor takes every timer and
  * timestamp from the scheduler it is given, so minutes of restarts, cooldowns and
  * stable runs take milliseconds. The restart state lives in a real SQLite database.
@@ -16,8 +16,8 @@ import { SupervisedProcess, type SupervisedProcessConfig } from '../../src/confi
 import { openDatabase } from '../../src/storage/database.js';
 import { memoryLogger } from '../../src/log/logger.js';
 import type { Incident } from '../../src/model/incident.js';
-import { createSupervisor, type Launcher } from '../../src/supervision/supervisor.js';
-import { FixtureProcessTable } from '../../src/testing/service-fixtures.js';
+import { createSupervisor } from '../../src/supervision/supervisor.js';
+import { FixtureProcessTable, fixtureLauncher, type FixtureService } from '../../src/testing/service-fixtures.js';
 
 const entry = (yaml: Record<string, unknown>): SupervisedProcessConfig => {
   const r = SupervisedProcess.decode({ name: 'web', start_command: 'web-server', start_timeout: '0s', ...yaml });
@@ -29,27 +29,9 @@ const world = async () => {
   const scheduler = new VirtualTimeScheduler(VirtualAction, 0);
   const procs = new FixtureProcessTable(() => scheduler.now());
   const opened = await openDatabase(':memory:');
-  const starts: number[] = [];
-  const stops: number[] = [];
-  /** how long each started instance lives (ms); Infinity: runs */
-  let lifetime = Infinity;
-  /** how it ends: 0 is a launcher that forked its daemon and left */
-  let exitCode = 1;
-  const launcher: Launcher = {
-    start: async () => {
-      const pid = procs.spawn('web-server', 'web-server --port 8080');
-      starts.push(scheduler.now());
-      let clean = false;
-      // 0: gone before the supervisor reads its start back (killed at once)
-      if (lifetime === 0) procs.exit(pid);
-      else if (lifetime !== Infinity) scheduler.schedule(() => (procs.exit(pid), (clean = exitCode === 0)), lifetime);
-      return { pid, exitedCleanly: () => clean };
-    },
-    stop: async (instance) => {
-      stops.push(instance.pid);
-      procs.exit(instance.pid);
-    },
-  };
+  // the service `web` (every test's entry) lives as setLifetime says; the launcher reads it at each start
+  const services = new Map<string, FixtureService>();
+  const { launcher, stops, starts } = fixtureLauncher(procs, scheduler, services);
   /** Runs virtual time up to `t` ms, 100 ms at a time, letting each check's promises settle. */
   const runTo = async (t: number) => {
     while (scheduler.frame < t) {
@@ -67,7 +49,15 @@ const world = async () => {
     const sub = sup.incidents$.subscribe((i) => incidents.push(i));
     return { sup, incidents, stop: async () => (sub.unsubscribe(), await sup.settled()) };
   };
-  return { scheduler, procs, opened, starts, stops, launcher, runTo, supervise, setLifetime: (ms: number, code = 1) => ((lifetime = ms), (exitCode = code)) };
+  return {
+    scheduler, procs, opened, stops, launcher, runTo, supervise,
+    /** when the instances were started */
+    get starts() {
+      return starts.map((s) => s.at);
+    },
+    /** each instance lives `ms` (Infinity: runs), then exits with `code` (0: a launcher that forked its daemon) */
+    setLifetime: (ms: number, code = 1) => void services.set('web', { lives: [ms === Infinity ? null : ms], exit: code }),
+  };
 };
 
 const firing = (incidents: Incident[], kind: string) => incidents.filter((i) => i.key.endsWith(`|${kind}`) && i.status === 'firing');
@@ -301,7 +291,7 @@ describe('supervisor (virtual time)', () => {
 
   test('restart_process of a systemd unit leaves the stopping to systemctl restart', async () => {
     const w = await world();
-    const s = await w.supervise([entry({ start_command: undefined, systemd_unit: 'web.service', cmdline: '^web-server' })]);
+    const s = await w.supervise([entry({ start_command: undefined, systemd_unit: 'web.service', cmdline: '^web' })]);
     await w.runTo(1_500);
     const pid = [...w.procs.procs.keys()].find((p) => p !== 1)!;
     assert.equal((await s.sup.restartFor([pid], false)).outcome, 'ok');
