@@ -17,8 +17,9 @@
  * while an attack that goes on during a slow ban (or a skipped one: a whitelisted
  * address) is still one incident. A repeat dropped by dedup reports `onHandled(true)`:
  * what it asks for was already done. A ban lost to a crash before it happened is read
- * again from the log at the next start (detect-brute-force.ts holds its lines). Protective actions see every deduped
- * incident — a rate limit must never keep an attacker unblocked — while the alert path
+ * again from the log at the next start (detect-brute-force.ts holds its lines).
+ * Protective actions see every deduped incident — a rate limit must never keep an
+ * attacker unblocked — while the alert path
  * is rate limited per rule and severity, a storm of one rule's incidents becoming one
  * message with a count.
  */

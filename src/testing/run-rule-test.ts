@@ -4,10 +4,10 @@
  * every interval from 0, log lines at their `at`, then every `every`); the pipeline is
  * buildRulePipeline on that scheduler, banning through the real ban manager
  * (test-firewall.ts), the config's supervised services run by the real supervisor over
- * fixture processes (service-fixtures.ts); the scheduler is flushed up to the last input plus the longest
- * alert rate-limit window, so alert summaries a window holds come out when a running
- * agent would send them, each step's bans settled before the clock moves on
- * (virtual-time-driver.ts). Nothing waits on a real clock: a test of an hour of
+ * fixture processes (service-fixtures.ts); the scheduler is flushed up to the last
+ * input plus the longest alert rate-limit window, so alert summaries a window holds
+ * come out when a running agent would send them, each step's bans settled before the
+ * clock moves on (virtual-time-driver.ts). Nothing waits on a real clock: a test of an hour of
  * traffic runs in milliseconds.
  */
 import { concat, map, merge, NEVER, take, timer, VirtualAction, VirtualTimeScheduler, type Observable } from 'rxjs';
